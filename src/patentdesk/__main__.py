@@ -1,0 +1,3 @@
+from patentdesk.cli.main import main
+
+main()

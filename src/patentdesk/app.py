@@ -1,0 +1,76 @@
+"""The FastAPI application: API under /api/v1, the web portal, one error handler."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from patentdesk import __version__
+from patentdesk.config import Settings, load_settings
+from patentdesk.db import Database
+from patentdesk.errors import PatentDeskError
+
+log = logging.getLogger(__name__)
+
+# Routers of every domain, registered in this order: (module, attribute).
+ROUTERS: list[tuple[str, str]] = [
+    ("patentdesk.health", "router"),
+]
+
+
+def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        problems.append({"field": loc, "message": err.get("msg", "")})
+    fields = ", ".join(p["field"] for p in problems if p["field"]) or "request"
+    body = {
+        "error": {
+            "code": "VALIDATION_FAILED",
+            "message": f"输入不正确：{fields}",
+            "message_en": f"Invalid input: {fields}",
+            "details": {"problems": problems},
+        }
+    }
+    return JSONResponse(status_code=422, content=body)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    db = db or Database(settings.sqlalchemy_url)
+    app = FastAPI(
+        title="PatentDesk API",
+        version=__version__,
+        description="专利业务办理系统 — registration, login, filing, notices, fees, query.",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.db = db
+
+    @app.exception_handler(PatentDeskError)
+    async def _domain_error(request: Request, exc: PatentDeskError) -> JSONResponse:
+        headers: dict[str, Any] = {}
+        if exc.status == 429 and "retry_after" in exc.details:
+            headers["Retry-After"] = str(exc.details["retry_after"])
+        return JSONResponse(
+            status_code=exc.status, content={"error": exc.to_dict()}, headers=headers
+        )
+
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+    @app.middleware("http")
+    async def _environment_header(request: Request, call_next: Any) -> Any:
+        # Every response that leaves this deployment names its environment (seed A5).
+        response = await call_next(request)
+        response.headers["X-PatentDesk-Environment"] = settings.environment
+        return response
+
+    for module_name, attr in ROUTERS:
+        app.include_router(getattr(importlib.import_module(module_name), attr))
+    return app

@@ -1,0 +1,23 @@
+"""What a server needs on its data folder before it serves: schema, CA, office keys.
+
+Each step is idempotent; ``patentdesk serve`` runs them on every start.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+from patentdesk.config import Settings
+from patentdesk.db import migrate
+
+# Steps other domains add: (module, function) taking Settings.
+STEPS: list[tuple[str, str]] = []
+
+
+def prepare(settings: Settings) -> None:
+    settings.data.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.data, 0o700)
+    migrate(settings.sqlalchemy_url)
+    for module_name, func in STEPS:
+        getattr(importlib.import_module(module_name), func)(settings)

@@ -1,0 +1,8 @@
+"""``patentdesk admin``: operator tools acting on the data folder directly."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="Operator tools on the server machine (act on PATENTDESK_DATA).",
+                  no_args_is_help=True)

@@ -1,0 +1,59 @@
+"""Configuration by environment variables with the prefix ``PATENTDESK_``."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Server settings. Nothing here is specific to one machine."""
+
+    model_config = SettingsConfigDict(env_prefix="PATENTDESK_", extra="ignore")
+
+    data: Path = Field(default=Path("var/data"), description="the server's data folder")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file in the data folder"
+    )
+    environment: str = Field(
+        default="trial",
+        pattern=r"^[a-z][a-z0-9-]{1,31}$",
+        description="deployment environment id, e.g. trial or production (seed A5)",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="public base URL (a domain name in production); named in QR payloads",
+    )
+    sms_gateway: str = Field(default="outbox", description="outbox, or module:Class")
+    login_max_failures: int = 5
+    login_failure_window_seconds: int = 900
+    sms_code_ttl_seconds: int = 300
+    sms_max_per_phone_per_hour: int = 10
+    session_ttl_hours: int = 12
+    qr_ttl_seconds: int = 120
+    sign_window_max_minutes: int = 24 * 60
+    delivery_rule: Literal["classic", "electronic"] = "classic"
+    max_upload_bytes: int = 512 * 1024 * 1024
+    secure_cookies: bool = False
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data / 'patentdesk.db').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data / "blobs"
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.data / "pki"
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

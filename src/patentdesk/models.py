@@ -1,0 +1,12 @@
+"""Imports every domain's models so that the metadata is complete (migrations, checks)."""
+
+from __future__ import annotations
+
+import importlib
+
+DOMAINS_WITH_MODELS: tuple[str, ...] = ()
+
+
+def load_all_models() -> None:
+    for name in DOMAINS_WITH_MODELS:
+        importlib.import_module(name)
