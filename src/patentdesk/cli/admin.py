@@ -4,5 +4,6 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="Operator tools on the server machine (act on PATENTDESK_DATA).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Operator tools on the server machine (act on PATENTDESK_DATA).", no_args_is_help=True
+)
