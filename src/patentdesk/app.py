@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 # Routers of every domain, registered in this order: (module, attribute).
 ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.health", "router"),
+    ("patentdesk.identity.routes", "router"),
+    ("patentdesk.orgs.routes", "router"),
 ]
 
 

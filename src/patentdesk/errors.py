@@ -17,6 +17,9 @@ class PatentDeskError(Exception):
     status: ClassVar[int] = 400
     message_zh: ClassVar[str] = "操作失败"
     message_en: ClassVar[str] = "The operation failed"
+    # True when the changes made before the error must still be committed, e.g. the record
+    # of a failed login that the rate limit counts.
+    commit_anyway: ClassVar[bool] = False
 
     def __init__(
         self,

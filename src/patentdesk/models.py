@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib
 
-DOMAINS_WITH_MODELS: tuple[str, ...] = ()
+DOMAINS_WITH_MODELS: tuple[str, ...] = (
+    "patentdesk.audit",
+    "patentdesk.identity.models",
+    "patentdesk.orgs.models",
+)
 
 
 def load_all_models() -> None:

@@ -1,0 +1,85 @@
+"""FastAPI dependencies as ``Annotated`` aliases: the unit of work, the context, the actor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from patentdesk.authz import Actor
+from patentdesk.config import Settings
+from patentdesk.errors import NotAuthenticated, PatentDeskError
+from patentdesk.identity.service import Context, authenticate
+
+SESSION_COOKIE = "pd_session"
+
+
+def _unit_of_work(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back when it
+    raises, except for errors whose own record must survive (a failed login's count)."""
+    session: Session = request.app.state.db.sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except PatentDeskError as exc:
+        if exc.commit_anyway:
+            session.commit()
+        else:
+            session.rollback()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(_unit_of_work, scope="function")]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _context(request: Request) -> Context:
+    return Context(
+        settings=request.app.state.settings,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+Ctx = Annotated[Context, Depends(_context)]
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+AppSettings = Annotated[Settings, Depends(settings_of)]
+
+
+def session_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def _optional_actor(request: Request, db: DbSession) -> Actor | None:
+    actor = authenticate(db, session_token(request))
+    request.state.actor = actor
+    return actor
+
+
+def _required_actor(actor: Annotated[Actor | None, Depends(_optional_actor)]) -> Actor:
+    if actor is None:
+        raise NotAuthenticated()
+    return actor
+
+
+OptionalActor = Annotated[Actor | None, Depends(_optional_actor)]
+CurrentActor = Annotated[Actor, Depends(_required_actor)]

@@ -1,0 +1,92 @@
+"""Errors of the identity domain (统一身份认证)."""
+
+from __future__ import annotations
+
+from patentdesk.errors import Conflict, NotAuthenticated, PatentDeskError, ValidationFailed
+
+
+class PhoneTaken(Conflict):
+    code = "PHONE_TAKEN"
+    message_zh = "该手机号已注册"
+    message_en = "This phone number is already registered"
+
+
+class InvalidPhone(ValidationFailed):
+    code = "INVALID_PHONE"
+    message_zh = "手机号格式不正确：应为 11 位中国大陆手机号"
+    message_en = "Invalid phone number: expected an 11-digit mainland China mobile number"
+
+
+class InvalidIdNumber(ValidationFailed):
+    code = "INVALID_ID_NUMBER"
+    message_zh = "身份证号码不正确：应为 18 位且校验位正确（GB 11643）"
+    message_en = "Invalid resident ID number: 18 characters with a valid check digit (GB 11643)"
+
+
+class InvalidName(ValidationFailed):
+    code = "INVALID_NAME"
+    message_zh = "姓名不正确：应为 1 至 50 个字符"
+    message_en = "Invalid name: 1 to 50 characters"
+
+
+class WeakPassword(ValidationFailed):
+    code = "WEAK_PASSWORD"
+    message_zh = "密码不符合要求：8 至 64 位，须同时包含字母和数字"
+    message_en = "Password too weak: 8 to 64 characters with both letters and digits"
+
+
+class ProfileIncomplete(PatentDeskError):
+    """需要补录 (seed A1): mandatory profile data missing; log in after completing it."""
+
+    code = "PROFILE_INCOMPLETE"
+    status = 403
+    message_zh = "需要补录：账户信息不完整，请先完成用户信息补录后再登录"
+    message_en = (
+        "Profile completion required (需要补录): complete your account details, then log in"
+    )
+
+
+class InvalidCredentials(NotAuthenticated):
+    code = "INVALID_CREDENTIALS"
+    message_zh = "账号或密码错误"
+    message_en = "Wrong account or password"
+    commit_anyway = True
+
+
+class AccountDisabled(PatentDeskError):
+    code = "ACCOUNT_DISABLED"
+    status = 403
+    message_zh = "账户已停用"
+    message_en = "This account is disabled"
+
+
+class SmsCodeInvalid(PatentDeskError):
+    code = "SMS_CODE_INVALID"
+    status = 400
+    message_zh = "短信验证码错误或已过期"
+    message_en = "The SMS code is wrong or has expired"
+    commit_anyway = True
+
+
+class ChallengeInvalid(PatentDeskError):
+    code = "LOGIN_CHALLENGE_INVALID"
+    status = 400
+    message_zh = "登录请求无效或已过期，请重新登录"
+    message_en = "The login request is invalid or has expired; log in again"
+
+
+class RoleUnavailable(PatentDeskError):
+    code = "ROLE_UNAVAILABLE"
+    status = 403
+    message_zh = "无法以该身份登录：{role}"
+    message_en = "You cannot act in this role: {role}"
+
+
+class PasswordLoginNotAllowed(PatentDeskError):
+    code = "PASSWORD_LOGIN_NOT_ALLOWED"
+    status = 403
+    message_zh = "自然人、经办人和子账户请使用手机 App 扫码登录（网页端可用密码加短信验证码登录）"
+    message_en = (
+        "Natural persons, handlers and sub-accounts log in by scanning the QR code with the "
+        "mobile app (the web portal also accepts password plus SMS code)"
+    )

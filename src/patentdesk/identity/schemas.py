@@ -1,0 +1,80 @@
+"""HTTP shapes of the identity API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+ClientKind = Literal["web", "desktop", "app", "cli"]
+
+
+class RegisterIn(BaseModel):
+    phone: str = Field(max_length=32)
+    name: str = Field(max_length=100)
+    id_number: str = Field(max_length=32)
+    password: str = Field(max_length=128)
+
+
+class RegisterOut(BaseModel):
+    user_id: uuid.UUID
+
+
+class PasswordLoginIn(BaseModel):
+    account: str = Field(
+        max_length=64, description="phone, main-account login name (USCC) or user id"
+    )
+    password: str = Field(max_length=128)
+    client_kind: ClientKind = "web"
+    role: str | None = Field(default=None, max_length=80)
+    device_name: str | None = Field(default=None, max_length=200)
+
+
+class ChallengeVerifyIn(BaseModel):
+    challenge_id: uuid.UUID
+    code: str = Field(max_length=12)
+    role: str | None = Field(default=None, max_length=80)
+
+
+class SmsCodeIn(BaseModel):
+    phone: str = Field(max_length=32)
+    purpose: Literal["recover", "complete"]
+
+
+class PasswordResetIn(BaseModel):
+    phone: str = Field(max_length=32)
+    code: str = Field(max_length=12)
+    new_password: str = Field(max_length=128)
+
+
+class CompleteProfileIn(BaseModel):
+    account: str = Field(max_length=64)
+    password: str = Field(max_length=128)
+    name: str | None = Field(default=None, max_length=100)
+    id_number: str | None = Field(default=None, max_length=32)
+    phone: str | None = Field(default=None, max_length=32)
+    sms_code: str | None = Field(default=None, max_length=12)
+
+
+class RoleIn(BaseModel):
+    role: str = Field(max_length=80)
+
+
+class SessionOut(BaseModel):
+    """A login as the client sees it; ``token`` only in the answer that creates it."""
+
+    token: str | None = None
+    session_id: uuid.UUID
+    user_id: uuid.UUID
+    name: str
+    role: str
+    role_label: str | None = None
+    domain: uuid.UUID | None
+    domain_name: str | None = None
+    org_id: uuid.UUID | None = None
+    org_kind: str | None = None
+    org_name: str | None = None
+    account_id: uuid.UUID | None = None
+    environment: str
+    expires_at: str | None = None

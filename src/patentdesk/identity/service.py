@@ -1,0 +1,587 @@
+"""Identity: registration, profile completion (补录), password login with SMS second factor,
+password recovery, sessions and login throttling.
+
+Services add and flush; the caller's unit of work commits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session as Db
+
+from patentdesk import audit
+from patentdesk.authz import Actor
+from patentdesk.config import Settings
+from patentdesk.errors import NotFound, RateLimited
+from patentdesk.identity import idnumbers
+from patentdesk.identity.errors import (
+    AccountDisabled,
+    ChallengeInvalid,
+    InvalidCredentials,
+    InvalidIdNumber,
+    InvalidName,
+    InvalidPhone,
+    PasswordLoginNotAllowed,
+    PhoneTaken,
+    ProfileIncomplete,
+    SmsCodeInvalid,
+)
+from patentdesk.identity.models import (
+    LoginChallenge,
+    LoginFailure,
+    Session,
+    SmsCode,
+    User,
+    UserKind,
+    UserMessage,
+)
+from patentdesk.identity.passwords import hash_password, needs_rehash, verify_password
+from patentdesk.identity.sms import gateway_for
+from patentdesk.timeutil import as_utc, now, to_beijing
+
+SMS_PURPOSES = ("login", "recover", "complete")
+MAX_SMS_ATTEMPTS = 5
+COMPLETION_PATH = "/complete-profile"
+
+
+@dataclass
+class Context:
+    """What a service needs to know about the request besides the database."""
+
+    settings: Settings
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def _code_hash(code: str, salt: uuid.UUID) -> str:
+    return hmac.new(salt.bytes, code.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def clean_phone(phone: str) -> str:
+    value = idnumbers.normalise_mobile(phone)
+    if not idnumbers.mobile_valid(value):
+        raise InvalidPhone(details={"field": "phone"})
+    return value
+
+
+def clean_name(name: str) -> str:
+    value = " ".join(name.split())
+    if not (1 <= len(value) <= 50):
+        raise InvalidName(details={"field": "name"})
+    return value
+
+
+def clean_id_number(id_number: str) -> str:
+    value = id_number.strip().upper()
+    if not idnumbers.resident_id_valid(value):
+        raise InvalidIdNumber(details={"field": "id_number"})
+    return value
+
+
+# ---------------------------------------------------------------- registration
+
+
+def register_natural_person(
+    db: Db, ctx: Context, *, phone: str, name: str, id_number: str, password: str
+) -> User:
+    """自然人注册. Everything is checked before anything is written."""
+    phone = clean_phone(phone)
+    name = clean_name(name)
+    id_number = clean_id_number(id_number)
+    password_hash = hash_password(password)
+    if db.scalar(select(User.id).where(User.phone == phone)) is not None:
+        raise PhoneTaken(details={"field": "phone"})
+    user = User(
+        kind=UserKind.NATURAL,
+        phone=phone,
+        name=name,
+        id_number=id_number,
+        password_hash=password_hash,
+    )
+    db.add(user)
+    db.flush()
+    from patentdesk.orgs.service import create_personal_domain
+
+    create_personal_domain(db, user)
+    audit.record(
+        db,
+        "user.register",
+        environment=ctx.settings.environment,
+        actor_user_id=user.id,
+        target=f"user:{user.id}",
+        ip=ctx.ip,
+        kind="natural",
+    )
+    return user
+
+
+def create_office_user(db: Db, ctx: Context, *, phone: str, name: str, password: str) -> User:
+    phone = clean_phone(phone)
+    name = clean_name(name)
+    password_hash = hash_password(password)
+    if db.scalar(select(User.id).where(User.phone == phone)) is not None:
+        raise PhoneTaken(details={"field": "phone"})
+    user = User(kind=UserKind.OFFICE, phone=phone, name=name, password_hash=password_hash)
+    db.add(user)
+    db.flush()
+    audit.record(
+        db,
+        "user.register",
+        environment=ctx.settings.environment,
+        target=f"user:{user.id}",
+        ip=ctx.ip,
+        kind="office",
+    )
+    return user
+
+
+def profile_missing(user: User) -> list[str]:
+    """The mandatory profile fields this account still lacks (补录)."""
+    missing: list[str] = []
+    if user.kind == UserKind.NATURAL:
+        if not user.phone:
+            missing.append("phone")
+        if not user.name:
+            missing.append("name")
+        if not user.id_number or not idnumbers.resident_id_valid(user.id_number):
+            missing.append("id_number")
+    elif user.kind == UserKind.OFFICE and not user.phone:
+        missing.append("phone")
+    return missing
+
+
+def ensure_can_log_in(user: User, settings: Settings) -> None:
+    if user.status != "active":
+        raise AccountDisabled()
+    missing = profile_missing(user)
+    if missing:
+        account = user.phone or user.login_name or str(user.id)
+        raise ProfileIncomplete(
+            details={
+                "missing": missing,
+                "completion_url": f"{settings.base_url.rstrip('/')}{COMPLETION_PATH}"
+                f"?account={account}",
+            }
+        )
+
+
+def find_account(db: Db, account: str) -> User | None:
+    """An account by phone, login name (main accounts: the USCC) or user id."""
+    account = account.strip()
+    conditions = [User.login_name == account.upper(), User.login_name == account]
+    phone = idnumbers.normalise_mobile(account)
+    if idnumbers.mobile_valid(phone):
+        conditions.append(User.phone == phone)
+    with contextlib.suppress(ValueError):
+        conditions.append(User.id == uuid.UUID(account))
+    return db.scalar(select(User).where(or_(*conditions)))
+
+
+def complete_profile(
+    db: Db,
+    ctx: Context,
+    *,
+    account: str,
+    password: str,
+    name: str | None = None,
+    id_number: str | None = None,
+    phone: str | None = None,
+    sms_code: str | None = None,
+) -> User:
+    """补录: the account proves itself with its password and supplies what is missing."""
+    user = _check_password(db, ctx, account, password)
+    missing = profile_missing(user)
+    if "name" in missing or name:
+        user.name = clean_name(name or "")
+    if "id_number" in missing or id_number:
+        user.id_number = clean_id_number(id_number or "")
+    if "phone" in missing:
+        new_phone = clean_phone(phone or "")
+        if db.scalar(select(User.id).where(User.phone == new_phone, User.id != user.id)):
+            raise PhoneTaken(details={"field": "phone"})
+        _consume_sms_code(db, new_phone, "complete", sms_code or "")
+        user.phone = new_phone
+    db.flush()
+    audit.record(
+        db,
+        "user.profile_completed",
+        environment=ctx.settings.environment,
+        actor_user_id=user.id,
+        target=f"user:{user.id}",
+        ip=ctx.ip,
+        fields=sorted(set(missing)),
+    )
+    return user
+
+
+# ---------------------------------------------------------------- throttling
+
+
+def _failure_keys(account: str, ip: str | None) -> list[str]:
+    keys = [f"account:{account.strip().lower()}"]
+    if ip:
+        keys.append(f"ip:{ip}")
+    return keys
+
+
+def _check_rate_limit(db: Db, settings: Settings, keys: list[str]) -> None:
+    since = now() - dt.timedelta(seconds=settings.login_failure_window_seconds)
+    for key in keys:
+        # Addresses are shared (offices behind one NAT), so they get a larger allowance.
+        limit = settings.login_max_failures * (10 if key.startswith("ip:") else 1)
+        rows = db.execute(
+            select(func.count(), func.min(LoginFailure.at)).where(
+                LoginFailure.key == key, LoginFailure.at >= since
+            )
+        ).one()
+        count, oldest = rows
+        if count >= limit:
+            retry = settings.login_failure_window_seconds
+            if oldest is not None:
+                elapsed = (now() - as_utc(oldest)).total_seconds()
+                retry = max(1, int(settings.login_failure_window_seconds - elapsed))
+            raise RateLimited(details={"retry_after": retry})
+
+
+def _record_failure(db: Db, keys: list[str]) -> None:
+    for key in keys:
+        db.add(LoginFailure(key=key))
+    db.flush()
+
+
+def _check_password(db: Db, ctx: Context, account: str, password: str) -> User:
+    keys = _failure_keys(account, ctx.ip)
+    _check_rate_limit(db, ctx.settings, keys)
+    user = find_account(db, account)
+    if user is None or not verify_password(user.password_hash, password):
+        _record_failure(db, keys)
+        audit.record(
+            db,
+            "login.failed",
+            environment=ctx.settings.environment,
+            actor_user_id=user.id if user else None,
+            ip=ctx.ip,
+            target=f"account:{account[:64]}",
+        )
+        raise InvalidCredentials()
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+# ---------------------------------------------------------------- SMS codes
+
+
+def send_sms_code(db: Db, ctx: Context, phone: str, purpose: str) -> SmsCode | None:
+    """Sends a one-time code. Unknown phones get the same answer and no message
+    (for purpose ``recover``), so the endpoint does not reveal who is registered."""
+    if purpose not in SMS_PURPOSES:
+        raise NotFound(details={"purpose": purpose})
+    phone = clean_phone(phone)
+    since = now() - dt.timedelta(hours=1)
+    sent = db.scalar(
+        select(func.count()).where(SmsCode.phone == phone, SmsCode.created_at >= since)
+    )
+    if (sent or 0) >= ctx.settings.sms_max_per_phone_per_hour:
+        raise RateLimited(details={"retry_after": 3600})
+    registered = db.scalar(select(User.id).where(User.phone == phone)) is not None
+    if purpose == "recover" and not registered:
+        return None
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    row = SmsCode(
+        phone=phone,
+        purpose=purpose,
+        code_hash="",
+        expires_at=now() + dt.timedelta(seconds=ctx.settings.sms_code_ttl_seconds),
+    )
+    db.add(row)
+    db.flush()
+    row.code_hash = _code_hash(code, row.id)
+    texts = {
+        "login": "您的登录验证码为 {code}，5 分钟内有效。如非本人操作，请修改密码。",
+        "recover": "您正在找回密码，验证码为 {code}，5 分钟内有效。请勿泄露给他人。",
+        "complete": "您正在补录账户信息，验证码为 {code}，5 分钟内有效。",
+    }
+    gateway_for(ctx.settings).send(phone, "【PatentDesk】" + texts[purpose].format(code=code), code)
+    return row
+
+
+def _consume_sms_code(
+    db: Db, phone: str, purpose: str, code: str, row_id: uuid.UUID | None = None
+) -> SmsCode:
+    stmt = select(SmsCode).where(
+        SmsCode.phone == phone,
+        SmsCode.purpose == purpose,
+        SmsCode.consumed_at.is_(None),
+        SmsCode.expires_at > now(),
+    )
+    if row_id is not None:
+        stmt = stmt.where(SmsCode.id == row_id)
+    row = db.scalar(stmt.order_by(SmsCode.created_at.desc()).limit(1))
+    if row is None or row.attempts >= MAX_SMS_ATTEMPTS:
+        raise SmsCodeInvalid()
+    if not hmac.compare_digest(row.code_hash, _code_hash(code.strip(), row.id)):
+        row.attempts += 1
+        db.flush()
+        raise SmsCodeInvalid(details={"attempts_left": MAX_SMS_ATTEMPTS - row.attempts})
+    row.consumed_at = now()
+    return row
+
+
+def reset_password(db: Db, ctx: Context, *, phone: str, code: str, new_password: str) -> User:
+    """找回密码 by a code sent to the registered phone; every session ends."""
+    phone = clean_phone(phone)
+    password_hash = hash_password(new_password)
+    _consume_sms_code(db, phone, "recover", code)
+    user = db.scalar(select(User).where(User.phone == phone))
+    if user is None:  # a code is only ever sent to registered phones
+        raise SmsCodeInvalid()
+    user.password_hash = password_hash
+    db.execute(
+        update(Session)
+        .where(Session.user_id == user.id, Session.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+    audit.record(
+        db,
+        "user.password_reset",
+        environment=ctx.settings.environment,
+        actor_user_id=user.id,
+        target=f"user:{user.id}",
+        ip=ctx.ip,
+    )
+    return user
+
+
+# ---------------------------------------------------------------- login and sessions
+
+
+@dataclass
+class PasswordLoginResult:
+    session: Session | None = None
+    token: str | None = None
+    challenge: LoginChallenge | None = None
+    masked_phone: str | None = None
+
+
+def password_login(
+    db: Db,
+    ctx: Context,
+    *,
+    account: str,
+    password: str,
+    client_kind: str,
+    role: str | None = None,
+    device_name: str | None = None,
+) -> PasswordLoginResult:
+    """Office users and main accounts log in with a password. Natural persons may do so only
+    on the web portal and only with an SMS code as second factor (the challenge)."""
+    user = _check_password(db, ctx, account, password)
+    ensure_can_log_in(user, ctx.settings)
+    if user.kind == UserKind.NATURAL:
+        if client_kind != "web":
+            raise PasswordLoginNotAllowed()
+        sms = send_sms_code(db, ctx, user.phone or "", "login")
+        assert sms is not None
+        challenge = LoginChallenge(
+            user_id=user.id,
+            sms_code_id=sms.id,
+            client_kind=client_kind,
+            requested_role=role,
+            expires_at=sms.expires_at,
+        )
+        db.add(challenge)
+        db.flush()
+        phone = user.phone or ""
+        return PasswordLoginResult(
+            challenge=challenge, masked_phone=phone[:3] + "****" + phone[-4:]
+        )
+    token, session = start_session(
+        db,
+        ctx,
+        user,
+        role_spec=role,
+        client_kind=client_kind,
+        method="password",
+        device_name=device_name,
+    )
+    return PasswordLoginResult(session=session, token=token)
+
+
+def verify_login_challenge(
+    db: Db, ctx: Context, *, challenge_id: uuid.UUID, code: str, role: str | None = None
+) -> tuple[str, Session]:
+    challenge = db.get(LoginChallenge, challenge_id)
+    if challenge is None or challenge.consumed_at is not None or challenge.expires_at <= now():
+        raise ChallengeInvalid()
+    user = db.get(User, challenge.user_id)
+    assert user is not None
+    _consume_sms_code(db, user.phone or "", "login", code, row_id=challenge.sms_code_id)
+    challenge.consumed_at = now()
+    ensure_can_log_in(user, ctx.settings)
+    return start_session(
+        db,
+        ctx,
+        user,
+        role_spec=role or challenge.requested_role,
+        client_kind=challenge.client_kind,
+        method="password+sms",
+    )
+
+
+def start_session(
+    db: Db,
+    ctx: Context,
+    user: User,
+    *,
+    role_spec: str | None,
+    client_kind: str,
+    method: str,
+    device_name: str | None = None,
+    client_public_key: str | None = None,
+) -> tuple[str, Session]:
+    """Opens a new session in the role asked for. Each login is its own session (A7)."""
+    from patentdesk.orgs.service import resolve_role
+
+    ensure_can_log_in(user, ctx.settings)
+    resolved = resolve_role(db, user, role_spec)
+    token = secrets.token_urlsafe(32)
+    session = Session(
+        user_id=user.id,
+        token_hash=token_hash(token),
+        role=resolved.role,
+        org_id=resolved.org_id,
+        sub_account_id=resolved.sub_account_id,
+        domain_id=resolved.domain_id,
+        client_kind=client_kind,
+        login_method=method,
+        device_name=(device_name or ctx.user_agent or "")[:200] or None,
+        ip=ctx.ip,
+        client_public_key=client_public_key,
+        expires_at=now() + dt.timedelta(hours=ctx.settings.session_ttl_hours),
+    )
+    db.add(session)
+    db.flush()
+    when = to_beijing(session.created_at).strftime("%Y-%m-%d %H:%M")
+    db.add(
+        UserMessage(
+            user_id=user.id,
+            kind="login",
+            text=f"新登录：{when}（北京时间）在 {client_kind} 客户端，IP {ctx.ip or '未知'}，"
+            f"身份 {resolved.label}。如非本人操作，请在“我的会话”中结束该会话并修改密码。",
+        )
+    )
+    audit.record(
+        db,
+        "login.success",
+        environment=ctx.settings.environment,
+        actor_user_id=user.id,
+        actor_role=resolved.role,
+        ip=ctx.ip,
+        target=f"session:{session.id}",
+        method=method,
+        client=client_kind,
+    )
+    return token, session
+
+
+def authenticate(db: Db, token: str | None) -> Actor | None:
+    """The actor behind a session token, or None when it is unknown, ended or expired."""
+    if not token:
+        return None
+    session = db.scalar(select(Session).where(Session.token_hash == token_hash(token)))
+    if session is None or session.revoked_at is not None or session.expires_at <= now():
+        return None
+    user = db.get(User, session.user_id)
+    if user is None or user.status != "active":
+        return None
+    from patentdesk.orgs.service import actor_for_session
+
+    actor = actor_for_session(db, user, session)
+    if actor is None:
+        return None
+    # Throttled so that reads do not turn every request into a write.
+    if (now() - session.last_seen_at).total_seconds() > 60:
+        session.last_seen_at = now()
+    return actor
+
+
+def list_sessions(db: Db, actor: Actor) -> list[Session]:
+    return list(
+        db.scalars(
+            select(Session)
+            .where(
+                Session.user_id == actor.user_id,
+                Session.revoked_at.is_(None),
+                Session.expires_at > now(),
+            )
+            .order_by(Session.created_at.desc())
+        )
+    )
+
+
+def end_session(db: Db, ctx: Context, actor: Actor, session_id: uuid.UUID) -> Session:
+    session = db.get(Session, session_id)
+    if session is None or session.user_id != actor.user_id:
+        raise NotFound()
+    if session.revoked_at is None:
+        session.revoked_at = now()
+        audit.record(
+            db,
+            "session.ended",
+            environment=ctx.settings.environment,
+            actor_user_id=actor.user_id,
+            actor_role=actor.role,
+            ip=ctx.ip,
+            target=f"session:{session.id}",
+        )
+    return session
+
+
+def change_role(db: Db, ctx: Context, actor: Actor, role_spec: str) -> Session:
+    """Switches the current session to another role the user holds (C8)."""
+    from patentdesk.orgs.service import resolve_role
+
+    assert actor.session_id is not None
+    session = db.get(Session, actor.session_id)
+    user = db.get(User, actor.user_id)
+    assert session is not None and user is not None
+    resolved = resolve_role(db, user, role_spec)
+    session.role = resolved.role
+    session.org_id = resolved.org_id
+    session.sub_account_id = resolved.sub_account_id
+    session.domain_id = resolved.domain_id
+    db.flush()
+    audit.record(
+        db,
+        "session.role_changed",
+        environment=ctx.settings.environment,
+        actor_user_id=actor.user_id,
+        actor_role=resolved.role,
+        ip=ctx.ip,
+        target=f"session:{session.id}",
+    )
+    return session
+
+
+def messages(db: Db, actor: Actor, limit: int = 50) -> list[UserMessage]:
+    return list(
+        db.scalars(
+            select(UserMessage)
+            .where(UserMessage.user_id == actor.user_id)
+            .order_by(UserMessage.created_at.desc())
+            .limit(limit)
+        )
+    )
