@@ -22,6 +22,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.health", "router"),
     ("patentdesk.identity.routes", "router"),
     ("patentdesk.orgs.routes", "router"),
+    ("patentdesk.web.routes", "router"),
 ]
 
 
@@ -75,4 +76,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     for module_name, attr in ROUTERS:
         app.include_router(getattr(importlib.import_module(module_name), attr))
+    from patentdesk.web.routes import mount_static
+
+    mount_static(app)
     return app

@@ -2,8 +2,101 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from patentdesk.cli.output import JsonOpt, console, emit, errors_reported, fail
 
 app = typer.Typer(
     help="Operator tools on the server machine (act on PATENTDESK_DATA).", no_args_is_help=True
 )
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from patentdesk.bootstrap import prepare
+    from patentdesk.config import load_settings
+
+    settings = load_settings()
+    prepare(settings)
+    return settings
+
+
+@app.command("create-office-user")
+def create_office_user(
+    phone: Annotated[str, typer.Option(help="the office user's mobile number")],
+    name: Annotated[str, typer.Option(help="the office user's name")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Creates an office-side user (role office)."""
+    from patentdesk.cli.common import read_password_stdin
+    from patentdesk.db import Database
+    from patentdesk.identity.service import Context, create_office_user
+
+    with errors_reported(json_out):
+        settings = _settings()
+        password = (
+            read_password_stdin()
+            if password_stdin
+            else typer.prompt("密码 Password", hide_input=True, confirmation_prompt=True)
+        )
+        db = Database(settings.sqlalchemy_url)
+        with db.unit_of_work() as s:
+            user = create_office_user(
+                s, Context(settings), phone=phone, name=name, password=password
+            )
+            user_id = str(user.id)
+        db.dispose()
+        emit({"user_id": user_id}, json_out, lambda d: console.print(f"office user {d['user_id']}"))
+
+
+@app.command("sms-outbox")
+def sms_outbox(
+    phone: Annotated[str | None, typer.Option(help="only messages to this phone")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Messages the default SMS gateway wrote."""
+    from patentdesk.config import load_settings
+    from patentdesk.identity.service import clean_phone
+    from patentdesk.identity.sms import read_outbox
+
+    with errors_reported(json_out):
+        settings = load_settings()
+        messages = read_outbox(settings.data, clean_phone(phone) if phone else None)
+
+        def show(rows: list[dict[str, str]]) -> None:
+            for m in rows:
+                console.print(f"{m['sent_at']}  {m['phone']}  {m['text']}")
+
+        emit(messages, json_out, show)
+
+
+@audit_app.command("verify")
+def audit_verify(json_out: JsonOpt = False) -> None:
+    """Recomputes the audit log's hash chain; exit 1 at the first break."""
+    from patentdesk.audit import verify_chain
+    from patentdesk.db import Database
+
+    with errors_reported(json_out):
+        settings = _settings()
+        db = Database(settings.sqlalchemy_url)
+        with db.unit_of_work() as s:
+            report = verify_chain(s)
+        db.dispose()
+        data = {
+            "ok": report.ok,
+            "events": report.events,
+            "first_bad_seq": report.first_bad_seq,
+            "reason": report.reason,
+        }
+        if not report.ok:
+            fail(
+                "AUDIT_CHAIN_BROKEN",
+                f"审计日志哈希链断裂：事件 {report.first_bad_seq}（{report.reason}）",
+                json_out,
+                message_en=f"Audit chain broken at event {report.first_bad_seq}: {report.reason}",
+            )
+        emit(data, json_out, lambda d: console.print(f"audit log OK: {d['events']} events"))

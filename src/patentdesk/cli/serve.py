@@ -28,7 +28,8 @@ def register(app: typer.Typer) -> None:
         if demo:
             from patentdesk.demo import seed_demo
 
-            seed_demo(settings)
+            for line in seed_demo(settings):
+                typer.echo(line)
         url = f"http://{host}:{port}/"
         typer.echo(f"PatentDesk [{settings.environment}] serving {url} (data: {settings.data})")
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

@@ -1,0 +1,96 @@
+"""Rendering pages: the Jinja2 environment, language, CSRF token, and the page context."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from patentdesk.authz import Actor, Permission
+from patentdesk.errors import PatentDeskError, PermissionDenied
+from patentdesk.timeutil import to_beijing
+from patentdesk.web.i18n import DEFAULT, LANGUAGES, translate
+
+CSRF_COOKIE = "pd_csrf"
+LANG_COOKIE = "pd_lang"
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def _beijing(value: Any) -> str:
+    if value is None:
+        return ""
+    return to_beijing(value).strftime("%Y-%m-%d %H:%M")
+
+
+templates.env.filters["beijing"] = _beijing
+
+
+def lang_of(request: Request) -> str:
+    lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or DEFAULT
+    return lang if lang in LANGUAGES else DEFAULT
+
+
+def csrf_token(request: Request) -> str:
+    token = getattr(request.state, "csrf", None) or request.cookies.get(CSRF_COOKIE)
+    if not token:
+        token = secrets.token_urlsafe(24)
+    request.state.csrf = token
+    return token
+
+
+async def check_csrf(request: Request) -> None:
+    """Double-submit check: the form field (or htmx header) must equal the cookie."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    sent = request.headers.get("x-csrf-token")
+    if sent is None:
+        form = await request.form()
+        value = form.get("csrf")
+        sent = value if isinstance(value, str) else None
+    if not cookie or not sent or not secrets.compare_digest(cookie, sent):
+        raise PermissionDenied(
+            "表单已过期，请刷新页面后重试",
+            "The form has expired; reload the page",
+            details={"why": "csrf"},
+        )
+
+
+def error_text(lang: str, exc: PatentDeskError) -> str:
+    return exc.zh if lang == "zh" else exc.en
+
+
+def page(
+    request: Request,
+    template: str,
+    actor: Actor | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    lang = lang_of(request)
+    settings = request.app.state.settings
+
+    def t(key: str, **fmt: object) -> str:
+        return translate(lang, key, **fmt)
+
+    ctx = {
+        "request": request,
+        "actor": actor,
+        "lang": lang,
+        "t": t,
+        "csrf": csrf_token(request),
+        "environment": settings.environment,
+        "can_manage": actor is not None and actor.can(Permission.ORG_MANAGE),
+        "is_office": actor is not None and actor.is_office,
+        **context,
+    }
+    response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    response.set_cookie(
+        CSRF_COOKIE, ctx["csrf"], httponly=False, samesite="strict", secure=settings.secure_cookies
+    )
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=3600 * 24 * 365)
+    return response
