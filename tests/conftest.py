@@ -6,6 +6,11 @@ test (SQLite: file copy; PostgreSQL: ``CREATE DATABASE … TEMPLATE``).
 
 from __future__ import annotations
 
+import os
+
+# Cheap password hashes keep hundreds of registrations fast; production uses RFC 9106.
+os.environ.setdefault("PATENTDESK_ARGON2_PROFILE", "CHEAPEST")
+
 import itertools
 import shutil
 import threading
@@ -142,3 +147,10 @@ def live_server(app: Any) -> Iterator[LiveServer]:
     app.state.settings.base_url = server.url
     yield server
     server.stop()
+
+
+@pytest.fixture
+def world(client: Any, settings: Settings) -> Any:
+    from tests.support.factories import World
+
+    return World(client, settings.data)

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import re
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from patentdesk.identity.errors import WeakPassword
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+def _make_hasher() -> PasswordHasher:
+    """argon2id with the library's recommended parameters (RFC 9106 low-memory profile).
+    ``PATENTDESK_ARGON2_PROFILE`` names another argon2-cffi profile; the test suite uses
+    CHEAPEST so that hundreds of registrations stay fast."""
+    name = os.environ.get("PATENTDESK_ARGON2_PROFILE", "RFC_9106_LOW_MEMORY")
+    return PasswordHasher.from_parameters(getattr(profiles, name))
+
+
+_hasher = _make_hasher()
 # Compared against when an account does not exist, so that timing does not reveal it.
 _DUMMY_HASH = _hasher.hash("patentdesk-dummy-password-1")
 
@@ -32,6 +42,6 @@ def needs_rehash(password_hash: str) -> bool:
 
 def check_strength(password: str) -> None:
     if not (8 <= len(password) <= 64):
-        raise WeakPassword()
+        raise WeakPassword(details={"field": "password"})
     if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
-        raise WeakPassword()
+        raise WeakPassword(details={"field": "password"})
