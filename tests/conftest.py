@@ -154,3 +154,6 @@ def world(client: Any, settings: Settings) -> Any:
     from tests.support.factories import World
 
     return World(client, settings.data)
+
+
+from tests.support.browser import browser, page  # noqa: E402, F401  (fixtures)

@@ -1,0 +1,69 @@
+"""Headless Chromium (Debian's ``chromium``) driven by Playwright, for the web portal tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def chromium_path() -> str | None:
+    for candidate in (
+        os.environ.get("PATENTDESK_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    path = chromium_path()
+    if path is None:
+        pytest.skip("Debian chromium is not installed: browser tests skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN")
+    context.set_default_timeout(10_000)
+    p = context.new_page()
+    yield p
+    context.close()
+
+
+def web_login(page: Any, data_dir: Any, phone: str, password: str) -> None:
+    """Password, then the SMS code read from the outbox, as a user types them."""
+    from tests.support.factories import last_sms_code
+
+    page.goto("/login")
+    page.fill("#account", phone)
+    page.fill("#password", password)
+    page.click("#login-submit")
+    page.wait_for_selector("#code")
+    page.fill("#code", last_sms_code(data_dir, phone))
+    page.click("#verify-submit")
+    page.wait_for_url("**/desk")
