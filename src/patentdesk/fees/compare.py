@@ -8,7 +8,7 @@ with the correct amounts (or the office issues a payment notice stating them).
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,8 @@ def parse_sheet(source: Path | str | bytes | dict[str, Any]) -> SubmittedSheet:
         raise SheetInvalid(problems=f"{label}: JSON 第 {exc.lineno} 行 / line {exc.lineno}") from None
     if isinstance(data, dict) and isinstance(data.get("fee_sheet"), dict):
         data = data["fee_sheet"]  # a sheet wrapped by its submission
+    if not isinstance(data, dict):
+        raise SheetInvalid(problems=f"{label}: 应为含 items 的 JSON 对象 / expected an object with items")
     try:
         return SubmittedSheet.model_validate(data)
     except ValidationError as exc:
@@ -77,8 +79,6 @@ def parse_sheet(source: Path | str | bytes | dict[str, Any]) -> SubmittedSheet:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
         raise SheetInvalid(problems=problems) from None
-    except InvalidOperation:
-        raise SheetInvalid(problems="amount is not a number") from None
 
 
 def _as_submitted(sheet: FeeSheet | SubmittedSheet | dict[str, Any]) -> SubmittedSheet:
