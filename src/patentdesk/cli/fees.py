@@ -18,7 +18,9 @@ from patentdesk.cli.output import JsonOpt, console, emit, errors_reported, fail
 if TYPE_CHECKING:
     from patentdesk.fees.schemas import FeeInput
 
-app = typer.Typer(help="Fees: fee calculation sheets (费用计算页) and schedules.", no_args_is_help=True)
+app = typer.Typer(
+    help="Fees: fee calculation sheets (费用计算页) and schedules.", no_args_is_help=True
+)
 fees_admin_app = typer.Typer(
     help="Fee schedules on the server's data folder (PATENTDESK_DATA/fees).", no_args_is_help=True
 )

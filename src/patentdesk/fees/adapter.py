@@ -156,7 +156,9 @@ def _int(value: Any, field: str, path: Path) -> int:
     try:
         return int(value)
     except ValueError:
-        raise _unreadable(path, f"字段 {field} 不是数字", f"field {field} is not a number") from None
+        raise _unreadable(
+            path, f"字段 {field} 不是数字", f"field {field} is not a number"
+        ) from None
 
 
 def _requested(request: dict[str, Any]) -> list[dict[str, Any]]:
@@ -183,7 +185,9 @@ def fee_input_from_package(path: Path) -> FeeInput:
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile):
-        raise _unreadable(path, "不是可读的 ZIP 案卷包", "not a readable ZIP case package") from None
+        raise _unreadable(
+            path, "不是可读的 ZIP 案卷包", "not a readable ZIP case package"
+        ) from None
     with archive:
         member = next((p for p in REQUEST_PATHS if p in archive.namelist()), None)
         if member is None:
@@ -207,7 +211,9 @@ def fee_input_from_package(path: Path) -> FeeInput:
                     claims_text += _text_of(name, data) + "\n"
         except Exception as exc:  # a damaged attachment must not surface as a traceback
             raise _unreadable(
-                path, f"附件无法读取（{type(exc).__name__}）", f"an attachment is unreadable ({exc})"
+                path,
+                f"附件无法读取（{type(exc).__name__}）",
+                f"an attachment is unreadable ({exc})",
             ) from None
     return _build(request, pages_by_role, claims_text, path)
 

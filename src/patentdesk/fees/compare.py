@@ -67,11 +67,15 @@ def parse_sheet(source: Path | str | bytes | dict[str, Any]) -> SubmittedSheet:
     except (OSError, UnicodeDecodeError) as exc:
         raise SheetInvalid(problems=f"{label}: {type(exc).__name__}") from None
     except json.JSONDecodeError as exc:
-        raise SheetInvalid(problems=f"{label}: JSON 第 {exc.lineno} 行 / line {exc.lineno}") from None
+        raise SheetInvalid(
+            problems=f"{label}: JSON 第 {exc.lineno} 行 / line {exc.lineno}"
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("fee_sheet"), dict):
         data = data["fee_sheet"]  # a sheet wrapped by its submission
     if not isinstance(data, dict):
-        raise SheetInvalid(problems=f"{label}: 应为含 items 的 JSON 对象 / expected an object with items")
+        raise SheetInvalid(
+            problems=f"{label}: 应为含 items 的 JSON 对象 / expected an object with items"
+        )
     try:
         return SubmittedSheet.model_validate(data)
     except ValidationError as exc:
@@ -212,9 +216,7 @@ def mismatch_error(differences: list[Difference], correct: FeeSheet) -> SheetMis
     )
 
 
-def check_sheet(
-    submitted: FeeSheet | SubmittedSheet | dict[str, Any], correct: FeeSheet
-) -> None:
+def check_sheet(submitted: FeeSheet | SubmittedSheet | dict[str, Any], correct: FeeSheet) -> None:
     """Raises :class:`SheetMismatch` listing the correct amounts when the sheets differ."""
     differences = compare_sheet(submitted, correct)
     if differences:

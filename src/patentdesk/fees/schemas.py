@@ -55,7 +55,9 @@ def _json_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-Amount = Annotated[Decimal, PlainSerializer(_json_number, return_type=int | float, when_used="json")]
+Amount = Annotated[
+    Decimal, PlainSerializer(_json_number, return_type=int | float, when_used="json")
+]
 Rate = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
 
@@ -235,8 +237,7 @@ class FeeInput(BaseModel):
         if self.business_type in own:
             if self.patent_type not in (None, self.business_type):
                 raise ValueError(
-                    f"patent_type {self.patent_type} contradicts business_type "
-                    f"{self.business_type}"
+                    f"patent_type {self.patent_type} contradicts business_type {self.business_type}"
                 )
             self.patent_type = self.business_type  # type: ignore[assignment]
         if self.business_type == "pct-national":

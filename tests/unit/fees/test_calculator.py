@@ -98,7 +98,11 @@ def test_design_has_no_claim_or_page_surcharges() -> None:
             {"reexamination_invention": 1000},
             1000,
         ),
-        ({"business_type": "reexam", "patent_type": "utility"}, {"reexamination_utility": 300}, 300),
+        (
+            {"business_type": "reexam", "patent_type": "utility"},
+            {"reexamination_utility": 300},
+            300,
+        ),
         ({"business_type": "reexam", "patent_type": "design"}, {"reexamination_design": 300}, 300),
         (
             {"business_type": "invalidation", "patent_type": "invention"},
@@ -142,10 +146,20 @@ def test_domestic_fees(fields: dict, expected: dict, total: int) -> None:
 
 
 # Annual fees by year band (patent year, counted from the filing date).
-INVENTION_BANDS = [(1, 3, 900), (4, 6, 1200), (7, 9, 2000), (10, 12, 4000), (13, 15, 6000), (16, 20, 8000)]
+INVENTION_BANDS = [
+    (1, 3, 900),
+    (4, 6, 1200),
+    (7, 9, 2000),
+    (10, 12, 4000),
+    (13, 15, 6000),
+    (16, 20, 8000),
+]
 SMALL_BANDS = [(1, 3, 600), (4, 5, 900), (6, 8, 1200), (9, 10, 2000)]
 ANNUAL = [("invention", y, fee) for a, b, fee in INVENTION_BANDS for y in range(a, b + 1)] + [
-    (kind, y, fee) for kind in ("utility", "design") for a, b, fee in SMALL_BANDS for y in range(a, b + 1)
+    (kind, y, fee)
+    for kind in ("utility", "design")
+    for a, b, fee in SMALL_BANDS
+    for y in range(a, b + 1)
 ]
 
 
@@ -156,7 +170,9 @@ def test_annual_fee_year_bands(patent_type: str, year: int, fee: int) -> None:
     assert s.total == fee
 
 
-@pytest.mark.parametrize(("patent_type", "year"), [("invention", 21), ("utility", 11), ("design", 11)])
+@pytest.mark.parametrize(
+    ("patent_type", "year"), [("invention", 21), ("utility", 11), ("design", 11)]
+)
 def test_annual_fee_beyond_the_bands_is_refused(patent_type: str, year: int) -> None:
     with pytest.raises(FeeRuleError) as err:
         sheet(business_type="fee", patent_type=patent_type, annual_fee_year=year)
@@ -169,8 +185,18 @@ def test_annual_fee_beyond_the_bands_is_refused(patent_type: str, year: int) -> 
     [
         # invention: reducible 900 + 2500 = 3400; printing 50 and surcharges are not.
         ({"business_type": "invention", "qualifying_applicants": 1}, "0.85", 2890, 560),
-        ({"business_type": "invention", "applicants": 2, "qualifying_applicants": 2}, "0.70", 2380, 1070),
-        ({"business_type": "invention", "applicants": 3, "qualifying_applicants": 3}, "0.70", 2380, 1070),
+        (
+            {"business_type": "invention", "applicants": 2, "qualifying_applicants": 2},
+            "0.70",
+            2380,
+            1070,
+        ),
+        (
+            {"business_type": "invention", "applicants": 3, "qualifying_applicants": 3},
+            "0.70",
+            2380,
+            1070,
+        ),
         # claims 12 (+300), pages 40 (+500), priority 1 (+80) stay at full price
         (
             {
@@ -185,7 +211,12 @@ def test_annual_fee_beyond_the_bands_is_refused(patent_type: str, year: int) -> 
             3450 + 300 + 500 + 80 - 2890,
         ),
         ({"business_type": "utility", "qualifying_applicants": 1}, "0.85", 425, 75),
-        ({"business_type": "design", "applicants": 2, "qualifying_applicants": 2}, "0.70", 350, 150),
+        (
+            {"business_type": "design", "applicants": 2, "qualifying_applicants": 2},
+            "0.70",
+            350,
+            150,
+        ),
         (
             {"business_type": "reexam", "patent_type": "invention", "qualifying_applicants": 1},
             "0.85",
@@ -200,15 +231,29 @@ def test_annual_fee_beyond_the_bands_is_refused(patent_type: str, year: int) -> 
         ),
         # invalidation, extension, restoration are never reduced
         (
-            {"business_type": "invalidation", "patent_type": "invention", "qualifying_applicants": 1},
+            {
+                "business_type": "invalidation",
+                "patent_type": "invention",
+                "qualifying_applicants": 1,
+            },
             "0.85",
             0,
             3000,
         ),
-        ({"business_type": "fee", "extension_months": 2, "qualifying_applicants": 1}, "0.85", 0, 2300),
+        (
+            {"business_type": "fee", "extension_months": 2, "qualifying_applicants": 1},
+            "0.85",
+            0,
+            2300,
+        ),
         # annual fee year 4 of an invention: 1200 × 85 %
         (
-            {"business_type": "fee", "patent_type": "invention", "annual_fee_year": 4, "qualifying_applicants": 1},
+            {
+                "business_type": "fee",
+                "patent_type": "invention",
+                "annual_fee_year": 4,
+                "qualifying_applicants": 1,
+            },
             "0.85",
             1020,
             180,
@@ -228,7 +273,12 @@ def test_fee_reduction(fields: dict, rate: str, reduction: int, total: int) -> N
         {"business_type": "invention", "reduction_requested": False, "qualifying_applicants": 1},
         {"business_type": "invention", "reduction_requested": True, "qualifying_applicants": 0},
         # joint applicants: every one must qualify
-        {"business_type": "invention", "reduction_requested": True, "applicants": 2, "qualifying_applicants": 1},
+        {
+            "business_type": "invention",
+            "reduction_requested": True,
+            "applicants": 2,
+            "qualifying_applicants": 1,
+        },
         # PCT international fees are not subject to 费用减缴
         {"business_type": "pct", "reduction_requested": True, "qualifying_applicants": 1},
     ],
@@ -243,7 +293,14 @@ def test_no_reduction(fields: dict) -> None:
 
 @pytest.mark.parametrize(
     ("granted_in_year", "year", "reduced"),
-    [(None, 10, True), (None, 11, False), (3, 3, True), (3, 12, True), (3, 13, False), (4, 3, False)],
+    [
+        (None, 10, True),
+        (None, 11, False),
+        (3, 3, True),
+        (3, 12, True),
+        (3, 13, False),
+        (4, 3, False),
+    ],
 )
 def test_annual_fee_reduction_covers_ten_years_from_grant(
     granted_in_year: int | None, year: int, reduced: bool
@@ -264,21 +321,36 @@ def test_annual_fee_reduction_covers_ten_years_from_grant(
     [
         (
             None,
-            {"application_invention": 900, "printing_invention": 50, "examination_invention": 2500,
-             "excess_claims": 300, "excess_pages_31": 250},
+            {
+                "application_invention": 900,
+                "printing_invention": 50,
+                "examination_invention": 2500,
+                "excess_claims": 300,
+                "excess_pages_31": 250,
+            },
         ),
         # ISA CN: no application fee and no surcharges; printing and examination are due
         ("CN", {"printing_invention": 50, "examination_invention": 2500}),
         # ISA EP/JP/SE: examination fee reduced by 20 %
         (
             "ep",
-            {"application_invention": 900, "printing_invention": 50, "examination_invention": 2000,
-             "excess_claims": 300, "excess_pages_31": 250},
+            {
+                "application_invention": 900,
+                "printing_invention": 50,
+                "examination_invention": 2000,
+                "excess_claims": 300,
+                "excess_pages_31": 250,
+            },
         ),
         (
             "US",
-            {"application_invention": 900, "printing_invention": 50, "examination_invention": 2500,
-             "excess_claims": 300, "excess_pages_31": 250},
+            {
+                "application_invention": 900,
+                "printing_invention": 50,
+                "examination_invention": 2500,
+                "excess_claims": 300,
+                "excess_pages_31": 250,
+            },
         ),
     ],
 )

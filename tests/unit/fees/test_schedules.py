@@ -167,12 +167,24 @@ def test_add_schedule_copies_and_applies(tmp_path: Path) -> None:
         (NEW_PCT.replace("amount: 11000", "amount: -5"), "items.0.amount"),
         (NEW_PCT.replace("currency: CNY", "currency: USD"), "currency"),
         (NEW_PCT.replace("business: [pct]", "busness: [pct]"), "busness"),
-        (NEW_PCT.replace("effective_from: 2025-01-01", "effective_from: someday"), "effective_from"),
-        (NEW_PCT.replace("source: Test figures for the operator path, not real amounts.\n", ""), "source"),
-        (NEW_PCT.replace("kind: pct", "kind: trademark"), "kind"),
-        (NEW_PCT + "  - code: pct_international_filing\n    name: {zh: a, en: b}\n    amount: 1\n", "twice"),
         (
-            NEW_PCT.replace("amount: 11000", "amount: 5\n    from: 10\n    to: 3\n    quantity: sheets"),
+            NEW_PCT.replace("effective_from: 2025-01-01", "effective_from: someday"),
+            "effective_from",
+        ),
+        (
+            NEW_PCT.replace("source: Test figures for the operator path, not real amounts.\n", ""),
+            "source",
+        ),
+        (NEW_PCT.replace("kind: pct", "kind: trademark"), "kind"),
+        (
+            NEW_PCT
+            + "  - code: pct_international_filing\n    name: {zh: a, en: b}\n    amount: 1\n",
+            "twice",
+        ),
+        (
+            NEW_PCT.replace(
+                "amount: 11000", "amount: 5\n    from: 10\n    to: 3\n    quantity: sheets"
+            ),
             "'to'",
         ),
         (
@@ -201,7 +213,10 @@ def test_same_id_is_refused_unless_replacing_an_operator_file(tmp_path: Path) ->
         add_schedule(data, write(tmp_path, changed, "again.yaml"))
     assert "--replace" in err.value.en
     add_schedule(data, write(tmp_path, changed, "again.yaml"), replace=True)
-    assert schedule_for("pct", dt.date(2025, 2, 1), data).item("pct_international_filing").amount == 12000  # type: ignore[union-attr]
+    assert (
+        schedule_for("pct", dt.date(2025, 2, 1), data).item("pct_international_filing").amount
+        == 12000
+    )  # type: ignore[union-attr]
     bundled = NEW_PCT.replace("pct-cnipa-ro-2025-01-01", "pct-cnipa-ro-2024-01-01")
     with pytest.raises(ScheduleConflict):
         add_schedule(data, write(tmp_path, bundled, "b.yaml"), replace=True)
