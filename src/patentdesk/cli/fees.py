@@ -112,14 +112,16 @@ def quote(
     input_file: InputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The fee calculation sheet of a package by the schedule in force on --date (Beijing)."""
+    """The fee calculation sheet of a package by the schedule in force on --date (Beijing).
+
+    Without --date: the FeeInput's filing_date (with --input), else today in Beijing.
+    """
     with errors_reported(as_json):
         from patentdesk.fees import calculate
-        from patentdesk.timeutil import beijing_date
 
         fee_input = _fee_input(package, input_file, as_json)
-        on = _date(date, as_json) or beijing_date()
-        sheet = calculate(fee_input, on, data_dir=_data_dir())
+        # --date, else the input's filing_date, else today in Beijing
+        sheet = calculate(fee_input, _date(date, as_json), data_dir=_data_dir())
         emit(sheet.to_json(), as_json, _show_sheet)
 
 
@@ -137,11 +139,10 @@ def compare(
     """
     with errors_reported(as_json):
         from patentdesk.fees import calculate, check_sheet, parse_sheet
-        from patentdesk.timeutil import beijing_date
 
         submitted = parse_sheet(sheet)
         fee_input = _fee_input(package, input_file, as_json)
-        correct = calculate(fee_input, _date(date, as_json) or beijing_date(), data_dir=_data_dir())
+        correct = calculate(fee_input, _date(date, as_json), data_dir=_data_dir())
         check_sheet(submitted, correct)
         emit(
             {"ok": True, "schedule": correct.schedule.id, "total": correct.to_json()["total"]},

@@ -128,3 +128,12 @@ def test_admin_fees_add_and_list(tmp_path: Path) -> None:
     assert "items.0.amount" in refused.error["message"]
     missing = run_cli("admin", "fees", "add", str(tmp_path / "nope.yaml"), "--json", env=env)
     assert missing.error["code"] == "FILE_NOT_FOUND"
+
+
+def test_quote_uses_the_inputs_filing_date_without_date_option(tmp_path: Path) -> None:
+    source = fee_input(tmp_path, business_type="pct", filing_date="2022-12-31")
+    result = run_cli("fees", "quote", "--input", str(source), "--json")
+    assert result.json["schedule"]["id"] == "pct-cnipa-ro-2021-12-01"
+    assert result.json["filing_date"] == "2022-12-31"
+    forced = run_cli("fees", "quote", "--input", str(source), "--date", "2023-01-01", "--json")
+    assert forced.json["schedule"]["id"] == "pct-cnipa-ro-2023-01-01"
