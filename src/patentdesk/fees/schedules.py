@@ -28,6 +28,8 @@ from patentdesk.timeutil import beijing_date
 BUNDLED_DIR = Path(__file__).with_name("schedules")
 KIND_ZH = {"domestic": "国内专利", "pct": "PCT国际申请"}
 SUFFIXES = (".yaml", ".yml")
+# libyaml's safe loader when present: same rules, about ten times faster than pure Python.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def _problems(exc: ValidationError) -> str:
 def parse_schedule(text: str, file: str = "<text>") -> Schedule:
     """Validates the text of a schedule file; raises :class:`ScheduleInvalid` naming the problem."""
     try:
-        data: Any = yaml.safe_load(text)
+        data: Any = yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行 / line {mark.line + 1}: " if mark else ""
