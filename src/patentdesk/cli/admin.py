@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from patentdesk.cli.fees import fees_admin_app
 from patentdesk.cli.output import JsonOpt, console, emit, errors_reported, fail
 
 app = typer.Typer(
@@ -13,6 +14,7 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(fees_admin_app, name="fees")
 
 
 def _settings():  # type: ignore[no-untyped-def]

@@ -24,6 +24,7 @@ SUBCOMMANDS: list[tuple[str, str, str | None]] = [
     ("patentdesk.cli.admin", "app", "admin"),
     ("patentdesk.cli.login", "register", None),
     ("patentdesk.cli.org", "app", "org"),
+    ("patentdesk.cli.fees", "app", "fees"),
 ]
 
 

@@ -1,0 +1,244 @@
+"""``patentdesk fees``: fee sheets offline; ``patentdesk admin fees``: schedules on the server.
+
+``fees quote`` and ``fees compare`` need no server: the schedules ship with the client (plus
+``PATENTDESK_DATA/fees`` when run on a server machine). ``fees pay`` talks to the server and
+is added by the payments work (see docs/fees.md for its shape).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import typer
+
+from patentdesk.cli.output import JsonOpt, console, emit, errors_reported, fail
+
+if TYPE_CHECKING:
+    from patentdesk.fees.schemas import FeeInput
+
+app = typer.Typer(
+    help="Fees: fee calculation sheets (费用计算页) and schedules.", no_args_is_help=True
+)
+fees_admin_app = typer.Typer(
+    help="Fee schedules on the server's data folder (PATENTDESK_DATA/fees).", no_args_is_help=True
+)
+
+DateOpt = Annotated[
+    str | None,
+    typer.Option("--date", help="Beijing date YYYY-MM-DD whose schedule applies; default: today"),
+]
+InputOpt = Annotated[
+    Path | None,
+    typer.Option("--input", help="a FeeInput JSON file instead of a case package (for scripts)"),
+]
+PackageArg = Annotated[Path | None, typer.Argument(help="the case package (ZIP)")]
+
+
+def _date(value: str | None, as_json: bool) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(
+            "INVALID_DATE",
+            f"日期 {value} 格式不正确，应为 YYYY-MM-DD",
+            as_json,
+            message_en=f"Date {value} is not YYYY-MM-DD",
+        )
+
+
+def _fee_input(package: Path | None, input_file: Path | None, as_json: bool) -> FeeInput:
+    from pydantic import ValidationError
+
+    from patentdesk.fees import FeeInput, FeeInputInvalid, fee_input_from_package
+
+    if (package is None) == (input_file is None):
+        fail(
+            "USAGE",
+            "请给出案卷包文件或 --input FeeInput JSON 文件（二者选一）",
+            as_json,
+            message_en="Give either a case package FILE or --input FEE_INPUT.json (one of them)",
+        )
+    if package is not None:
+        return fee_input_from_package(package)
+    assert input_file is not None
+    try:
+        return FeeInput.model_validate_json(input_file.read_bytes())
+    except OSError as exc:
+        raise FeeInputInvalid(problems=f"{input_file}: {exc.strerror}") from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()
+        )
+        raise FeeInputInvalid(problems=f"{input_file}: {problems}") from None
+
+
+def _data_dir() -> Path | None:
+    from patentdesk.fees.schedules import default_data_dir
+
+    return default_data_dir()
+
+
+def _show_sheet(data: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    schedule = data["schedule"]
+    table = Table(
+        title=f"费用计算页 Fee sheet — {schedule['id']}（{schedule['effective_from']} 起施行）"
+    )
+    table.add_column("代码 code")
+    table.add_column("费用名称 fee")
+    table.add_column("数量 count", justify="right")
+    table.add_column("金额 CNY", justify="right")
+    for item in data["items"]:
+        table.add_row(item["code"], item["name"], str(item["count"]), f"{item['amount']:,}")
+    reduction = data["reduction"]
+    if reduction["amount"]:
+        rate = f"{reduction['rate'] * 100:.0f}%"
+        table.add_row("reduction", f"费用减缴 {rate}", "", f"-{reduction['amount']:,}")
+    table.add_row("total", "合计 total", "", f"{data['total']:,}", style="bold")
+    console.print(table)
+    for note in data.get("notes", []):
+        console.print(f"[dim]{note['zh']} / {note['en']}[/]")
+
+
+@app.command("quote")
+def quote(
+    package: PackageArg = None,
+    date: DateOpt = None,
+    input_file: InputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The fee calculation sheet of a package by the schedule in force on --date (Beijing).
+
+    Without --date: the FeeInput's filing_date (with --input), else today in Beijing.
+    """
+    with errors_reported(as_json):
+        from patentdesk.fees import calculate
+
+        fee_input = _fee_input(package, input_file, as_json)
+        # --date, else the input's filing_date, else today in Beijing
+        sheet = calculate(fee_input, _date(date, as_json), data_dir=_data_dir())
+        emit(sheet.to_json(), as_json, _show_sheet)
+
+
+@app.command("compare")
+def compare(
+    sheet: Annotated[Path, typer.Argument(help="the submitted fee sheet (JSON)")],
+    package: PackageArg = None,
+    date: DateOpt = None,
+    input_file: InputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Checks a fee sheet (e.g. for authorized deduction) against the correct amounts.
+
+    Exit status 0 when it matches; otherwise the error lists the correct amounts.
+    """
+    with errors_reported(as_json):
+        from patentdesk.fees import calculate, check_sheet, parse_sheet
+
+        submitted = parse_sheet(sheet)
+        fee_input = _fee_input(package, input_file, as_json)
+        correct = calculate(fee_input, _date(date, as_json), data_dir=_data_dir())
+        check_sheet(submitted, correct)
+        emit(
+            {"ok": True, "schedule": correct.schedule.id, "total": correct.to_json()["total"]},
+            as_json,
+            lambda d: console.print(f"费用计算页正确 / the sheet matches {d['schedule']}"),
+        )
+
+
+def _schedule_rows(kind: str | None, data_dir: Path | None) -> list[dict[str, Any]]:
+    from patentdesk.fees.schedules import ScheduleBook
+
+    rows = []
+    for entry in ScheduleBook.load(data_dir).entries:
+        s = entry.schedule
+        if kind is None or s.kind == kind:
+            rows.append(
+                {
+                    "id": s.id,
+                    "kind": s.kind,
+                    "effective_from": s.effective_from.isoformat(),
+                    "currency": s.currency,
+                    "origin": entry.origin,
+                    "replaces": s.replaces,
+                    "source": s.source,
+                }
+            )
+    return rows
+
+
+def _show_rows(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    table = Table(title="收费标准 Fee schedules")
+    for column in ("id", "kind", "effective_from", "origin"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["id"], row["kind"], row["effective_from"], row["origin"])
+    console.print(table)
+
+
+KindOpt = Annotated[
+    Literal["domestic", "pct"] | None, typer.Option("--kind", help="domestic or pct")
+]
+
+
+@app.command("schedules")
+def schedules(kind: KindOpt = None, as_json: JsonOpt = False) -> None:
+    """The fee schedules this client knows, oldest first."""
+    with errors_reported(as_json):
+        emit(_schedule_rows(kind, _data_dir()), as_json, _show_rows)
+
+
+def _server_data() -> Path:
+    from patentdesk.config import load_settings
+
+    return load_settings().data
+
+
+@fees_admin_app.command("add")
+def admin_add(
+    file: Annotated[Path, typer.Argument(help="the schedule file (YAML)")],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="overwrite an operator-added schedule of the same id")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validates a schedule file and adds it to the data folder (no code change needed)."""
+    with errors_reported(as_json):
+        from patentdesk.fees import add_schedule
+
+        if not file.is_file():
+            fail(
+                "FILE_NOT_FOUND",
+                f"文件 {file} 不存在",
+                as_json,
+                message_en=f"File {file} does not exist",
+            )
+        schedule = add_schedule(_server_data(), file, replace=replace)
+        result = {
+            "id": schedule.id,
+            "kind": schedule.kind,
+            "effective_from": schedule.effective_from.isoformat(),
+            "items": len(schedule.items),
+        }
+        emit(
+            result,
+            as_json,
+            lambda d: console.print(
+                f"已添加收费标准 {d['id']}（{d['kind']}，{d['effective_from']} 起施行）"
+                f" / schedule {d['id']} added"
+            ),
+        )
+
+
+@fees_admin_app.command("list")
+def admin_list(kind: KindOpt = None, as_json: JsonOpt = False) -> None:
+    """The schedules the server uses: bundled ones and those added to the data folder."""
+    with errors_reported(as_json):
+        emit(_schedule_rows(kind, _server_data()), as_json, _show_rows)
