@@ -17,8 +17,10 @@ internal_number        no        机构内部编号
 submitter              no        {"name", "account"?} — who submitted
 signer                 yes       {"name", "certificate_serial"?, "role"?} — who signed
 files                  yes       [{"name", "sha256", "size"?, "form_code"?, "role"?}]
-fee_sheet              no        {"items": [{"code"?, "name", "count"?, "amount"}],
-                                 "reduction"?, "total", "schedule"?}
+fee_sheet              no        the fees package's sheet JSON: {"items": [{"code"?,
+                                 "name", "count"?, "amount"}], "reduction"? ({"rate",
+                                 "amount"} or a text), "total", "schedule"? (id or
+                                 {"id", "effective_from"})}
 environment            yes       environment id (trial, production…)
 receipt_id             no        the receipt's id
 submission_id          no        the submission's id
@@ -184,12 +186,24 @@ def _fee_table(sheet: Mapping[str, Any]) -> pdf.Table:
                 _amount(item["amount"], f"fee_sheet.items[{i}].amount"),
             ]
         )
-    if sheet.get("reduction") not in (None, "", 0, "0"):
-        rows.append(["", "费用减缓", "", str(sheet["reduction"])])
+    reduction = sheet.get("reduction")
+    if isinstance(reduction, Mapping):
+        # The fees package's sheet: {"rate": "0.85", "amount": "765.00", "items": [codes]}.
+        amount = _amount(reduction.get("amount") or 0, "fee_sheet.reduction.amount")
+        if amount != "0.00":
+            rate = _amount(reduction.get("rate") or 0, "fee_sheet.reduction.rate")
+            percent = Decimal(rate) * 100
+            label = f"费用减缴（{percent:.0f}%）" if percent else "费用减缴"
+            rows.append(["", label, "", f"-{amount}"])
+    elif reduction not in (None, "", 0, "0"):
+        rows.append(["", "费用减缴", "", str(reduction)])
     if "total" not in sheet:
         raise _bad("fee_sheet.total", "缺失", "is missing")
     rows.append(["", "合计（元）", "", _amount(sheet["total"], "fee_sheet.total")])
-    schedule = f"（收费标准：{sheet['schedule']}）" if sheet.get("schedule") else ""
+    schedule_ref = sheet.get("schedule")
+    if isinstance(schedule_ref, Mapping):  # {"id", "effective_from", …}
+        schedule_ref = schedule_ref.get("id") or schedule_ref.get("effective_from")
+    schedule = f"（收费标准：{schedule_ref}）" if schedule_ref else ""
     return pdf.Table(
         columns=["费用代码", "费用名称", "数量", "金额（元）"],
         rows=rows,

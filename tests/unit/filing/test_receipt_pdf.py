@@ -82,6 +82,18 @@ def test_deterministic_and_sensitive():
     assert render_receipt_pdf(other) != render_receipt_pdf(receipt())
 
 
+def test_fee_sheet_of_the_fees_package():
+    sheet = {
+        "schedule": {"id": "cn-2019-07", "kind": "domestic", "effective_from": "2019-07-01"},
+        "items": [{"code": "F001", "name": "发明专利申请费", "count": 1, "amount": "900.00"}],
+        "reduction": {"rate": "0.85", "amount": "765.00", "items": ["F001"]},
+        "total": "135.00",
+    }
+    text = pdf_text(render_receipt_pdf(receipt(fee_sheet=sheet)))
+    assert "收费标准：cn-2019-07" in text
+    assert "费用减缴（85%）" in text and "-765.00" in text and "135.00" in text
+
+
 def test_without_fee_sheet_and_optional_fields():
     minimal = {
         k: v
@@ -114,6 +126,7 @@ def test_many_files_repeat_the_column_titles():
         ({"files": [{"name": "a.pdf"}]}, "files[0]"),
         ({"fee_sheet": {"items": [{"name": "x", "amount": "abc"}], "total": 1}}, "amount"),
         ({"fee_sheet": {"items": []}}, "fee_sheet.total"),
+        ({"fee_sheet": {"reduction": {"amount": "x"}, "total": 1}}, "reduction.amount"),
         ({"environment": None}, "environment"),
         ({"filing_date": "01/03/2026"}, "filing_date"),
     ],
