@@ -3,6 +3,7 @@ from datetime import date
 
 import pytest
 
+from patentdesk import pdf
 from patentdesk.notices.documents import NoticeData, notice_body, render_notice_pdf
 from patentdesk.notices.types import NoticeTemplateValueMissing, UnknownNoticeType
 from tests.unit.notices.pdftext import page_count, pdf_text
@@ -84,3 +85,11 @@ def test_body_override_and_missing_values():
 def test_missing_title_and_applicant_shown_as_dash():
     body = notice_body(replace(REJECTION, title="", applicant=""))
     assert "（—，申请人：—）" in body
+
+
+def test_output_does_not_depend_on_earlier_documents():
+    # The font subset must not carry glyphs over from documents rendered before.
+    first = render_notice_pdf(REJECTION)
+    pdf.render_text("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥" * 3)
+    render_notice_pdf(replace(REJECTION, code="210301", text="其他的审查意见"))
+    assert render_notice_pdf(REJECTION) == first
