@@ -24,7 +24,6 @@ def problems(info):
     return info.value.details["problems"]
 
 
-@pytest.mark.seed("A11")
 @pytest.mark.parametrize(
     ("manifest", "container", "xml_style"),
     [
