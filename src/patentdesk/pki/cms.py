@@ -371,10 +371,9 @@ def verify_digest(
     if parsed.signing_time is not None:
         if parsed.signing_time > when + FUTURE_TOLERANCE:
             raise SignatureInvalid(
-                details={
-                    "reason": "signing time in the future",
-                    "signing_time": iso(parsed.signing_time),
-                }
+                "签名时间晚于当前时间，签名不可信",
+                "The signing time lies in the future; the signature is not trusted",
+                details={"signing_time": iso(parsed.signing_time), "at": iso(when)},
             )
         check_validity(cert, parsed.signing_time, what="signing_time")
     return VerifiedSignature(
