@@ -127,6 +127,7 @@ class Keystore:
 
     def signer(self) -> KeySigner:
         """The signing key with its certificate, ready for ``sign_detached``/``sign_digest``."""
+        self._require()
         cert = self.certificate()
         if cert is None:
             raise CertificateMissing()

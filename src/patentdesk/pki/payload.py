@@ -38,6 +38,7 @@ from patentdesk.pki.keys import PrivateKey, PublicKey, check_public_key
 ALGORITHM = "ES256"
 MAX_TOKEN_CHARS = 16 * 1024
 _COORDINATE = 32  # P-256: r and s are 32 bytes each in JWS
+_B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def _b64encode(raw: bytes) -> str:
@@ -48,9 +49,6 @@ def _b64decode(text: str) -> bytes:
     if not text or any(c not in _B64_ALPHABET for c in text):
         raise ValueError("not base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-_B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def canonical_json(obj: Mapping[str, Any]) -> bytes:
