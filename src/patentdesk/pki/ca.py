@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -98,7 +98,7 @@ class CertificateAuthority:
 
     environment: str
     certificate: x509.Certificate
-    _key: PrivateKey
+    _key: PrivateKey = field(repr=False)
 
     # --- creation -------------------------------------------------------------------------
 

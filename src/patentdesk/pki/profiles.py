@@ -98,7 +98,8 @@ def encode_delegation(delegated_from_serial: int, session_id: str | None) -> byt
     value = Delegation({"delegated_from": delegated_from_serial})
     if session_id is not None:
         value["session_id"] = session_id
-    return value.dump()
+    encoded: bytes = value.dump()
+    return encoded
 
 
 def decode_delegation(cert: x509.Certificate) -> tuple[int, str | None] | None:

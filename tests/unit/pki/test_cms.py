@@ -11,6 +11,7 @@ from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
@@ -90,6 +91,22 @@ def _edit_signed_attribute(sig: bytes, name: str, value: object) -> bytes:
         if attr["type"].native == name:
             attr["values"] = [value]
     return info.dump(force=True)
+
+
+def test_attributes_are_verified_as_received_not_re_encoded(ca, alice: Holder):
+    """A signer whose SET OF is not in DER order (BER) still verifies: the signature
+    is checked over the octets as sent, never over a re-sorted copy."""
+    info = cms.ContentInfo.load(sign_detached(DATA, alice.key, alice.certificate))
+    signer_info = info["content"]["signer_infos"][0]
+    members = [attr.dump() for attr in signer_info["signed_attrs"]]
+    unsorted = b"".join(reversed(members))
+    assert unsorted != b"".join(sorted(members))
+    blob = cms.CMSAttributes(contents=unsorted).dump()
+    signer_info["signed_attrs"] = cms.CMSAttributes.load(blob)
+    signer_info["signature"] = alice.key.sign(blob, ec.ECDSA(hashes.SHA256()))
+    sig = info.dump()
+    assert parse_signature(sig).signed_attrs == blob
+    assert verify(sig, ca).user_id == "u-alice"
 
 
 def test_tampered_signing_time_is_refused(ca, alice: Holder):
