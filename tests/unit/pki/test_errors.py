@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +48,22 @@ def test_signature_refusals_share_one_family():
         errors.MalformedPayload,
     ):
         assert issubclass(cls, errors.SignatureVerificationError)
+
+
+def test_package_facade_is_complete_and_lazy():
+    import patentdesk.pki as pki
+
+    assert sorted(pki.__all__) == sorted(pki._EXPORTS)
+    for name in pki.__all__:
+        assert getattr(pki, name) is not None
+    # The error classes alone (HTTP handler, CLI) do not drag in the CMS machinery.
+    code = "import sys, patentdesk.pki.errors; print('asn1crypto' in sys.modules)"
+    src = str(Path(pki.__file__).parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": src},
+    )
+    assert out.stdout.strip() == "False"
