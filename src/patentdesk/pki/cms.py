@@ -39,7 +39,7 @@ from patentdesk.pki.errors import (
     MalformedSignature,
     SignatureInvalid,
 )
-from patentdesk.pki.keys import PrivateKey
+from patentdesk.pki.keys import CERTIFICATE_PARSE_ERRORS, PrivateKey
 from patentdesk.pki.profiles import Purpose
 from patentdesk.pki.validation import (
     RevocationSource,
@@ -238,10 +238,16 @@ class _Bad(Exception):
     """Internal: a structural problem, reported as MalformedSignature."""
 
 
+_SINGLE_VALUED = ("content_type", "message_digest", "signing_time", "signing_certificate_v2")
+
+
 def _attribute_values(signed_attrs: Any) -> dict[str, Any]:
+    """The attributes we read, each of which must occur once with one value (RFC 5652)."""
     found: dict[str, Any] = {}
     for attr in signed_attrs:
         name = attr["type"].native
+        if name not in _SINGLE_VALUED:
+            continue  # e.g. SMIMECapabilities from OpenSSL: signed, but not ours to read
         values = attr["values"]
         if name in found or len(values) != 1:
             raise _Bad(f"attribute {name} must occur once with one value")
@@ -262,7 +268,9 @@ def _signer_certificate(certificates: Any, sid: Any) -> x509.Certificate:
         else:
             match = cert.key_identifier == sid.chosen.native
         if match:
-            return x509.load_der_x509_certificate(cert.dump())
+            signer = x509.load_der_x509_certificate(cert.dump())
+            signer.extensions  # noqa: B018 - parsed now, so garbage is MalformedSignature
+            return signer
     raise _Bad("the signer's certificate is not included")
 
 
@@ -337,7 +345,7 @@ def parse_signature(signature_der: bytes) -> ParsedSignature:
         return _parse(signature_der)
     except _Bad as exc:
         raise MalformedSignature(details={"reason": str(exc)}) from exc
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+    except (*CERTIFICATE_PARSE_ERRORS, KeyError, IndexError, AttributeError) as exc:
         # asn1crypto parses lazily: structural errors surface on first access.
         raise MalformedSignature(details={"reason": "not DER CMS"}) from exc
 

@@ -17,6 +17,15 @@ from patentdesk.pki.errors import InvalidCertificateData, InvalidKey
 
 CURVE = ec.SECP256R1
 
+#: What ``cryptography`` may raise on a malformed certificate (some parts parse lazily).
+CERTIFICATE_PARSE_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    TypeError,
+    x509.InvalidVersion,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+)
+
 PrivateKey = ec.EllipticCurvePrivateKey
 PublicKey = ec.EllipticCurvePublicKey
 
@@ -79,7 +88,7 @@ def load_certificate(data: bytes | str) -> x509.Certificate:
         if raw.lstrip().startswith(b"-----BEGIN"):
             return x509.load_pem_x509_certificate(raw)
         return x509.load_der_x509_certificate(raw)
-    except (ValueError, TypeError) as exc:
+    except CERTIFICATE_PARSE_ERRORS as exc:
         raise InvalidCertificateData() from exc
 
 

@@ -32,7 +32,7 @@ from patentdesk.pki.errors import (
     InvalidCertificateData,
     UntrustedCertificate,
 )
-from patentdesk.pki.keys import CURVE, format_serial
+from patentdesk.pki.keys import CERTIFICATE_PARSE_ERRORS, CURVE, format_serial
 from patentdesk.pki.profiles import CertificateInfo, Purpose, describe_certificate, environment_of
 from patentdesk.timeutil import as_utc, iso, now
 
@@ -66,8 +66,17 @@ def _foreign(found: str | None, ca_certificate: x509.Certificate) -> ForeignEnvi
     return ForeignEnvironment(details={"certificate_environment": found, "environment": ours})
 
 
+def _parsed_extensions(cert: x509.Certificate) -> None:
+    # cryptography parses extensions lazily; a garbled one must not escape as ValueError.
+    try:
+        cert.extensions  # noqa: B018
+    except CERTIFICATE_PARSE_ERRORS as exc:
+        raise UntrustedCertificate(details={"reason": "malformed extensions"}) from exc
+
+
 def check_issued_by(cert: x509.Certificate, ca_certificate: x509.Certificate) -> None:
     """Raise unless ``cert`` was signed by ``ca_certificate``'s key under its name."""
+    _parsed_extensions(cert)
     if cert.issuer != ca_certificate.subject:
         found = environment_of(cert.issuer)
         if found is not None:

@@ -388,3 +388,22 @@ def test_every_refusal_is_one_family(ca, alice: Holder):
             verify(sig, ca, **kwargs)
         body = info.value.to_dict()
         assert body["code"] and body["message"] and body["message_en"]
+
+
+def test_corrupted_signatures_never_escape_as_raw_errors(ca, alice: Holder):
+    """Flip bits across the whole signature: every outcome is a PkiError, or (for bytes
+    outside what is signed, like the unsigned digest-algorithm list) the same signer."""
+    sig = sign_detached(DATA, alice.key, alice.certificate)
+    outcomes: set[str] = set()
+    for pos in range(0, len(sig), 2):
+        for mask in (0x01, 0x80):
+            corrupted = bytearray(sig)
+            corrupted[pos] ^= mask
+            try:
+                result = verify(bytes(corrupted), ca)
+            except errors.PkiError as exc:
+                outcomes.add(exc.code)
+            else:
+                assert result.serial == alice.certificate.serial_number
+                assert result.message_digest == hashlib.sha256(DATA).hexdigest()
+    assert {"SIGNATURE_MALFORMED", "SIGNATURE_INVALID", "CERTIFICATE_UNTRUSTED"} <= outcomes
