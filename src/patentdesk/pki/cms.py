@@ -238,6 +238,14 @@ class _Bad(Exception):
     """Internal: a structural problem, reported as MalformedSignature."""
 
 
+_PARSE_ERRORS: tuple[type[Exception], ...] = (
+    *CERTIFICATE_PARSE_ERRORS,
+    KeyError,
+    IndexError,
+    AttributeError,
+)
+
+
 _SINGLE_VALUED = ("content_type", "message_digest", "signing_time", "signing_certificate_v2")
 
 
@@ -345,7 +353,7 @@ def parse_signature(signature_der: bytes) -> ParsedSignature:
         return _parse(signature_der)
     except _Bad as exc:
         raise MalformedSignature(details={"reason": str(exc)}) from exc
-    except (*CERTIFICATE_PARSE_ERRORS, KeyError, IndexError, AttributeError) as exc:
+    except _PARSE_ERRORS as exc:
         # asn1crypto parses lazily: structural errors surface on first access.
         raise MalformedSignature(details={"reason": "not DER CMS"}) from exc
 
