@@ -390,6 +390,18 @@ def password_login(
     on the web portal and only with an SMS code as second factor (the challenge)."""
     user = _check_password(db, ctx, account, password)
     ensure_can_log_in(user, ctx.settings)
+    if user.kind == UserKind.NATURAL and client_kind == "app":
+        # The mobile app's own login: it binds this phone (its device key) to the account.
+        token, session = start_session(
+            db,
+            ctx,
+            user,
+            role_spec="natural",
+            client_kind="app",
+            method="password",
+            device_name=device_name,
+        )
+        return PasswordLoginResult(session=session, token=token)
     if user.kind == UserKind.NATURAL:
         if client_kind != "web":
             raise PasswordLoginNotAllowed()

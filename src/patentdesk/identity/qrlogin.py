@@ -1,0 +1,115 @@
+"""QR login (扫码登录) for the web portal and the desktop client (seed A3, A7, A12).
+
+1. The client asks for a challenge and shows its payload as a QR code; it keeps a secret.
+2. The phone (logged in with its own app session) scans, shows who asks, and approves by
+   signing {request, nonce, decision} with its device key.
+3. The client polls with its secret and receives its own new session, once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session as Db
+
+from patentdesk import audit
+from patentdesk.authz import Actor
+from patentdesk.identity.models import Session, User
+from patentdesk.identity.service import Context, ensure_can_log_in, start_session
+from patentdesk.pki import qr
+from patentdesk.pki.keys import load_public_key
+from patentdesk.pki.models import QrRequest
+from patentdesk.pki.payload import verify_payload
+from patentdesk.pki.service import DeviceRequired, active_device
+from patentdesk.timeutil import now
+
+
+def create_login_request(
+    db: Db, ctx: Context, *, client_kind: str, device_name: str | None, role: str | None
+) -> tuple[QrRequest, str, str]:
+    return qr.create(
+        db,
+        ctx,
+        "login",
+        client_kind=client_kind,
+        device_name=(device_name or ctx.user_agent or "")[:200] or None,
+        requested_role=role,
+    )
+
+
+def verify_device_approval(
+    db: Db, actor: Actor, request: QrRequest, approval: str
+) -> tuple[uuid.UUID, dict[str, Any]]:
+    """The phone's device key signed {id, n, d(ecision)}: proves the bound phone scanned."""
+    if actor.client_kind != "app":
+        raise DeviceRequired()
+    device = active_device(db, actor.user_id)
+    claims = verify_payload(approval, load_public_key(device.public_key_pem))
+    if claims.get("id") != str(request.id):
+        raise qr.QrAlreadyUsed("确认内容与二维码不符", "The approval is for another QR code")
+    qr.check_nonce(request, claims.get("n"))
+    device.last_used_at = now()
+    return device.id, claims
+
+
+def decide_login(db: Db, ctx: Context, actor: Actor, request_id: str, approval: str) -> QrRequest:
+    request = qr.get(db, request_id, "login")
+    qr.ensure_pending(request)
+    device_id, claims = verify_device_approval(db, actor, request, approval)
+    decision = claims.get("d")
+    if decision == "approve":
+        user = db.get(User, actor.user_id)
+        assert user is not None
+        ensure_can_log_in(user, ctx.settings)
+        if request.requested_role:  # fail now, on the phone, rather than on the desktop
+            from patentdesk.orgs.service import resolve_role
+
+            resolve_role(db, user, request.requested_role)
+        qr.decide(db, request, "approved", user_id=actor.user_id, device_id=device_id)
+    elif decision == "deny":
+        qr.decide(db, request, "denied", user_id=actor.user_id, device_id=device_id)
+    else:
+        raise qr.QrAlreadyUsed("确认内容无效", "The approval names no decision")
+    audit.record(
+        db,
+        f"qr_login.{request.status}",
+        environment=ctx.settings.environment,
+        actor_user_id=actor.user_id,
+        actor_role=actor.role,
+        ip=ctx.ip,
+        target=f"qr:{request.id}",
+        client=request.client_kind,
+        client_ip=request.client_ip,
+    )
+    return request
+
+
+def poll_login(
+    db: Db, ctx: Context, request_id: str, secret: str
+) -> tuple[str, QrRequest, Session | None, str | None]:
+    """(status, request, session, token): the session only for the creator, only once."""
+    request = qr.get(db, request_id, "login")
+    qr.check_secret(request, secret)
+    if request.status == "pending":
+        if request.expires_at <= now():
+            raise qr.QrExpired()
+        return "pending", request, None, None
+    if request.status == "denied":
+        raise qr.QrDenied()
+    if request.status != "approved":
+        raise qr.QrAlreadyUsed()
+    qr.consume(db, request)
+    user = db.get(User, request.user_id)
+    assert user is not None
+    token, session = start_session(
+        db,
+        ctx,
+        user,
+        role_spec=request.requested_role,
+        client_kind=request.client_kind,
+        method="qr",
+        device_name=request.device_name,
+    )
+    request.session_id = session.id
+    return "approved", request, session, token

@@ -1,0 +1,323 @@
+"""The environment's CA in service: devices, certificates, revocation and the CRL.
+
+Library code (certificates, CMS, payloads) lives in the sibling modules; this module
+persists what the server must remember and decides who may do what with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session as Db
+
+from patentdesk import audit
+from patentdesk.authz import Actor
+from patentdesk.config import Settings
+from patentdesk.errors import NotFound, PatentDeskError, PermissionDenied
+from patentdesk.identity.models import Role, Session
+from patentdesk.identity.service import Context
+from patentdesk.pki.ca import CertificateAuthority, load_or_create_office_signer
+from patentdesk.pki.cms import KeySigner
+from patentdesk.pki.keys import certificate_pem, fingerprint, load_public_key, public_key_pem
+from patentdesk.pki.models import Certificate, Device, SignWindow
+from patentdesk.pki.payload import verify_payload
+from patentdesk.timeutil import now
+
+PROOF_MAX_AGE = dt.timedelta(minutes=10)
+
+
+class DeviceRequired(PatentDeskError):
+    code = "DEVICE_REQUIRED"
+    status = 403
+    message_zh = "请在手机 App 上操作：此功能需要已绑定的手机"
+    message_en = "Use the mobile app: this needs a bound phone"
+
+
+class ProofInvalid(PatentDeskError):
+    code = "KEY_PROOF_INVALID"
+    status = 422
+    message_zh = "密钥持有证明无效：{why}"
+    message_en = "Proof of key possession is invalid: {why}"
+
+
+@lru_cache(maxsize=8)
+def _ca(pki_dir: Path, environment: str) -> CertificateAuthority:
+    return CertificateAuthority.load_or_create(pki_dir, environment)
+
+
+@lru_cache(maxsize=8)
+def _office(pki_dir: Path, environment: str) -> KeySigner:
+    return load_or_create_office_signer(pki_dir, _ca(pki_dir, environment))
+
+
+def ca_for(settings: Settings) -> CertificateAuthority:
+    return _ca(settings.pki_dir.resolve(), settings.environment)
+
+
+def office_signer(settings: Settings) -> KeySigner:
+    """The office key: signs QR payloads, receipts and notices."""
+    return _office(settings.pki_dir.resolve(), settings.environment)
+
+
+def bootstrap(settings: Settings) -> None:
+    """Creates this environment's CA and office key on first start (0600 key files)."""
+    office_signer(settings)
+
+
+# ---------------------------------------------------------------- revocation
+
+
+def is_revoked(db: Db, serial: int) -> bool:
+    row = db.get(Certificate, serial)
+    if row is None:
+        return False
+    if row.revoked_at is not None:
+        return True
+    # A delegation dies with the certificate it came from (a lost phone).
+    return row.delegated_from_serial is not None and is_revoked(db, row.delegated_from_serial)
+
+
+def revoked_serials(db: Db) -> list[tuple[int, dt.datetime]]:
+    rows = db.execute(
+        select(Certificate.serial, Certificate.revoked_at).where(Certificate.revoked_at.isnot(None))
+    )
+    return [(serial, at) for serial, at in rows]
+
+
+def crl(db: Db, settings: Settings, encoding: str = "der") -> bytes:
+    return ca_for(settings).crl(
+        revoked_serials(db),
+        next_update=now() + dt.timedelta(days=1),
+        crl_number=int(time.time()),
+        encoding=encoding,  # type: ignore[arg-type]
+    )
+
+
+def _revoke(db: Db, cert: Certificate, reason: str) -> None:
+    if cert.revoked_at is None:
+        cert.revoked_at = now()
+        cert.revocation_reason = reason
+
+
+# ---------------------------------------------------------------- devices and certificates
+
+
+def _check_proof(token: str, key_pem: str, user_id: uuid.UUID, kind: str) -> dict[str, Any]:
+    """The phone proves it holds a key by signing a short statement naming the user."""
+    claims = verify_payload(token, load_public_key(key_pem))
+    if claims.get("t") != kind or claims.get("uid") != str(user_id):
+        raise ProofInvalid(why="wrong statement")
+    issued = claims.get("iat")
+    if not isinstance(issued, int | float):
+        raise ProofInvalid(why="no time")
+    age = abs(now().timestamp() - float(issued))
+    if age > PROOF_MAX_AGE.total_seconds():
+        raise ProofInvalid(why="stale")
+    return claims
+
+
+def _store_certificate(
+    db: Db,
+    cert: Any,
+    *,
+    user_id: uuid.UUID | None,
+    purpose: str,
+    device_id: uuid.UUID | None = None,
+    session_id: uuid.UUID | None = None,
+    delegated_from: int | None = None,
+) -> Certificate:
+    row = Certificate(
+        serial=cert.serial_number,
+        user_id=user_id,
+        device_id=device_id,
+        purpose=purpose,
+        pem=certificate_pem(cert),
+        key_fingerprint=fingerprint(cert),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        delegated_from_serial=delegated_from,
+        session_id=session_id,
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def register_device(
+    db: Db,
+    ctx: Context,
+    actor: Actor,
+    *,
+    name: str,
+    device_public_key: str,
+    signing_public_key: str,
+    device_proof: str,
+    signing_proof: str,
+) -> tuple[Device, Certificate]:
+    """Binds a phone: its device key (approvals) and the user's signing key, both made on
+    the phone; the CA certifies the signing key. Only the public keys ever arrive here."""
+    if actor.role == Role.OFFICE or actor.role == Role.MAIN:
+        raise PermissionDenied(details={"why": "devices belong to natural persons"})
+    _check_proof(device_proof, device_public_key, actor.user_id, "device")
+    _check_proof(signing_proof, signing_public_key, actor.user_id, "signing")
+    device_key = load_public_key(device_public_key)
+    signing_key = load_public_key(signing_public_key)
+    device = Device(
+        user_id=actor.user_id,
+        name=(name or "phone")[:100],
+        public_key_pem=public_key_pem(device_key),
+        fingerprint=fingerprint(device_key),
+    )
+    if db.scalar(select(Device.id).where(Device.fingerprint == device.fingerprint)):
+        raise ProofInvalid(why="device key already registered")
+    db.add(device)
+    db.flush()
+    cert = ca_for(ctx.settings).issue_user_certificate(
+        signing_key, str(actor.user_id), actor.name, purpose="signing"
+    )
+    row = _store_certificate(
+        db, cert, user_id=actor.user_id, purpose="signing", device_id=device.id
+    )
+    if actor.session_id is not None:
+        session = db.get(Session, actor.session_id)
+        if session is not None:
+            session.device_name = device.name
+    audit.record(
+        db,
+        "device.registered",
+        environment=ctx.settings.environment,
+        actor_user_id=actor.user_id,
+        actor_role=actor.role,
+        ip=ctx.ip,
+        target=f"device:{device.id}",
+        certificate=str(row.serial),
+    )
+    return device, row
+
+
+def renew_certificate(
+    db: Db,
+    ctx: Context,
+    actor: Actor,
+    *,
+    device_id: uuid.UUID,
+    signing_public_key: str,
+    signing_proof: str,
+) -> Certificate:
+    device = own_device(db, actor, device_id)
+    _check_proof(signing_proof, signing_public_key, actor.user_id, "signing")
+    cert = ca_for(ctx.settings).issue_user_certificate(
+        load_public_key(signing_public_key), str(actor.user_id), actor.name, purpose="signing"
+    )
+    for old in db.scalars(
+        select(Certificate).where(
+            Certificate.device_id == device.id, Certificate.purpose == "signing"
+        )
+    ):
+        _revoke(db, old, "superseded")
+    row = _store_certificate(
+        db, cert, user_id=actor.user_id, purpose="signing", device_id=device.id
+    )
+    audit.record(
+        db,
+        "certificate.renewed",
+        environment=ctx.settings.environment,
+        actor_user_id=actor.user_id,
+        actor_role=actor.role,
+        ip=ctx.ip,
+        target=f"certificate:{row.serial}",
+    )
+    return row
+
+
+def own_device(db: Db, actor: Actor, device_id: uuid.UUID) -> Device:
+    device = db.get(Device, device_id)
+    if device is None or device.user_id != actor.user_id:
+        raise NotFound(details={"device_id": str(device_id)})
+    return device
+
+
+def report_lost(db: Db, ctx: Context, actor: Actor, device_id: uuid.UUID) -> Device:
+    """A lost phone: its keys are revoked at once and its app sessions end."""
+    device = own_device(db, actor, device_id)
+    device.revoked_at = device.revoked_at or now()
+    for cert in db.scalars(select(Certificate).where(Certificate.device_id == device.id)):
+        _revoke(db, cert, "key_compromise")
+    db.execute(
+        update(Session)
+        .where(
+            Session.user_id == actor.user_id,
+            Session.client_kind == "app",
+            Session.device_name == device.name,
+            Session.revoked_at.is_(None),
+        )
+        .values(revoked_at=now())
+    )
+    audit.record(
+        db,
+        "device.lost",
+        environment=ctx.settings.environment,
+        actor_user_id=actor.user_id,
+        actor_role=actor.role,
+        ip=ctx.ip,
+        target=f"device:{device.id}",
+    )
+    return device
+
+
+def active_device(db: Db, user_id: uuid.UUID, device_id: uuid.UUID | None = None) -> Device:
+    stmt = select(Device).where(Device.user_id == user_id, Device.revoked_at.is_(None))
+    if device_id is not None:
+        stmt = stmt.where(Device.id == device_id)
+    device = db.scalar(stmt.order_by(Device.created_at.desc()).limit(1))
+    if device is None:
+        raise DeviceRequired()
+    return device
+
+
+def user_certificates(db: Db, user_id: uuid.UUID) -> list[Certificate]:
+    return list(
+        db.scalars(
+            select(Certificate)
+            .where(
+                Certificate.user_id == user_id,
+                Certificate.purpose == "signing",
+            )
+            .order_by(Certificate.created_at.desc())
+        )
+    )
+
+
+def current_signing_certificate(db: Db, user_id: uuid.UUID) -> Certificate:
+    for cert in user_certificates(db, user_id):
+        if cert.revoked_at is None and cert.not_after > now():
+            return cert
+    raise DeviceRequired(
+        "尚无有效的签名证书：请在手机 App 上注册或更新证书",
+        "No valid signing certificate: register or renew it in the mobile app",
+    )
+
+
+def user_certificate(db: Db, actor: Actor, serial: int) -> Certificate:
+    row = db.get(Certificate, serial)
+    if row is None or row.user_id != actor.user_id:
+        raise NotFound(details={"serial": serial})
+    return row
+
+
+def open_windows(db: Db, session_id: uuid.UUID) -> list[SignWindow]:
+    return list(
+        db.scalars(
+            select(SignWindow).where(
+                SignWindow.session_id == session_id,
+                SignWindow.closed_at.is_(None),
+                SignWindow.expires_at > now(),
+            )
+        )
+    )
