@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 # Routers of every domain, registered in this order: (module, attribute).
 ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.health", "router"),
+    ("patentdesk.updates.routes", "router"),
 ]
 
 

@@ -22,6 +22,8 @@ app = typer.Typer(
 SUBCOMMANDS: list[tuple[str, str, str | None]] = [
     ("patentdesk.cli.serve", "register", None),
     ("patentdesk.cli.admin", "app", "admin"),
+    ("patentdesk.cli.update", "register", None),
+    ("patentdesk.cli.doctor", "register", None),
 ]
 
 

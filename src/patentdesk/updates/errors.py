@@ -15,7 +15,9 @@ class RepositoryMissing(ReleaseError):
     code = "RELEASE_REPOSITORY_MISSING"
     status = 404
     message_zh = "尚未发布过客户端版本（数据目录中没有发布仓库）"
-    message_en = "No client release has been published yet (no release repository in the data folder)"
+    message_en = (
+        "No client release has been published yet (no release repository in the data folder)"
+    )
 
 
 class VersionInvalid(ValidationFailed):
@@ -71,9 +73,7 @@ class UpdateError(PatentDeskError):
 
 class RootMissing(UpdateError):
     code = "UPDATE_ROOT_MISSING"
-    message_zh = (
-        "没有受信任的根元数据：请用 patentdesk update --install-root root.json 安装随客户端发布的根元数据"
-    )
+    message_zh = "没有受信任的根元数据：请用 patentdesk update --install-root root.json 安装随客户端发布的根元数据"
     message_en = (
         "No trusted root metadata: install the root shipped with the client with "
         "patentdesk update --install-root root.json"
@@ -112,7 +112,9 @@ class MetadataExpired(MetadataRefused):
 
 class MetadataRollback(MetadataRefused):
     code = "UPDATE_METADATA_ROLLBACK"
-    message_zh = "服务器提供的更新元数据比已见过的旧，可能遭到回滚攻击（{reason}）；已拒绝，当前版本保持不变"
+    message_zh = (
+        "服务器提供的更新元数据比已见过的旧，可能遭到回滚攻击（{reason}）；已拒绝，当前版本保持不变"
+    )
     message_en = (
         "The server offered update metadata older than already seen, a possible rollback "
         "attack ({reason}); refused, the installed version is unchanged"

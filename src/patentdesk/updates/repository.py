@@ -176,7 +176,6 @@ class ReleaseRepository:
     ) -> dict[str, Any]:
         """Stores a full package and patches from earlier versions, then signs new metadata."""
         import bsdiff4
-
         from tuf.api.metadata import TargetFile
 
         parse_version(version)
@@ -321,8 +320,12 @@ class ReleaseRepository:
             self._write_private(new_key, signer.private_bytes)
             extra = old_root_signers if role == "root" else []
             try:
-                self._resign("root", root_md, signers=[signer] if role == "root" else None,
-                             extra_signers=extra)
+                self._resign(
+                    "root",
+                    root_md,
+                    signers=[signer] if role == "root" else None,
+                    extra_signers=extra,
+                )
             except BaseException:
                 new_key.unlink(missing_ok=True)
                 raise
