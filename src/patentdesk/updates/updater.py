@@ -180,10 +180,19 @@ class ClientUpdater:
                 return self._result(
                     current, latest, applied=False, downloaded=method, pending=str(package)
                 )
-            dir_name = self.installation.install(
-                latest, package, sha256=full_info.hashes["sha256"], length=full_info.length
-            )
-            self.installation.switch(latest, dir_name)
+            try:
+                dir_name = self.installation.install(
+                    latest, package, sha256=full_info.hashes["sha256"], length=full_info.length
+                )
+                self.installation.switch(latest, dir_name)
+            except OSError as exc:
+                raise errors.UpdateError(
+                    "安装版本 {version} 失败：{reason}；当前版本保持不变",
+                    "Installing version {version} failed: {reason}; the installed version "
+                    "is unchanged",
+                    version=latest,
+                    reason=exc.strerror or str(exc),
+                ) from exc
             self._clear_pending()
             return self._result(
                 latest,
