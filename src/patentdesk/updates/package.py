@@ -29,7 +29,7 @@ from patentdesk.updates.errors import PackageInvalid, VersionInvalid
 
 INDEX_TARGET = "releases.json"
 CUSTOM_KEY = "patentdesk"
-_VERSION = re.compile(r"^\d{1,6}(\.\d{1,6}){0,3}$")
+_VERSION = re.compile(r"^[0-9]{1,6}(\.[0-9]{1,6}){0,3}$")
 _SAFE_PART = re.compile(r"^[^\x00-\x1f\\:*?\"<>|]+$")
 
 
@@ -76,13 +76,13 @@ def safe_member_name(name: str) -> str | None:
     """The normalised relative path of a ZIP member, or None if it may not be installed."""
     if not name or name.startswith(("/", "\\")) or "\\" in name:
         return None
-    path = PurePosixPath(name)
-    parts = path.parts
-    if not parts or any(p in ("", ".", "..") or not _SAFE_PART.match(p) for p in parts):
+    # The raw parts, not PurePosixPath's normalised ones: "a//b" or "./a" are refused too.
+    parts = name.split("/")
+    if any(p in ("", ".", "..") or not _SAFE_PART.match(p) for p in parts):
         return None
     if re.match(r"^[A-Za-z]:", parts[0]):  # a Windows drive letter
         return None
-    return path.as_posix()
+    return PurePosixPath(name).as_posix()
 
 
 def package_files(path: Path) -> dict[str, dict[str, Any]]:
