@@ -61,8 +61,9 @@ def register(app: typer.Typer) -> None:
         )
         ok = all(c["ok"] for c in checks)
         if as_json:
-            # ASCII escapes keep the JSON readable whatever the terminal's encoding is.
-            ascii_only = not _can_print("中文")
+            # JSON is UTF-8; under a legacy code page (A12) ASCII escapes keep it readable.
+            encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+            ascii_only = encoding != "utf8"
             sys.stdout.write(
                 json.dumps({"ok": ok, "checks": checks}, ensure_ascii=ascii_only) + "\n"
             )

@@ -213,3 +213,31 @@ def test_pending_path_is_the_seed_layout(installed, make_updater):
     pending: Path = installed / "updater" / "pending"
     names = sorted(p.name for p in pending.iterdir())
     assert names == ["patentdesk-client-1.0.0-to-1.1.0.bsdiff", "update-info.json"]
+
+
+def test_file_changed_between_download_and_apply_is_fetched_again(
+    installed, make_updater, mirror, monkeypatch
+):
+    """Antivirus acting in the same run, right after the download: the check just before
+    applying the patch catches it."""
+    real_fetch = ClientUpdater._fetch
+    calls = []
+
+    def fetch_then_quarantine(self, tuf, info, version):
+        path = real_fetch(self, tuf, info, version)
+        calls.append(info.path)
+        if len(calls) == 1 and path is not None:
+            path.write_bytes(b"")  # emptied by a scanner
+        return path
+
+    monkeypatch.setattr(ClientUpdater, "_fetch", fetch_then_quarantine)
+    result = make_updater().update()
+
+    assert (result["current"], result["method"]) == ("1.1.0", "patch")
+    assert result["events"] == [
+        {
+            "target": patch_target("1.0.0", "1.1.0"),
+            "problem": "changed_after_download",
+            "action": "discard",
+        }
+    ]
