@@ -23,7 +23,7 @@ import re
 import stat
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from patentdesk.updates.errors import PackageInvalid, VersionInvalid
 
@@ -63,7 +63,7 @@ def sha256_file(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), length
 
 
-def sha256_stream(fh: BinaryIO) -> tuple[str, int]:
+def sha256_stream(fh: IO[bytes]) -> tuple[str, int]:
     digest = hashlib.sha256()
     length = 0
     for chunk in iter(lambda: fh.read(1 << 20), b""):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
 import re
@@ -100,6 +99,9 @@ class ReleaseRepository:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         # One writer at a time (two operators publishing, or publish during a refresh).
+        # The server runs on POSIX; imported here so the client never needs fcntl.
+        import fcntl
+
         self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
         with (self.path / ".lock").open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -372,7 +374,7 @@ class ReleaseRepository:
         from securesystemslib.signer import CryptoSigner
 
         pem = (self.keys_dir / f"{role}.pem").read_bytes()
-        return CryptoSigner(load_pem_private_key(pem, None))  # type: ignore[arg-type]
+        return CryptoSigner(load_pem_private_key(pem, None))
 
     def _load(self, role: str) -> Any:
         from tuf.api.metadata import Metadata

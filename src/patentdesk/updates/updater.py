@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ def _single_instance(lock_path: Path) -> Iterator[None]:
     """ngclient and the install folder tolerate one updater at a time per state folder."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("a+b") as fh:
-        if os.name == "nt":  # pragma: no cover - exercised on Windows clients only
+        if sys.platform == "win32":  # pragma: no cover - exercised on Windows clients only
             import msvcrt
 
             fh.seek(0)
