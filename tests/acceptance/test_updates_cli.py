@@ -207,12 +207,16 @@ def test_update_without_trusted_root_explains_the_install_step(desk: Desk):
     assert "--install-root" in result.error["message"]
 
 
-def test_keys_are_never_served(installed_desk: Desk):
+def test_keys_are_never_served(desk: Desk):
+    from patentdesk.updates.repository import ReleaseRepository
+
+    ReleaseRepository.in_data(desk.data).init()
     for path in (
         "/updates/targets/../keys/root.pem",
         "/updates/metadata/..%2Fkeys%2Froot.pem",
         "/updates/targets/%2e%2e/keys/root.pem",
     ):
-        response = httpx.get(f"{installed_desk.server}{path}")
+        response = httpx.get(f"{desk.server}{path}")
         assert response.status_code == 404, path
         assert b"PRIVATE KEY" not in response.content
+    assert httpx.get(f"{desk.server}/updates/metadata/timestamp.json").status_code == 200
