@@ -85,8 +85,16 @@ def test_proxy_blocking_while_direct_works(monkeypatch):
     assert check.details["proxies"] == {"https": "http://proxy:3128"}
 
 
+def test_server_listed_in_no_proxy(monkeypatch):
+    monkeypatch.setattr("urllib.request.getproxies", lambda: {"http": "http://proxy:3128"})
+    monkeypatch.setattr("urllib.request.proxy_bypass", lambda host: host == "localhost")
+    check = check_proxy(LOCAL, False, _probe(True), _probe(True))
+    assert check.ok and "NO_PROXY" in check.message
+
+
 def test_proxy_that_works_or_is_ignored(monkeypatch):
     monkeypatch.setattr("urllib.request.getproxies", lambda: {"http": "http://proxy:3128"})
+    monkeypatch.setattr("urllib.request.proxy_bypass", lambda host: False)
     assert check_proxy(LOCAL, False, _probe(False), _probe(True)).ok
     ignored = check_proxy(LOCAL, True, _probe(True), None)
     assert ignored.ok and "--no-proxy" in ignored.message

@@ -75,6 +75,15 @@ def check_proxy(server: str, no_proxy: bool, direct: Probe | None, proxied: Prob
     assert direct is not None and proxied is not None
     details.update(direct=direct.ok, proxied=proxied.ok)
     host = urlsplit(server).hostname or server
+    if proxied.ok and urllib.request.proxy_bypass(host):
+        return Check(
+            "proxy",
+            True,
+            f"已设置代理（{names}），但 {host} 在 NO_PROXY 中，直接连接服务器",
+            f"Proxies are set ({names_en}) but {host} is in NO_PROXY: the server is reached directly",
+            level="info",
+            details=details,
+        )
     if proxied.ok:
         return Check(
             "proxy",
