@@ -12,7 +12,10 @@ from patentdesk.config import Settings
 from patentdesk.db import migrate
 
 # Steps other domains add: (module, function) taking Settings.
-STEPS: list[tuple[str, str]] = []
+STEPS: list[tuple[str, str]] = [
+    ("patentdesk.pki.service", "bootstrap"),
+    ("patentdesk.updates.repository", "refresh_on_start"),
+]
 
 
 def prepare(settings: Settings) -> None:

@@ -8,6 +8,7 @@ import typer
 
 from patentdesk.cli.fees import fees_admin_app
 from patentdesk.cli.output import JsonOpt, console, emit, errors_reported, fail
+from patentdesk.cli.update import release_app
 
 app = typer.Typer(
     help="Operator tools on the server machine (act on PATENTDESK_DATA).", no_args_is_help=True
@@ -102,3 +103,6 @@ def audit_verify(json_out: JsonOpt = False) -> None:
                 message_en=f"Audit chain broken at event {report.first_bad_seq}: {report.reason}",
             )
         emit(data, json_out, lambda d: console.print(f"audit log OK: {d['events']} events"))
+
+
+app.add_typer(release_app, name="release")

@@ -1,0 +1,1 @@
+"""Client releases: the TUF release repository (server), the updater and doctor (client)."""
