@@ -157,3 +157,17 @@ def world(client: Any, settings: Settings) -> Any:
 
 
 from tests.support.browser import browser, page  # noqa: E402, F401  (fixtures)
+
+
+@pytest.fixture
+def phone(live_server: Any, tmp_path: Path) -> Any:
+    from tests.support.actors import Phone
+
+    return Phone(tmp_path / "phone", live_server.url)
+
+
+@pytest.fixture
+def desktop(live_server: Any, tmp_path: Path) -> Any:
+    from tests.support.actors import Desktop
+
+    return Desktop(tmp_path / "desktop", live_server.url)

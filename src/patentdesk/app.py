@@ -22,6 +22,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.health", "router"),
     ("patentdesk.identity.routes", "router"),
     ("patentdesk.orgs.routes", "router"),
+    ("patentdesk.pki.routes", "router"),
     ("patentdesk.web.routes", "router"),
     ("patentdesk.updates.routes", "router"),
 ]

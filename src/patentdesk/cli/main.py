@@ -25,6 +25,8 @@ SUBCOMMANDS: list[tuple[str, str, str | None]] = [
     ("patentdesk.cli.login", "register", None),
     ("patentdesk.cli.org", "app", "org"),
     ("patentdesk.cli.fees", "app", "fees"),
+    ("patentdesk.cli.mobile", "app", "mobile"),
+    ("patentdesk.cli.sign", "register", None),
     ("patentdesk.cli.update", "register", None),
     ("patentdesk.cli.doctor", "register", None),
 ]

@@ -174,6 +174,7 @@ def my_sessions(actor: CurrentActor, db: DbSession) -> list[dict[str, Any]]:
             "created_at": iso(s.created_at),
             "last_seen_at": iso(s.last_seen_at),
             "current": s.id == actor.session_id,
+            "has_session_key": s.client_public_key is not None,
         }
         for s in service.list_sessions(db, actor)
     ]

@@ -65,6 +65,13 @@ class ClientKeyStore:
             return None
         return self._vault.load_key(KEY).public_key()
 
+    def sign_statement(self, claims: dict[str, object]) -> str:
+        """A JWS over ``claims`` with the session key: proves to the server that this
+        client holds the key it registers for its session."""
+        from patentdesk.pki.payload import sign_payload
+
+        return sign_payload(claims, self._vault.load_key(KEY))
+
     def save_certificate(self, pem: bytes | str) -> x509.Certificate:
         """Keep the delegated certificate the server issued for this key and session."""
         cert = load_certificate(pem)
