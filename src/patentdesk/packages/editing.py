@@ -262,7 +262,7 @@ def add_attachment(
                         entry,
                         role,
                         media,
-                        opener=lambda p=Path(source): open(p, "rb"),  # type: ignore[misc]
+                        opener=lambda p=Path(source): open(p, "rb"),  # type: ignore[misc]  # noqa: SIM115
                         size_hint=size,
                     )
                 ]

@@ -208,9 +208,9 @@ def inventor_name(c: Check) -> Iterator[Hit]:
 )
 def inventor_id(c: Check) -> Iterator[Hit]:
     for i, inv in enumerate(c.form.inventors):
-        if inv.id_number and inv.country == "CN":
-            if not idnumbers.is_valid_resident_id(inv.id_number):
-                yield hit(f"inventors.{i}.id_number", i=i, value=inv.id_number)
+        valid = inv.country != "CN" or idnumbers.is_valid_resident_id(inv.id_number or "")
+        if inv.id_number and not valid:
+            yield hit(f"inventors.{i}.id_number", i=i, value=inv.id_number)
 
 
 # --------------------------------------------------------------------------- priority
