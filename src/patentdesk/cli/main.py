@@ -22,6 +22,7 @@ app = typer.Typer(
 SUBCOMMANDS: list[tuple[str, str, str | None]] = [
     ("patentdesk.cli.serve", "register", None),
     ("patentdesk.cli.admin", "app", "admin"),
+    ("patentdesk.cli.package", "app", "package"),
 ]
 
 

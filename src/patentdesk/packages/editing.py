@@ -90,9 +90,9 @@ class Editor:
     def can_edit_agency(self) -> bool:
         return self.role in ("handler", "sub") and self.org_kind == "agency"
 
-    def label(self) -> str:
+    def label(self, lang: str = "zh") -> str:
         if not self.logged_in:
-            return "未登录，按自然人处理 / not logged in, acting as a natural person"
+            return "未登录，按自然人处理" if lang == "zh" else "not logged in, a natural person"
         return self.role + (f"/{self.org_kind}" if self.org_kind else "")
 
 
@@ -187,7 +187,9 @@ def new_package(
 
 def check_agency_permission(path: str, editor: Editor) -> None:
     if path.split(".")[0] == "agency" and not editor.can_edit_agency:
-        raise e.AgencyLoginRequired(field=path, role=editor.label())
+        err = e.AgencyLoginRequired(field=path, role=editor.label("zh"))
+        err.en = e.AgencyLoginRequired.message_en.format(field=path, role=editor.label("en"))
+        raise err
 
 
 def set_fields(
