@@ -187,9 +187,9 @@ def new_package(
 
 def check_agency_permission(path: str, editor: Editor) -> None:
     if path.split(".")[0] == "agency" and not editor.can_edit_agency:
-        err = e.AgencyLoginRequired(field=path, role=editor.label("zh"))
-        err.en = e.AgencyLoginRequired.message_en.format(field=path, role=editor.label("en"))
-        raise err
+        raise e.AgencyLoginRequired.bilingual(
+            {"field": path, "role": editor.label("zh")}, {"field": path, "role": editor.label("en")}
+        )
 
 
 def set_fields(

@@ -13,6 +13,11 @@ from patentdesk.errors import PatentDeskError, PermissionDenied
 class PackageError(PatentDeskError):
     """Base of every case-package error."""
 
+    @classmethod
+    def bilingual(cls, zh: dict[str, object], en: dict[str, object]) -> PackageError:
+        """The error with different values in the Chinese and the English message."""
+        return cls(cls.message_zh.format(**zh), cls.message_en.format(**en))
+
     code = "PACKAGE_ERROR"
     status = 422
     message_zh = "案卷包处理失败"
@@ -217,10 +222,11 @@ class BadAssignment(PackageError):
     message_en = "Cannot parse {text}: write FIELD=VALUE, e.g. title=A folding e-bike"
 
 
-class AgencyLoginRequired(PermissionDenied):
+class AgencyLoginRequired(PackageError, PermissionDenied):
     """Seed C1, C3, C8: agency data needs a logged-in agency handler or sub-account."""
 
     code = "AGENCY_LOGIN_REQUIRED"
+    status = 403
     message_zh = (
         "代理机构信息（{field}）只能由登录的代理机构经办人或子账户填写；当前身份：{role}。"
         "请先以代理机构用户登录（patentdesk login --as handler:机构 或 sub:子账户）"

@@ -59,13 +59,11 @@ def _list_item(annotation: Any) -> Any | None:
     return None
 
 
-def _unknown(model: type[BaseModel], path: str, part: str) -> UnknownField:
+def _unknown(model: type[BaseModel], path: str, part: str) -> Exception:
     close = difflib.get_close_matches(part, list(model.model_fields), n=1)
     hint_zh = f"（是否想写 {close[0]}？）" if close else ""
     hint_en = f" (did you mean {close[0]}?)" if close else ""
-    err = UnknownField(field=path, hint=hint_zh)
-    err.en = UnknownField.message_en.format(field=path, hint=hint_en)
-    return err
+    return UnknownField.bilingual({"field": path, "hint": hint_zh}, {"field": path, "hint": hint_en})
 
 
 def field_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
