@@ -63,7 +63,9 @@ def _unknown(model: type[BaseModel], path: str, part: str) -> Exception:
     close = difflib.get_close_matches(part, list(model.model_fields), n=1)
     hint_zh = f"（是否想写 {close[0]}？）" if close else ""
     hint_en = f" (did you mean {close[0]}?)" if close else ""
-    return UnknownField.bilingual({"field": path, "hint": hint_zh}, {"field": path, "hint": hint_en})
+    return UnknownField.bilingual(
+        {"field": path, "hint": hint_zh}, {"field": path, "hint": hint_en}
+    )
 
 
 def field_paths(model: type[BaseModel], prefix: str = "") -> list[str]:

@@ -32,7 +32,21 @@ CANONICAL_FILE_ATTR = (stat.S_IFREG | 0o644) << 16
 UTF8_FLAG = 0x800
 _LOCAL = struct.Struct("<4s5H3L2H")
 _EOCD = struct.Struct("<4s4H2LH")
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
 _EOCD_SIG = b"PK\x05\x06"
+
+
+READ_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    struct.error,
+    NotImplementedError,
+    OverflowError,
+    UnicodeDecodeError,
+    ValueError,
+)
+"""What zipfile may raise on damaged data; mapped to :class:`CorruptArchive` by readers."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +120,7 @@ def open_checked(fp: BinaryIO, size: int, limits: Limits = DEFAULT_LIMITS) -> zi
         zf = zipfile.ZipFile(fp)
     except UnicodeDecodeError as exc:
         raise e.NonUtf8Name(entry=repr(exc.object[:80])) from exc
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, struct.error, ValueError) as exc:
+    except (*READ_ERRORS, zipfile.LargeZipFile, OSError) as exc:
         raise e.NotAZip(reason=str(exc) or type(exc).__name__) from exc
     infos = zf.infolist()
     if len(infos) > limits.max_entries:
@@ -158,6 +172,35 @@ def _dos_datetime(info: zipfile.ZipInfo) -> tuple[int, int]:
     return (h << 11) | (mi << 5) | (s // 2), ((y - 1980) << 9) | (mo << 5) | d
 
 
+def _central_record(info: zipfile.ZipInfo) -> bytes:
+    time, date = _dos_datetime(info)
+    name = info.filename.encode("utf-8")
+    return (
+        _CENTRAL.pack(
+            b"PK\x01\x02",
+            info.create_version,
+            info.create_system,
+            info.extract_version,
+            info.reserved,
+            info.flag_bits,
+            info.compress_type,
+            time,
+            date,
+            info.CRC,
+            info.compress_size,
+            info.file_size,
+            len(name),
+            0,
+            0,
+            0,
+            info.internal_attr,
+            info.external_attr,
+            info.header_offset,
+        )
+        + name
+    )
+
+
 def check_canonical(fp: BinaryIO, zf: zipfile.ZipFile, size: int) -> None:
     """Requires the exact byte layout our writer produces (see the module docstring)."""
 
@@ -207,7 +250,12 @@ def check_canonical(fp: BinaryIO, zf: zipfile.ZipFile, size: int) -> None:
         cd_size += 46 + len(encoded)
     if zf.start_dir != offset:  # type: ignore[attr-defined]
         raise bad("数据与目录之间有多余内容 / bytes between data and directory")
-    fp.seek(offset + cd_size)
+    # zipfile reads lengths past the directory's end as short reads, so compare the raw
+    # directory with the one these entries must have.
+    expected = b"".join(_central_record(info) for info in zf.infolist())
+    fp.seek(offset)
+    if len(expected) != cd_size or fp.read(cd_size) != expected:
+        raise bad("中央目录 / central directory")
     raw = fp.read(_EOCD.size + 1)
     if len(raw) != _EOCD.size or zf.comment:
         raise bad("目录之后有多余内容或注释 / trailing bytes or comment after the directory")
@@ -226,16 +274,3 @@ def check_canonical(fp: BinaryIO, zf: zipfile.ZipFile, size: int) -> None:
         raise bad("目录结束记录 / end-of-central-directory record")
     if offset + cd_size + _EOCD.size != size:
         raise bad("文件长度 / file length")
-
-
-READ_ERRORS = (
-    zipfile.BadZipFile,
-    zlib.error,
-    EOFError,
-    struct.error,
-    NotImplementedError,
-    OverflowError,
-    UnicodeDecodeError,
-    ValueError,
-)
-"""What zipfile may raise on damaged data; mapped to :class:`CorruptArchive` by readers."""

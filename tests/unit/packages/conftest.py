@@ -39,5 +39,7 @@ def invention(tmp_path: Path) -> Path:
     )
     editing.add_attachment(path, "claims", CLAIMS.encode(), filename="claims.txt")
     editing.add_attachment(path, "description", pdf_bytes(2), filename="description.pdf")
-    editing.add_attachment(path, "abstract", "一种折叠式电动自行车。".encode(), filename="abstract.txt")
+    editing.add_attachment(
+        path, "abstract", "一种折叠式电动自行车。".encode(), filename="abstract.txt"
+    )
     return path

@@ -62,7 +62,9 @@ class ThrowawaySigner:
 
 def entries_of(path: Path) -> list[tuple[str, bytes]]:
     with zipfile.ZipFile(path) as zf:
-        return [(i.filename, zf.read(i)) for i in sorted(zf.infolist(), key=lambda i: i.header_offset)]
+        return [
+            (i.filename, zf.read(i)) for i in sorted(zf.infolist(), key=lambda i: i.header_offset)
+        ]
 
 
 def write_canonical(path: Path, entries: Iterable[tuple[str, bytes]]) -> None:
@@ -81,7 +83,9 @@ def rebuild(
     return dst
 
 
-def replace_entry(name: str, data: bytes) -> Callable[[list[tuple[str, bytes]]], list[tuple[str, bytes]]]:
+def replace_entry(
+    name: str, data: bytes
+) -> Callable[[list[tuple[str, bytes]]], list[tuple[str, bytes]]]:
     return lambda entries: [(n, data if n == name else d) for n, d in entries]
 
 

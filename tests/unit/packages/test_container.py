@@ -146,7 +146,10 @@ def test_editing_a_signed_package_drops_its_signatures(tmp_path: Path) -> None:
     assert result.to_dict()["signatures_dropped"] == 1
     assert list_signatures(path) == []
     add_signature(path, signer.sign(manifest_bytes(path)))
-    assert editing.add_attachment(path, "drawings", png_bytes(), filename="f.png").signatures_dropped == 1
+    assert (
+        editing.add_attachment(path, "drawings", png_bytes(), filename="f.png").signatures_dropped
+        == 1
+    )
     add_signature(path, signer.sign(manifest_bytes(path)))
     assert editing.remove_entry(path, "f.png").signatures_dropped == 1
 

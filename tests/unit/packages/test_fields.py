@@ -102,8 +102,16 @@ def test_agency_fields_need_an_agency_login(case: Path) -> None:
 
 def test_field_catalogue() -> None:
     paths = field_paths(InventionForm)
-    for p in ("title", "internal_number", "applicants.N.uscc", "applicants.N.general_poa_method",
-              "inventors.N.name", "priorities.N.date", "agency.agents.N.licence", "fee_reduction"):
+    for p in (
+        "title",
+        "internal_number",
+        "applicants.N.uscc",
+        "applicants.N.general_poa_method",
+        "inventors.N.name",
+        "priorities.N.date",
+        "agency.agents.N.licence",
+        "fee_reduction",
+    ):
         assert p in paths
 
 

@@ -13,9 +13,21 @@ from pathlib import Path
 import pytest
 
 from patentdesk.packages import errors as e
-from patentdesk.packages.container import MANIFEST_PATH, MIMETYPE, NewFile, read_package, write_package
+from patentdesk.packages.container import (
+    MANIFEST_PATH,
+    MIMETYPE,
+    NewFile,
+    read_package,
+    write_package,
+)
 from patentdesk.packages.zipsafe import Limits, canonical_info
-from tests.unit.packages.helpers import entries_of, minimal_zip, rebuild, replace_entry, write_canonical
+from tests.unit.packages.helpers import (
+    entries_of,
+    minimal_zip,
+    rebuild,
+    replace_entry,
+    write_canonical,
+)
 
 FORM = b'{"title": "x"}\n'
 
@@ -95,7 +107,9 @@ def symlink(tmp: Path, good: Path) -> Path:
 def duplicate(tmp: Path, good: Path) -> Path:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # zipfile warns about the duplicate it writes
-        return minimal_zip(tmp / "x.zip", [("forms/request.json", FORM), ("forms/request.json", b"{}")])
+        return minimal_zip(
+            tmp / "x.zip", [("forms/request.json", FORM), ("forms/request.json", b"{}")]
+        )
 
 
 def duplicate_case(tmp: Path, good: Path) -> Path:
@@ -110,14 +124,19 @@ def encrypted(tmp: Path, good: Path) -> Path:
 
 def non_utf8_name(tmp: Path, good: Path) -> Path:
     path = minimal_zip(tmp / "x.zip", [("attachments/other/abcd.pdf", b"x")])
-    _patch_name(path, b"attachments/other/abcd.pdf", b"attachments/other/" + "中文".encode("gbk") + b".pdf")
+    _patch_name(
+        path, b"attachments/other/abcd.pdf", b"attachments/other/" + "中文".encode("gbk") + b".pdf"
+    )
     return path
 
 
 def invalid_utf8_flagged(tmp: Path, good: Path) -> Path:
     path = minimal_zip(tmp / "x.zip", [("attachments/other/abcd.pdf", b"x")])
     _patch_name(
-        path, b"attachments/other/abcd.pdf", b"attachments/other/\xff\xfe\xfd\xfc.pdf", set_utf8=True
+        path,
+        b"attachments/other/abcd.pdf",
+        b"attachments/other/\xff\xfe\xfd\xfc.pdf",
+        set_utf8=True,
     )
     return path
 
@@ -164,7 +183,9 @@ def manifest_not_json(tmp: Path, good: Path) -> Path:
 
 
 def file_not_in_manifest(tmp: Path, good: Path) -> Path:
-    return rebuild(good, tmp / "x.zip", lambda x: [*x, ("attachments/other/smuggled.pdf", b"%PDF-")])
+    return rebuild(
+        good, tmp / "x.zip", lambda x: [*x, ("attachments/other/smuggled.pdf", b"%PDF-")]
+    )
 
 
 def stray_meta_inf(tmp: Path, good: Path) -> Path:
@@ -172,7 +193,9 @@ def stray_meta_inf(tmp: Path, good: Path) -> Path:
 
 
 def file_missing(tmp: Path, good: Path) -> Path:
-    return rebuild(good, tmp / "x.zip", lambda x: [(n, d) for n, d in x if n != "attachments/other/a.pdf"])
+    return rebuild(
+        good, tmp / "x.zip", lambda x: [(n, d) for n, d in x if n != "attachments/other/a.pdf"]
+    )
 
 
 def hash_mismatch(tmp: Path, good: Path) -> Path:
@@ -265,7 +288,9 @@ CORPUS: dict[str, tuple[Callable[[Path, Path], Path], type[e.PatentDeskError]]] 
 
 
 @pytest.mark.parametrize("case", list(CORPUS))
-def test_hostile_archive_is_refused_with_its_own_error(case: str, tmp_path: Path, good: Path) -> None:
+def test_hostile_archive_is_refused_with_its_own_error(
+    case: str, tmp_path: Path, good: Path
+) -> None:
     make, error = CORPUS[case]
     path = make(tmp_path, good)
     with pytest.raises(error) as info:
@@ -300,7 +325,9 @@ def test_limits_are_configurable(good: Path, limits: Limits, error: type[Excepti
 
 
 def test_entry_count_is_checked_before_parsing_the_directory(tmp_path: Path) -> None:
-    path = minimal_zip(tmp_path / "x.zip", [(f"attachments/other/{i}.pdf", b"x") for i in range(50)])
+    path = minimal_zip(
+        tmp_path / "x.zip", [(f"attachments/other/{i}.pdf", b"x") for i in range(50)]
+    )
     # Corrupt the directory: with the count check first, the count is what gets reported.
     data = bytearray(path.read_bytes())
     cd = data.find(b"PK\x01\x02")

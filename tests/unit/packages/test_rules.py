@@ -40,9 +40,19 @@ def test_empty_invention_names_what_is_missing(tmp_path: Path) -> None:
     path = tmp_path / "c.zip"
     editing.new_package("invention", path)
     report = run(path)
-    assert {"title.required", "applicants.required", "inventors.required", "parts.required"} <= rules_of(report)
+    assert {
+        "title.required",
+        "applicants.required",
+        "inventors.required",
+        "parts.required",
+    } <= rules_of(report)
     fields = {f.field for f in report.errors}
-    assert {"title", "attachments/claims", "attachments/description", "attachments/abstract"} <= fields
+    assert {
+        "title",
+        "attachments/claims",
+        "attachments/description",
+        "attachments/abstract",
+    } <= fields
     finding = next(f for f in report.errors if f.rule == "title.required")
     assert "title" in finding.message_zh and "title" in finding.message_en
 
@@ -107,10 +117,15 @@ def test_claims_read_from_a_pdf_text_layer(invention: Path) -> None:
 def test_applicant_identity_numbers(invention: Path) -> None:
     editing.set_fields(invention, ["applicants.0.uscc=91350100M000100Y44"])
     assert "applicant.uscc" in rules_of(run(invention))
-    editing.set_fields(invention, ["applicants.0.uscc=", "applicants.0.id_number=110105194912310021"])
+    editing.set_fields(
+        invention, ["applicants.0.uscc=", "applicants.0.id_number=110105194912310021"]
+    )
     report = run(invention)
     assert "applicant.id_number" in rules_of(report)
-    assert next(f for f in report.errors if f.rule == "applicant.id_number").field == "applicants.0.id_number"
+    assert (
+        next(f for f in report.errors if f.rule == "applicant.id_number").field
+        == "applicants.0.id_number"
+    )
     editing.set_fields(invention, [f"applicants.0.id_number={VALID_ID}"])
     assert run(invention).ok
     editing.set_fields(invention, ["applicants.0.id_number="])
@@ -151,7 +166,12 @@ def test_priority_period(tmp_path: Path, business: str, priority: str, ok: bool)
     path = tmp_path / "p.zip"
     editing.new_package(business, path)
     editing.set_fields(
-        path, ["priorities.0.country=US", "priorities.0.number=63/123456", f"priorities.0.date={priority}"]
+        path,
+        [
+            "priorities.0.country=US",
+            "priorities.0.number=63/123456",
+            f"priorities.0.date={priority}",
+        ],
     )
     report = run(path)
     assert ("priority.period" not in rules_of(report)) is ok
@@ -160,7 +180,9 @@ def test_priority_period(tmp_path: Path, business: str, priority: str, ok: bool)
 def test_priority_date_after_filing(tmp_path: Path) -> None:
     path = tmp_path / "p.zip"
     editing.new_package("invention", path)
-    editing.set_fields(path, ["priorities.0.country=US", "priorities.0.number=1", "priorities.0.date=2026-04-01"])
+    editing.set_fields(
+        path, ["priorities.0.country=US", "priorities.0.number=1", "priorities.0.date=2026-04-01"]
+    )
     assert "priority.future" in rules_of(run(path))
 
 
@@ -173,23 +195,38 @@ def test_filing_date_defaults_to_today_in_beijing() -> None:
 
 
 @pytest.mark.seed("C7")
-@pytest.mark.parametrize("method", ["paper", "online", "process_service", "纸件请求", "在线请求", "流程服务请求"])
+@pytest.mark.parametrize(
+    "method", ["paper", "online", "process_service", "纸件请求", "在线请求", "流程服务请求"]
+)
 def test_general_poa_any_filing_method_is_accepted(invention: Path, method: str) -> None:
-    editing.set_fields(invention, ["applicants.0.general_poa_number=ZW2023-001234", f"applicants.0.general_poa_method={method}"])
+    editing.set_fields(
+        invention,
+        [
+            "applicants.0.general_poa_number=ZW2023-001234",
+            f"applicants.0.general_poa_method={method}",
+        ],
+    )
     assert run(invention).ok
 
 
 def test_general_poa_number_needs_method_and_format(invention: Path) -> None:
     editing.set_fields(invention, ["applicants.0.general_poa_number=ZW2023-001234"])
     assert "poa.method" in rules_of(run(invention))
-    editing.set_fields(invention, ["applicants.0.general_poa_number=12", "applicants.0.general_poa_method=online"])
+    editing.set_fields(
+        invention, ["applicants.0.general_poa_number=12", "applicants.0.general_poa_method=online"]
+    )
     assert "poa.number" in rules_of(run(invention))
 
 
 def test_agency_needs_power_of_attorney_and_agency_login(invention: Path) -> None:
     editing.set_fields(
         invention,
-        ["agency.name=某某专利代理事务所", "agency.code=11001", "agency.agents.0.name=李四", "agency.agents.0.licence=1100123456"],
+        [
+            "agency.name=某某专利代理事务所",
+            "agency.code=11001",
+            "agency.agents.0.name=李四",
+            "agency.agents.0.licence=1100123456",
+        ],
         AGENCY,
     )
     offline = run(invention)
@@ -209,7 +246,10 @@ def test_agency_needs_power_of_attorney_and_agency_login(invention: Path) -> Non
 def test_attachment_type_and_readability(invention: Path) -> None:
     editing.add_attachment(invention, "other", b"%PDF-1.4 broken", filename="broken.pdf")
     report = run(invention)
-    assert any(f.rule == "attachment.readable" and f.field == "attachments/other/broken.pdf" for f in report.errors)
+    assert any(
+        f.rule == "attachment.readable" and f.field == "attachments/other/broken.pdf"
+        for f in report.errors
+    )
     editing.remove_entry(invention, "broken.pdf")
     editing.add_attachment(invention, "drawings", png_bytes()[:40], filename="cut.png")
     assert "attachment.readable" in rules_of(run(invention))
@@ -247,16 +287,32 @@ def test_change_lists_only_chosen_items_and_needs_efiling_user(tmp_path: Path) -
     assert {"change.items", "change.efiling_user"} <= rules_of(report)
     finding = next(f for f in report.errors if f.rule == "change.efiling_user")
     assert "未登录" in finding.message_zh
-    editing.set_fields(path, ["changes.0.item=发明人", "changes.0.before=张三", "changes.0.after=张三、李四", "efiling_user_after.name=杭州某某科技有限公司"])
+    editing.set_fields(
+        path,
+        [
+            "changes.0.item=发明人",
+            "changes.0.before=张三",
+            "changes.0.after=张三、李四",
+            "efiling_user_after.name=杭州某某科技有限公司",
+        ],
+    )
     assert run(path).ok
     with read_package(path) as package:
-        assert package.form["changes"] == [{"item": "inventor", "before": "张三", "after": "张三、李四"}]
+        assert package.form["changes"] == [
+            {"item": "inventor", "before": "张三", "after": "张三、李四"}
+        ]
 
 
 def test_pct_national_number_and_period(tmp_path: Path) -> None:
     path = tmp_path / "n.zip"
     editing.new_package("pct-national", path)
-    editing.set_fields(path, ["international_application_number=PCT/CN/2023/123456", "international_filing_date=2023-06-01"])
+    editing.set_fields(
+        path,
+        [
+            "international_application_number=PCT/CN/2023/123456",
+            "international_filing_date=2023-06-01",
+        ],
+    )
     assert "pct_national.international_number" not in rules_of(run(path))
     assert "pct_national.period" in rules_of(run(path))  # 32 months ended 2026-02-01
     editing.set_fields(path, ["international_application_number=CN2023/1"])
