@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from patentdesk.packages import editing, errors as e, read_package
+from patentdesk.packages import editing, read_package
+from patentdesk.packages import errors as e
 from patentdesk.packages.fields import Assignment, field_paths
 from patentdesk.packages.forms import InventionForm
 from tests.unit.packages.conftest import AGENCY

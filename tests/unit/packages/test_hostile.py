@@ -26,7 +26,6 @@ from tests.unit.packages.helpers import (
     minimal_zip,
     rebuild,
     replace_entry,
-    write_canonical,
 )
 
 FORM = b'{"title": "x"}\n'
