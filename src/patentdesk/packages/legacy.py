@@ -76,8 +76,17 @@ def _parse_xml(data: bytes, what: str) -> ET.Element:
     # No DTDs or entities: they are how XML bombs and external-entity tricks work.
     if re.search(rb"<!(DOCTYPE[^>]*\[|ENTITY)", data[:4096]) or b"<!ENTITY" in data:
         raise e.LegacyPackageInvalid(reason=f"{what}: 不接受 XML 实体 / XML entities not accepted")
+    # Expat reads no multi-byte code pages, and Windows tools write GBK: decode here.
+    declared = re.match(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9_-]+)", data)
+    encoding = declared.group(1).decode().lower() if declared else "utf-8"
+    if encoding in ("gbk", "gb2312", "gb18030", "cp936"):
+        encoding = "gb18030"
     try:
-        return ET.fromstring(data)  # noqa: S314 - entities refused above
+        text = data.decode("utf-8-sig" if encoding in ("utf-8", "utf8") else encoding)
+        text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+        return ET.fromstring(text)  # noqa: S314 - entities refused above
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise e.LegacyPackageInvalid(reason=f"{what}: 编码错误 / bad encoding {encoding}") from exc
     except ET.ParseError as exc:
         raise e.LegacyPackageInvalid(reason=f"{what}: {exc}") from exc
 
