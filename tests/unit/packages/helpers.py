@@ -118,10 +118,14 @@ ABSTRACT_XML = """<?xml version="1.0" encoding="UTF-8"?>
 DRAWINGS_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <cn-application-body lang="zh" country="CN"><cn-drawings><figure id="f0001" num="1"><img id="i0001" he="50" wi="80" file="100003_1.jpg" img-format="jpg"/></figure></cn-drawings></cn-application-body>
 """
-REQUEST_XML = """<?xml version="1.0" encoding="UTF-8"?><fmzlsqs><mc>一种折叠式电动自行车</mc></fmzlsqs>"""
+REQUEST_XML = (
+    """<?xml version="1.0" encoding="UTF-8"?><fmzlsqs><mc>一种折叠式电动自行车</mc></fmzlsqs>"""
+)
 
 
-def legacy_package(path: Path, *, defective_poa: bool = True, case_id: str = "5a1c9f0e-1111-4c1e-9d0b-2d3c6b1f6a10") -> Path:
+def legacy_package(
+    path: Path, *, defective_poa: bool = True, case_id: str = "5a1c9f0e-1111-4c1e-9d0b-2d3c6b1f6a10"
+) -> Path:
     """A legacy CPC e-filing package (list.xml) as agencies' tools produce it."""
     files: list[tuple[str, str, bytes]] = [
         ("110101", "110101\\110101.xml", REQUEST_XML.encode()),

@@ -14,7 +14,9 @@ def test_published_schemas_are_up_to_date() -> None:
     assert {f"form-{name}.schema.json" for name in BUSINESS_TYPES} <= set(generated)
     for file_name, schema in generated.items():
         published = DOCS / file_name
-        assert published.exists(), f"run: python -m patentdesk.packages.schemas docs/schemas ({file_name})"
+        assert published.exists(), (
+            f"run: python -m patentdesk.packages.schemas docs/schemas ({file_name})"
+        )
         assert published.read_text("utf-8") == render(schema), (
             f"{file_name} is stale: run python -m patentdesk.packages.schemas docs/schemas"
         )
