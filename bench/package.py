@@ -131,10 +131,9 @@ def main() -> None:
                 [
                     sys.executable,
                     "-c",
-                    "import resource, json, sys; sys.path.insert(0, %r); "
+                    f"import resource, json, sys; sys.path.insert(0, {str(SRC)!r}); "
                     "import patentdesk.packages, PIL.Image, pypdf; "
-                    "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))"
-                    % str(SRC),
+                    "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))",
                 ],
                 check=True,
                 capture_output=True,
