@@ -362,11 +362,12 @@ def rules(as_json: JsonOpt = False) -> None:
             }
             for r in iter_rules()
         ]
-        emit(
-            data,
-            as_json,
-            lambda d: [console.print(f"{r['severity']:8} {r['rule']:36} {r['field']}") for r in d],
-        )
+        emit(data, as_json, _print_rules)
+
+
+def _print_rules(rules: list[dict[str, Any]]) -> None:
+    for r in rules:
+        console.print(f"{r['severity']:8} {r['rule']:36} {r['field']}")
 
 
 @app.command("fields")

@@ -72,7 +72,7 @@ class ManifestFile(BaseModel):
 class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    format: Literal["patentdesk-case/1"] = FORMAT
+    format: Literal["patentdesk-case/1"] = "patentdesk-case/1"
     package_id: uuid.UUID
     business_type: str
     created_at: str = Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -222,7 +222,7 @@ class Package:
         if entry is None:
             raise e.EntryNotFound(name=path, hint="")
         raw = self._zip.open(path)
-        return io.BufferedReader(_VerifyingReader(raw, entry), CHUNK)  # type: ignore[return-value]
+        return io.BufferedReader(_VerifyingReader(raw, entry), CHUNK)
 
     def open_seekable(self, path: str) -> BinaryIO:
         """A seekable stream for parsers (pypdf, Pillow) that jump around in a file.
@@ -239,7 +239,7 @@ class Package:
             fp.seek(info.header_offset + 26)
             nlen, xlen = struct.unpack("<2H", fp.read(4))
             start = info.header_offset + 30 + nlen + xlen
-            return io.BufferedReader(_Window(fp, start, info.file_size), CHUNK)  # type: ignore[return-value]
+            return io.BufferedReader(_Window(fp, start, info.file_size), CHUNK)
         from patentdesk.packages.attachments import seekable
 
         with self.open(path) as stream:
@@ -355,14 +355,16 @@ def read_package(
     signature is passed to ``verify_signature`` when one is given.
     """
     owned: BinaryIO | None = None
+    path: Path | None = None
+    fp: BinaryIO
     if isinstance(source, str | os.PathLike):
-        path: Path | None = Path(source)
+        path = Path(source)
         try:
             owned = fp = open(path, "rb")  # noqa: SIM115 - kept open by the Package
         except OSError as exc:
             raise e.NotAZip(reason=f"{path}: {exc.strerror}") from exc
     else:
-        path, fp = None, source
+        fp = source
     try:
         return _read(fp, path, owned, limits, verify_signature, canonical)
     except BaseException:

@@ -254,14 +254,14 @@ def _convert_entry(
         if role in ("drawings", "abstract_drawing", "design_views") and images:
             for image in images:
                 img = _read(zf, image, limits)
-                kind = sniff(img[:16])
-                if kind is not None:
+                image_type = sniff(img[:16])
+                if image_type is not None:
                     _add(
                         result,
                         used,
                         role,
                         safe_filename(PurePosixPath(image.filename).name),
-                        kind,
+                        image_type,
                         img,
                     )
             return

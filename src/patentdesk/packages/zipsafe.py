@@ -248,7 +248,7 @@ def check_canonical(fp: BinaryIO, zf: zipfile.ZipFile, size: int) -> None:
             raise bad("本地文件头与目录不一致 / local header differs from the directory", name)
         offset += _LOCAL.size + nlen + csize
         cd_size += 46 + len(encoded)
-    if zf.start_dir != offset:  # type: ignore[attr-defined]
+    if zf.start_dir != offset:
         raise bad("数据与目录之间有多余内容 / bytes between data and directory")
     # zipfile reads lengths past the directory's end as short reads, so compare the raw
     # directory with the one these entries must have.
