@@ -104,6 +104,7 @@ def new(
 
 
 @app.command("set")
+@app.command("edit", hidden=True)
 def set_(
     file: Annotated[Path, typer.Argument(help="the package")],
     assignments: Annotated[list[str], typer.Argument(help="FIELD=VALUE, e.g. applicants.0.name=…")],
