@@ -20,6 +20,7 @@ import io
 import json
 import os
 import re
+import shutil
 import struct
 import tempfile
 import uuid
@@ -559,8 +560,8 @@ def list_signatures(path: str | os.PathLike[str]) -> list[bytes]:
 def add_signature(path: str | os.PathLike[str], der: bytes) -> str:
     """Appends a detached signature over the manifest; returns its entry name.
 
-    The package is verified first; the entry is appended in place (the central directory is
-    rewritten after it), which keeps the canonical layout without copying large files.
+    The package is verified first; the entry is appended after the last one (the central
+    directory is rewritten after it), which keeps the canonical layout.
     """
     if not der:
         raise e.SignatureInvalid(entry="-", reason="空签名 / empty signature")
@@ -568,6 +569,16 @@ def add_signature(path: str | os.PathLike[str], der: bytes) -> str:
         raise e.SignatureInvalid(entry="-", reason="签名过大 / signature too large")
     with read_package(path) as package:
         name = signature_name(len(package.signatures) + 1)
-    with zipfile.ZipFile(path, "a") as zf:
-        zf.writestr(canonical_info(name), der)
+    # Appended on a copy, then renamed: a crash never leaves a half-written package.
+    target = Path(path)
+    fd, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(target, staging)
+        with zipfile.ZipFile(staging, "a") as zf:
+            zf.writestr(canonical_info(name), der)
+        os.replace(staging, target)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
     return name
