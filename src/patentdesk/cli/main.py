@@ -29,6 +29,7 @@ SUBCOMMANDS: list[tuple[str, str, str | None]] = [
     ("patentdesk.cli.sign", "register", None),
     ("patentdesk.cli.update", "register", None),
     ("patentdesk.cli.doctor", "register", None),
+    ("patentdesk.cli.package", "app", "package"),
 ]
 
 

@@ -1,0 +1,262 @@
+"""Validation rules on the attachments: required parts, types, readability, claims, abstract."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+
+from patentdesk.packages.attachments import check_readable, decode_text, sniff
+from patentdesk.packages.registry import RELATED, ROLES, TEXT
+from patentdesk.packages.validation import Check, Hit, hit, rule
+
+CLAIM_START = re.compile(r"^\s*[\[【(（]?\s*(\d{1,3})\s*[\]】)）]?\s*[.、．:：](?!\d)", re.M)
+CLAIM_REF = re.compile(
+    r"(?:权利要求|[Cc]laims?)\s*((?:\d{1,3}\s*(?:[-~～至到或和及、,，]|or|and|to)?\s*)+)"
+)
+RANGE = re.compile(r"(\d{1,3})\s*(?:[-~～至到]|to)\s*(\d{1,3})")
+
+
+@rule(
+    "parts.required",
+    field="attachments/{role}",
+    zh="缺少必需的文件：{label}（package add --role {role}）",
+    en="A required part is missing: {label_en} (package add --role {role})",
+    needs_form=False,
+)
+def parts_required(c: Check) -> Iterator[Hit]:
+    for role in c.business.required_roles:
+        if not c.documents(role):
+            r = ROLES[role]
+            yield hit(f"attachments/{role}", role=role, label=r.zh, label_en=r.en)
+
+
+@rule(
+    "utility.drawings",
+    field="attachments/drawings",
+    types=("utility",),
+    zh="实用新型专利申请必须有说明书附图（package add --role drawings）",
+    en="A utility model application needs drawings (package add --role drawings)",
+    needs_form=False,
+)
+def utility_drawings(c: Check) -> Iterator[Hit]:
+    if not c.documents("drawings"):
+        yield hit()
+
+
+@rule(
+    "attachment.role",
+    field="{path}",
+    zh="{path}：业务类型 {business} 不接受附件角色 {role}",
+    en="{path}: business type {business} takes no attachment role {role}",
+    needs_form=False,
+)
+def attachment_role(c: Check) -> Iterator[Hit]:
+    allowed = set(c.business.roles)
+    for f in c.files():
+        folder = f.path.split("/")[1]
+        if f.role not in allowed or folder != f.role:
+            yield hit(f.path, path=f.path, business=c.business.name, role=f.role)
+
+
+@rule(
+    "attachment.type",
+    field="{path}",
+    zh="{path}：文件类型不允许或与内容不符（{reason}）；接受 PDF、PNG、JPEG、TIFF",
+    en="{path}: file type not allowed or not matching its content ({reason}); "
+    "PDF, PNG, JPEG and TIFF are accepted",
+    needs_form=False,
+)
+def attachment_type(c: Check) -> Iterator[Hit]:
+    for f in c.files():
+        role = ROLES.get(f.role)
+        if role is None:
+            continue  # attachment.role reports it
+        if f.media_type == TEXT:
+            pdf = str(PurePosixPath(f.path).with_suffix(".pdf"))
+            if not role.text_source or c.package.manifest.file(pdf) is None:
+                yield hit(
+                    f.path,
+                    path=f.path,
+                    reason="文本只能作为已转换 PDF 的源文件 / text only as the source of its PDF",
+                )
+            continue
+        if f.media_type not in role.media_types:
+            yield hit(f.path, path=f.path, reason=f"{f.media_type} ∉ {role.name}")
+            continue
+        with c.package.open(f.path) as stream:
+            actual = sniff(stream.read(16))
+        if actual != f.media_type:
+            yield hit(f.path, path=f.path, reason=f"{f.media_type} ≠ {actual or 'unknown'}")
+
+
+@rule(
+    "attachment.readable",
+    field="{path}",
+    zh="{path}：文件无法打开（{reason}）",
+    en="{path}: the file cannot be opened ({reason})",
+    needs_form=False,
+)
+def attachment_readable(c: Check) -> Iterator[Hit]:
+    limit = int(c.settings["max_decode_pixels"])
+    for f in c.files():
+        if f.role not in ROLES:
+            continue
+        if f.media_type == TEXT:
+            if decode_text(c.package.read_bytes(f.path)) is None:
+                yield hit(f.path, path=f.path, reason="不是 UTF-8 文本 / not UTF-8 text")
+            continue
+        with c.package.open_seekable(f.path) as stream:
+            if sniff(stream.read(16)) != f.media_type:
+                continue  # attachment.type reports it
+            stream.seek(0)
+            result = check_readable(stream, f.media_type, limit)
+        if not result.ok:
+            yield hit(f.path, path=f.path, reason=result.reason)
+
+
+@rule(
+    "abstract_drawing.count",
+    field="attachments/abstract_drawing",
+    severity="warning",
+    zh="摘要附图只能有 {limit} 幅，现有 {n} 个文件",
+    en="There may be only {limit} abstract drawing; there are {n} files",
+    needs_form=False,
+)
+def abstract_drawing_count(c: Check) -> Iterator[Hit]:
+    n = len(c.documents("abstract_drawing"))
+    if n > c.settings["max_abstract_drawings"]:
+        yield hit(n=n, limit=c.settings["max_abstract_drawings"])
+
+
+@rule(
+    "related.business",
+    field="forms/{kind}.json",
+    zh="关联业务 {kind} 不适用于业务类型 {business}（可用：{choices}）",
+    en="Related business {kind} does not apply to business type {business} (choose: {choices})",
+    needs_form=False,
+)
+def related_business(c: Check) -> Iterator[Hit]:
+    for kind in c.package.related:
+        if kind not in RELATED or kind not in c.business.related:
+            yield hit(
+                f"forms/{kind}.json",
+                kind=kind,
+                business=c.business.name,
+                choices=", ".join(c.business.related) or "-",
+            )
+
+
+# --------------------------------------------------------------------------- claims, abstract
+
+
+def parse_claims(text: str) -> list[tuple[int, str]]:
+    """Splits claims text into (number, body) at lines starting with ``1.`` ``2、`` …"""
+    starts = list(CLAIM_START.finditer(text))
+    claims = []
+    for i, m in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        claims.append((int(m.group(1)), text[m.end() : end]))
+    return claims
+
+
+def claim_references(body: str) -> list[int]:
+    refs: list[int] = []
+    for m in CLAIM_REF.finditer(body):
+        group = m.group(1)
+        for a, b in RANGE.findall(group):
+            refs.extend(range(int(a), int(b) + 1))
+        refs.extend(int(n) for n in re.findall(r"\d{1,3}", RANGE.sub(" ", group)))
+    return refs
+
+
+@rule(
+    "claims.text",
+    field="attachments/claims",
+    severity="warning",
+    zh="无法读取权利要求书的文字（可能是扫描件），未检查权利要求编号和引用关系",
+    en="The claims have no readable text (a scan?); numbering and references were not checked",
+    needs_form=False,
+)
+def claims_text(c: Check) -> Iterator[Hit]:
+    if "claims" in c.business.roles and c.documents("claims") and c.text("claims") is None:
+        yield hit()
+
+
+@rule(
+    "claims.numbering",
+    field="attachments/claims",
+    zh="权利要求应从 1 开始连续编号：{found}",
+    en="Claims must be numbered consecutively from 1: {found}",
+    needs_form=False,
+)
+def claims_numbering(c: Check) -> Iterator[Hit]:
+    if "claims" not in c.business.roles or not c.documents("claims"):
+        return
+    text = c.text("claims")
+    if text is None:
+        return
+    numbers = [n for n, _ in parse_claims(text)]
+    if not numbers:
+        yield hit(found="没有找到编号的权利要求 / no numbered claim found")
+        return
+    expected = list(range(1, len(numbers) + 1))
+    if numbers != expected:
+        for i, (got, want) in enumerate(zip(numbers, expected, strict=True)):
+            if got != want:
+                yield hit(
+                    found=f"第 {i + 1} 项编号为 {got}，应为 {want} / claim {i + 1} is "
+                    f"numbered {got}, expected {want}"
+                )
+                return
+
+
+@rule(
+    "claims.reference",
+    field="attachments/claims",
+    zh="权利要求 {n} 引用了权利要求 {ref}：只能引用在前的权利要求",
+    en="Claim {n} refers to claim {ref}: a claim may refer only to earlier claims",
+    needs_form=False,
+)
+def claims_reference(c: Check) -> Iterator[Hit]:
+    if "claims" not in c.business.roles or not c.documents("claims"):
+        return
+    text = c.text("claims")
+    if text is None:
+        return
+    for n, body in parse_claims(text):
+        for ref in claim_references(body):
+            if ref >= n or ref < 1:
+                yield hit(n=n, ref=ref)
+                break
+
+
+@rule(
+    "abstract.length",
+    field="attachments/abstract",
+    zh="说明书摘要文字部分过长：{n} 个字，最多 {limit} 个字",
+    en="The abstract is too long: {n} characters, at most {limit}",
+    needs_form=False,
+)
+def abstract_length(c: Check) -> Iterator[Hit]:
+    if "abstract" not in c.business.roles or not c.documents("abstract"):
+        return
+    text = c.text("abstract")
+    if text is None:
+        return
+    n = len(re.sub(r"\s", "", text))
+    if n > c.settings["abstract_max_chars"]:
+        yield hit(n=n, limit=c.settings["abstract_max_chars"])
+
+
+@rule(
+    "abstract.text",
+    field="attachments/abstract",
+    severity="warning",
+    zh="无法读取摘要的文字（可能是扫描件），未检查字数",
+    en="The abstract has no readable text (a scan?); its length was not checked",
+    needs_form=False,
+)
+def abstract_text(c: Check) -> Iterator[Hit]:
+    if "abstract" in c.business.roles and c.documents("abstract") and c.text("abstract") is None:
+        yield hit()
