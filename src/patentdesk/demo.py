@@ -8,21 +8,21 @@ from sqlalchemy import select
 from patentdesk.authz import Actor
 from patentdesk.config import Settings
 from patentdesk.db import Database
-from patentdesk.identity import idnumbers
 from patentdesk.identity.models import Role, User
 from patentdesk.identity.service import Context, create_office_user, register_natural_person
 from patentdesk.orgs import service as orgs
+from patentdesk.packages.idnumbers import resident_id_check_char, uscc_check_char
 
 DEMO_PASSWORD = "Demo2026pass"  # noqa: S105 (published demo credentials)
 
 
 def demo_id_number(serial: int) -> str:
     first17 = f"11010519900101{serial:03d}"
-    return first17 + idnumbers.resident_id_check(first17)
+    return first17 + resident_id_check_char(first17)
 
 
 def demo_uscc(body: str) -> str:
-    return body + idnumbers.uscc_check(body)
+    return body + uscc_check_char(body)
 
 
 PEOPLE = [

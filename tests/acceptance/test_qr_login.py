@@ -9,8 +9,9 @@ from tests.support.actors import Desktop
 
 @pytest.mark.seed("A3")
 @pytest.mark.seed("A7")
-def test_each_computer_scans_and_one_user_holds_many_sessions(phone, desktop, live_server,
-                                                             tmp_path):
+def test_each_computer_scans_and_one_user_holds_many_sessions(
+    phone, desktop, live_server, tmp_path
+):
     reg = phone.register("张三")
     assert reg["certificate_serial"]
     first = desktop.login_with(phone)
@@ -89,7 +90,7 @@ def test_qr_as_png_and_short_code_when_the_terminal_cannot_draw(phone, desktop):
     import re
 
     pending.proc.kill()
-    out, err = pending.proc.communicate()
+    _out, err = pending.proc.communicate()
     match = re.search(r"short code: ([2-9A-HJ-NP-Z]{10})", err)
     assert match, err
 
@@ -100,9 +101,13 @@ def test_short_code_login(phone, desktop):
     import sys
 
     phone.register()
-    proc = subprocess.Popen([sys.executable, "-m", "patentdesk", "login", "--timeout", "30",
-                             "--json"], env=desktop.env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "patentdesk", "login", "--timeout", "30", "--json"],
+        env=desktop.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     code = None
     line = ""
     while code is None:
@@ -121,8 +126,19 @@ def test_short_code_login(phone, desktop):
 def test_role_chosen_at_login(phone, desktop, live_server):
     phone.register("王经办")
     desktop.login_with(phone)
-    org = desktop.run("org", "register", "--kind", "agency", "--name", "测试专利代理事务所",
-                      "--uscc", _uscc(), "--agency-code", "12345", "--json")
+    org = desktop.run(
+        "org",
+        "register",
+        "--kind",
+        "agency",
+        "--name",
+        "测试专利代理事务所",
+        "--uscc",
+        _uscc(),
+        "--agency-code",
+        "12345",
+        "--json",
+    )
     assert org.returncode == 0, org.stderr
     org_id = org.json["org_id"]
     session = desktop.login_with(phone, role=f"handler:{org_id}")

@@ -32,8 +32,17 @@ class Phone:
     def register(self, name: str = "张三", phone: str | None = None) -> dict[str, Any]:
         self.phone = phone or unique_phone()
         self.name = name
-        r = self.run("register", "--phone", self.phone, "--name", name, "--id-number",
-                     valid_id_number(), "--password-stdin", input=PASSWORD + "\n")
+        r = self.run(
+            "register",
+            "--phone",
+            self.phone,
+            "--name",
+            name,
+            "--id-number",
+            valid_id_number(),
+            "--password-stdin",
+            input=PASSWORD + "\n",
+        )
         assert r.returncode == 0, r.stderr
         self.user_id = r.json["user_id"]
         return dict(r.json)
@@ -80,7 +89,11 @@ class Desktop:
         self.home.mkdir(parents=True, exist_ok=True)
         proc = subprocess.Popen(
             [sys.executable, "-m", "patentdesk", *args, "--qr-text", str(qr_file), "--json"],
-            env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         return PendingLogin(proc, qr_file)
 
     def login_with(self, phone: Phone, role: str | None = None) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from patentdesk.identity import idnumbers
 from patentdesk.identity.sms import read_outbox
+from patentdesk.packages import idnumbers
 
 PASSWORD = "Secret2026pw"
 _seq = itertools.count(1)
@@ -23,14 +23,14 @@ def unique_phone() -> str:
 def valid_id_number(serial: int | None = None) -> str:
     serial = next(_seq) if serial is None else serial
     first17 = f"3301061985{(serial % 12) + 1:02d}{(serial % 28) + 1:02d}{serial % 1000:03d}"
-    return first17 + idnumbers.resident_id_check(first17)
+    return first17 + idnumbers.resident_id_check_char(first17)
 
 
 def valid_uscc() -> str:
     alphabet = idnumbers.USCC_ALPHABET
     n = uuid.uuid4().int
     body = "91330106" + "".join(alphabet[(n >> (5 * i)) % 31] for i in range(9))
-    return body + idnumbers.uscc_check(body)
+    return body + idnumbers.uscc_check_char(body)
 
 
 def agency_code() -> str:

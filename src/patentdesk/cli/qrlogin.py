@@ -40,8 +40,6 @@ def show_qr(
     import segno
 
     code = segno.make(payload, error="m")
-    if qr_text:
-        Path(qr_text).write_text(payload, "utf-8")
     png = qr_png
     drawable = terminal_can_draw()
     if not drawable and not png:
@@ -54,6 +52,10 @@ def show_qr(
     if png:
         err_console.print(f"二维码图片 QR code PNG: {png}")
     err_console.print(f"无法扫码时可在手机输入短码 short code: [bold]{short_code}[/]")
+    if qr_text:  # last: scripts wait for this file, and everything else is ready by then
+        tmp = Path(qr_text + ".tmp")
+        tmp.write_text(payload, "utf-8")
+        tmp.replace(qr_text)
 
 
 def _poll(api: Api, path: str, secret: str, timeout: float) -> dict[str, Any]:

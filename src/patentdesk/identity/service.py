@@ -45,6 +45,7 @@ from patentdesk.identity.models import (
 )
 from patentdesk.identity.passwords import hash_password, needs_rehash, verify_password
 from patentdesk.identity.sms import gateway_for
+from patentdesk.packages.idnumbers import is_valid_resident_id
 from patentdesk.timeutil import as_utc, now, to_beijing
 
 SMS_PURPOSES = ("login", "recover", "complete")
@@ -85,7 +86,7 @@ def clean_name(name: str) -> str:
 
 def clean_id_number(id_number: str) -> str:
     value = id_number.strip().upper()
-    if not idnumbers.resident_id_valid(value):
+    if not is_valid_resident_id(value):
         raise InvalidIdNumber(details={"field": "id_number"})
     return value
 
@@ -155,7 +156,7 @@ def profile_missing(user: User) -> list[str]:
             missing.append("phone")
         if not user.name:
             missing.append("name")
-        if not user.id_number or not idnumbers.resident_id_valid(user.id_number):
+        if not user.id_number or not is_valid_resident_id(user.id_number):
             missing.append("id_number")
     elif user.kind == UserKind.OFFICE and not user.phone:
         missing.append("phone")

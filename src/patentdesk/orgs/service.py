@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session as Db
 from patentdesk import audit
 from patentdesk.authz import Actor, Permission, authorize
 from patentdesk.errors import NotFound, ValidationFailed
-from patentdesk.identity import idnumbers
 from patentdesk.identity.errors import RoleUnavailable
 from patentdesk.identity.models import Role, Session, User, UserKind
 from patentdesk.identity.passwords import hash_password
@@ -33,6 +32,7 @@ from patentdesk.orgs.errors import (
     UsccTaken,
 )
 from patentdesk.orgs.models import Domain, DomainKind, Handler, Organisation, OrgKind, SubAccount
+from patentdesk.packages.idnumbers import is_valid_uscc
 
 MAIN_DOMAIN_NAME = "主机构"
 
@@ -207,7 +207,7 @@ def actor_for_session(db: Db, user: User, session: Session) -> Actor | None:
 
 def clean_uscc(value: str) -> str:
     value = value.strip().upper()
-    if not idnumbers.uscc_valid(value):
+    if not is_valid_uscc(value):
         raise InvalidUscc(details={"field": "uscc"})
     return value
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from patentdesk.errors import PatentDeskError
+from patentdesk.filing.numbers import check_character, parse_application_number
+
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
@@ -56,16 +59,11 @@ def is_valid_uscc(code: str) -> bool:
     return uscc_check_char(value[:17]) == value[17]
 
 
-APPLICATION_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
-
-
 def application_number_check_char(digits: str) -> str:
     """The check character of a CNIPA application number (12 digits since 2003, 8 before)."""
     if len(digits) not in (8, 12) or not digits.isascii() or not digits.isdigit():
         raise ValueError("need 8 or 12 digits")
-    total = sum(int(d) * w for d, w in zip(digits, APPLICATION_WEIGHTS, strict=False))
-    r = total % 11
-    return "X" if r == 10 else str(r)
+    return check_character(digits)
 
 
 def normalize_application_number(number: str) -> str | None:
@@ -74,13 +72,9 @@ def normalize_application_number(number: str) -> str | None:
     Patent numbers (``ZL…``) are application numbers with a prefix, so they pass too.
     """
     value = number.strip().upper().replace(" ", "")
-    for prefix in ("CN", "ZL"):
-        if value.startswith(prefix):
-            value = value[len(prefix) :]
-    value = value.replace(".", "")
-    if len(value) not in (9, 13):
+    if value.startswith("ZL"):
+        value = value[2:]
+    try:
+        return str(parse_application_number(value, allow_without_check=False))
+    except PatentDeskError:
         return None
-    digits, check = value[:-1], value[-1]
-    if not digits.isdigit() or application_number_check_char(digits) != check:
-        return None
-    return f"{digits}.{check}"
