@@ -1,0 +1,71 @@
+"""Errors of submission (提交)."""
+
+from __future__ import annotations
+
+from patentdesk.errors import Conflict, NotFound, PatentDeskError, ValidationFailed
+
+
+class PackageUnsigned(ValidationFailed):
+    code = "PACKAGE_UNSIGNED"
+    message_zh = "案卷包未签名：请先签名（patentdesk sign）再提交"
+    message_en = "The case package is not signed: sign it (patentdesk sign) before submitting"
+
+
+class SignerNotInDomain(PatentDeskError):
+    code = "SIGNER_NOT_IN_DOMAIN"
+    status = 403
+    message_zh = "签名人不属于提交人的权限范围：请由本机构（本分支机构）的经办人或子账户签名"
+    message_en = (
+        "The signer does not belong to the submitter's permission domain: a handler or "
+        "sub-account of this institution or branch must sign"
+    )
+
+
+class PackageInvalid(ValidationFailed):
+    code = "PACKAGE_INVALID"
+    message_zh = "案卷包未通过校验：{count} 项错误"
+    message_en = "The case package fails validation: {count} error(s)"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    message_zh = "该幂等键已用于另一个案卷包"
+    message_en = "This idempotency key was used for a different package"
+
+
+class ApplicationNotFound(NotFound):
+    code = "APPLICATION_NOT_FOUND"
+    message_zh = "申请号 {number} 不存在或不在您的权限范围内"
+    message_en = "Application {number} does not exist or is not in your permission domain"
+
+
+class RejectionNoticeUnknown(PatentDeskError):
+    """C10: the CNIPA client's words, with the way out (cloud re-download)."""
+
+    code = "REJECTION_NOTICE_UNKNOWN"
+    status = 422
+    message_zh = (
+        "驳回通知书发文序列号对应通知信息不存在，不能办理新请求业务。如已使用旧版客户端下载过"
+        "该通知书，请在通知书办理页面的“通知书接收确认”中使用“云端二次下载”下载该驳回通知书"
+        "（patentdesk notices list --all；patentdesk notices download ID），然后再办理。"
+    )
+    message_en = (
+        "No notice matches the rejection decision's dispatch serial number, so no new request "
+        "can be filed. If the notice was fetched with the old client, download it again from "
+        "the cloud (notice receipt confirmation → cloud re-download; patentdesk notices list "
+        "--all, patentdesk notices download ID), then file the request."
+    )
+
+
+class DeadlinePassed(PatentDeskError):
+    code = "DEADLINE_PASSED"
+    status = 422
+    message_zh = "答复期限已届满（{deadline}），不能再答复该通知书"
+    message_en = "The response period ended on {deadline}; this notice can no longer be answered"
+
+
+class NotGranted(PatentDeskError):
+    code = "PATENT_NOT_GRANTED"
+    status = 422
+    message_zh = "无效宣告只能针对已授权的专利：{number} 尚未授权"
+    message_en = "Invalidation applies only to granted patents: {number} is not granted"

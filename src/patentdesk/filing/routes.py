@@ -1,0 +1,221 @@
+"""Submission API: resumable uploads, submissions, receipts, cases."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from patentdesk.authz import Actor, Permission, authorize, can_see_domain
+from patentdesk.blobs import BlobStore, TooLarge
+from patentdesk.deps import CurrentActor, DbSession, client_ip, session_token
+from patentdesk.errors import ValidationFailed
+from patentdesk.filing import receipts, service
+from patentdesk.filing.errors import ApplicationNotFound
+from patentdesk.filing.models import Case, Receipt, Submission
+from patentdesk.filing.uploads import Uploads
+from patentdesk.identity.service import Context, authenticate
+from patentdesk.timeutil import iso
+
+router = APIRouter(prefix="/api/v1", tags=["filing"])
+
+
+def blobs_of(request: Request) -> BlobStore:
+    return BlobStore(request.app.state.settings.blob_dir)
+
+
+def uploads_of(request: Request) -> Uploads:
+    settings = request.app.state.settings
+    return Uploads(settings.data, settings.max_upload_bytes)
+
+
+def _context(request: Request) -> Context:
+    return Context(
+        settings=request.app.state.settings,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+def _actor(request: Request) -> Actor | None:
+    """Authenticates in a short transaction of its own: an upload may take minutes and must
+    not hold a database lock meanwhile."""
+    with request.app.state.db.unit_of_work() as s:
+        return authenticate(s, session_token(request))
+
+
+class UploadIn(BaseModel):
+    size: int = Field(gt=0)
+    sha256: str = Field(min_length=64, max_length=64)
+
+
+@router.post("/uploads", status_code=status.HTTP_201_CREATED)
+def create_upload(body: UploadIn, request: Request, actor: CurrentActor) -> dict[str, Any]:
+    """Starts a resumable upload of a case package."""
+    authorize(actor, Permission.CASE_SUBMIT)
+    return uploads_of(request).create(actor.user_id, body.size, body.sha256.lower()).to_dict()
+
+
+@router.get("/uploads/{upload_id}")
+def upload_state(upload_id: str, request: Request, actor: CurrentActor) -> dict[str, Any]:
+    """How far an upload got: resume from ``offset``."""
+    return uploads_of(request).get(actor.user_id, upload_id).to_dict()
+
+
+@router.put("/uploads/{upload_id}")
+async def upload_chunk(upload_id: str, offset: int, request: Request) -> dict[str, Any]:
+    actor = await run_in_threadpool(_actor, request)
+    actor = authorize(actor, Permission.CASE_SUBMIT)
+    chunk = await request.body()
+    if len(chunk) > 64 * 1024 * 1024:
+        raise TooLarge(limit=64 * 1024 * 1024)
+    upload = await run_in_threadpool(
+        uploads_of(request).append, actor.user_id, upload_id, offset, chunk
+    )
+    return upload.to_dict()
+
+
+class SubmitIn(BaseModel):
+    upload_id: str = Field(max_length=64)
+    idempotency_key: str | None = Field(default=None, max_length=128)
+
+
+def _submit(
+    request: Request, actor: Actor | None, sha: str, size: int, key: str | None
+) -> dict[str, Any]:
+    db = request.app.state.db
+    ctx = _context(request)
+    blobs = blobs_of(request)
+    try:
+        with db.unit_of_work() as s:
+            return service.submit(
+                s,
+                ctx,
+                actor,
+                blobs=blobs,
+                package_sha256=sha,
+                package_size=size,
+                idempotency_key=key,
+            ).to_dict()
+    except IntegrityError:
+        # The same key raced in from another worker: its result is ours.
+        assert actor is not None
+        with db.unit_of_work() as s:
+            previous = service.existing(s, actor, (key or sha).strip()[:128])
+            if previous is None:
+                raise
+            return previous.to_dict()
+
+
+@router.post("/submissions", status_code=status.HTTP_201_CREATED)
+async def submit(request: Request, response: Response) -> dict[str, Any]:
+    """Submits a signed case package: the raw ZIP as the body (``Idempotency-Key`` header),
+    or JSON ``{"upload_id", "idempotency_key"}`` naming a finished resumable upload."""
+    actor = await run_in_threadpool(_actor, request)
+    authorize(actor, Permission.CASE_SUBMIT)
+    assert actor is not None
+    settings = request.app.state.settings
+    blobs = blobs_of(request)
+    key = request.headers.get("idempotency-key")
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = SubmitIn.model_validate_json(await request.body())
+        except ValueError as exc:
+            raise ValidationFailed(details={"field": "upload_id"}) from exc
+        sha, size = await run_in_threadpool(
+            uploads_of(request).finish, actor.user_id, body.upload_id, blobs
+        )
+        key = body.idempotency_key or key
+    else:
+        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, dir=settings.data) as tmp:
+            total = 0
+            async for chunk in request.stream():
+                total += len(chunk)
+                if total > settings.max_upload_bytes:
+                    raise TooLarge(limit=settings.max_upload_bytes)
+                tmp.write(chunk)
+            tmp.seek(0)
+            sha, size = await run_in_threadpool(blobs.put_file, tmp)
+    result = await run_in_threadpool(_submit, request, actor, sha, size, key)
+    if result.get("replay"):
+        response.status_code = status.HTTP_200_OK
+    return result
+
+
+@router.get("/submissions/{submission_id}")
+def get_submission(submission_id: uuid.UUID, actor: CurrentActor, db: DbSession) -> dict[str, Any]:
+    sub = db.get(Submission, submission_id)
+    if sub is None or not can_see_domain(actor, sub.domain_id, Permission.CASE_VIEW):
+        raise ApplicationNotFound(number=str(submission_id))
+    case = db.get(Case, sub.case_id)
+    receipt = db.scalar(select(Receipt).where(Receipt.submission_id == sub.id))
+    assert case is not None and receipt is not None
+    return service.Outcome(sub, case, receipt).to_dict() | {"replay": False}
+
+
+@router.get("/receipts/{receipt_id}", response_class=Response)
+def download_receipt(
+    receipt_id: uuid.UUID,
+    actor: CurrentActor,
+    db: DbSession,
+    request: Request,
+    format: str = "bundle",
+) -> Response:
+    """The receipt: ``bundle`` (ZIP of JSON, PDF and their office signatures), ``pdf`` or
+    ``json``. Every user of the submitting domain may download it (A9)."""
+    row = service.get_receipt(db, actor, receipt_id)
+    signed = receipts.load(
+        blobs_of(request),
+        row.record_json,
+        row.record_signature_sha256,
+        row.pdf_sha256,
+        row.pdf_signature_sha256,
+    )
+    if format == "pdf":
+        return Response(
+            signed.pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="receipt-{row.id}.pdf"'},
+        )
+    if format == "json":
+        return Response(signed.record_bytes, media_type="application/json")
+    return Response(
+        signed.bundle(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="receipt-{row.id}.zip"'},
+    )
+
+
+def case_out(case: Any) -> dict[str, Any]:
+    return {
+        "id": str(case.id),
+        "application_number": case.application_number,
+        "kind": case.kind,
+        "title": case.title,
+        "internal_number": case.internal_number,
+        "status": case.status,
+        "filing_date": case.filing_date.isoformat(),
+        "filed_at": iso(case.filed_at),
+        "applicants": case.applicants,
+        "inventors": case.inventors,
+        "bibliographic": case.bibliographic,
+        "international_number": case.international_number,
+        "patent_number": case.patent_number,
+        "domain": str(case.domain_id),
+    }
+
+
+@router.get("/cases/by-number/{number:path}")
+def case_by_number(number: str, actor: CurrentActor, db: DbSession) -> dict[str, Any]:
+    return case_out(service.case_by_number(db, actor, number))
+
+
+@router.get("/cases/{case_id}")
+def get_case(case_id: uuid.UUID, actor: CurrentActor, db: DbSession) -> dict[str, Any]:
+    return case_out(service.get_case(db, actor, case_id))

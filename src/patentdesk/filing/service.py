@@ -1,0 +1,468 @@
+"""Submission (提交): verify the package, check the signer's right to submit in the domain,
+validate, assign the application number and filing date in one transaction, sign a receipt.
+
+The same idempotency key (by default the package's SHA-256) returns the same result, never a
+second number. Follow-up business attaches to an existing application.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as Db
+
+from patentdesk import audit
+from patentdesk.authz import (
+    MAIN_CANNOT_SIGN,
+    Actor,
+    Permission,
+    UserIdLookupFailed,
+    authorize,
+    can_see_domain,
+)
+from patentdesk.blobs import BlobStore
+from patentdesk.filing import numbers, receipts
+from patentdesk.filing.allocation import next_serial
+from patentdesk.filing.errors import (
+    ApplicationNotFound,
+    DeadlinePassed,
+    IdempotencyKeyReused,
+    NotGranted,
+    PackageInvalid,
+    PackageUnsigned,
+    RejectionNoticeUnknown,
+    SignerNotInDomain,
+)
+from patentdesk.filing.models import Case, Receipt, Submission
+from patentdesk.identity.models import Role
+from patentdesk.identity.service import Context
+from patentdesk.notices.models import Notice
+from patentdesk.notices.types import is_rejection_decision
+from patentdesk.orgs.models import Domain
+from patentdesk.packages import Package, ValidationContext, get_business_type, read_package
+from patentdesk.pki.signing import SignerClaim, verify_package_signature
+from patentdesk.timeutil import beijing_date, iso, now, to_beijing
+
+APPLICATION_TYPES = ("invention", "utility", "design", "pct", "pct-national")
+SIGNING_ROLES = (Role.NATURAL, Role.HANDLER, Role.SUB)
+
+
+@dataclass
+class Outcome:
+    submission: Submission
+    case: Case
+    receipt: Receipt
+    replay: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "submission_id": str(self.submission.id),
+            "application_number": self.case.application_number,
+            "filing_date": self.case.filing_date.isoformat()
+            if self.submission.business_type in APPLICATION_TYPES
+            else beijing_date(self.submission.received_at).isoformat(),
+            "application_filing_date": self.case.filing_date.isoformat(),
+            "filed_at": iso(self.submission.received_at),
+            "business_type": self.submission.business_type,
+            "receipt_id": str(self.receipt.id),
+            "status": self.submission.status,
+            "replay": self.replay,
+        }
+
+
+def existing(db: Db, actor: Actor, key: str) -> Outcome | None:
+    sub = db.scalar(
+        select(Submission).where(
+            Submission.domain_id == actor.domain_id, Submission.idempotency_key == key
+        )
+    )
+    if sub is None:
+        return None
+    case = db.get(Case, sub.case_id)
+    receipt = db.scalar(select(Receipt).where(Receipt.submission_id == sub.id))
+    assert case is not None and receipt is not None
+    return Outcome(sub, case, receipt, replay=True)
+
+
+def submit(
+    db: Db,
+    ctx: Context,
+    actor: Actor | None,
+    *,
+    blobs: BlobStore,
+    package_sha256: str,
+    package_size: int,
+    idempotency_key: str | None = None,
+) -> Outcome:
+    actor = authorize(actor, Permission.CASE_SUBMIT)
+    key = (idempotency_key or package_sha256).strip()[:128]
+    previous = existing(db, actor, key)
+    if previous is not None:
+        if previous.submission.package_sha256 != package_sha256:
+            raise IdempotencyKeyReused()
+        return previous
+    claims: list[SignerClaim] = []
+
+    def verify(manifest: bytes, der: bytes) -> SignerClaim:
+        claim = verify_package_signature(db, ctx, der, manifest)
+        claims.append(claim)
+        return claim
+
+    path = blobs.path(package_sha256)
+    package = read_package(path, verify_signature=verify)
+    try:
+        return _file(db, ctx, actor, blobs, package, claims, key, package_sha256, package_size)
+    finally:
+        package.close()
+
+
+def _signer(actor: Actor, claims: list[SignerClaim]) -> SignerClaim:
+    if not claims:
+        raise PackageUnsigned()
+    for claim in claims:
+        if claim.record.role == Role.MAIN:
+            raise UserIdLookupFailed(
+                "查询用户 ID 失败：" + MAIN_CANNOT_SIGN[0],
+                "User ID lookup failed: " + MAIN_CANNOT_SIGN[1],
+            )
+    for claim in claims:
+        if claim.record.domain_id == actor.domain_id and claim.record.role in SIGNING_ROLES:
+            return claim
+    raise SignerNotInDomain()
+
+
+def _file(
+    db: Db,
+    ctx: Context,
+    actor: Actor,
+    blobs: BlobStore,
+    package: Package,
+    claims: list[SignerClaim],
+    key: str,
+    package_sha256: str,
+    package_size: int,
+) -> Outcome:
+    business = get_business_type(package.business_type)  # refuses IC layout designs (C5)
+    signer = _signer(actor, claims)
+    received = now()
+    filing_date = beijing_date(received)  # the server's clock in Beijing; never the client's
+    report = _validate(package, actor, filing_date)
+    form = package.form
+    if business.name in APPLICATION_TYPES:
+        case = _new_case(db, ctx, actor, business.name, form, received, filing_date)
+    else:
+        case = _target_case(db, actor, business.name, form, filing_date)
+    domain = db.get(Domain, actor.domain_id)
+    submission = Submission(
+        case_id=case.id,
+        domain_id=actor.domain_id,
+        business_type=business.name,
+        idempotency_key=key,
+        package_sha256=package_sha256,
+        package_size=package_size,
+        manifest=package.manifest.model_dump(mode="json"),
+        forms=package.forms,
+        fee_sheet=_fee_sheet(blobs.path(package_sha256), filing_date),
+        signer_user_id=signer.record.user_id,
+        signer_name=signer.verified.name or "",
+        signer_certificate_serial=str(signer.verified.serial),
+        signer_role=signer.record.role,
+        submitted_by_user_id=actor.user_id,
+        submitted_by_sub_account_id=actor.sub_account_id,
+        received_at=received,
+        related_notice_serial=form.get("notice_serial") or form.get("rejection_notice_serial"),
+    )
+    db.add(submission)
+    db.flush()
+    receipt = _receipt(
+        db, ctx, blobs, actor, case, submission, package, domain, business.zh, report.warnings
+    )
+    audit.record(
+        db,
+        "case.submitted",
+        environment=ctx.settings.environment,
+        actor_user_id=actor.user_id,
+        actor_role=actor.role,
+        ip=ctx.ip,
+        target=f"submission:{submission.id}",
+        application=case.application_number,
+        business=business.name,
+    )
+    return Outcome(submission, case, receipt)
+
+
+def _validate(package: Package, actor: Actor, filing_date: dt.date) -> Any:
+    from patentdesk.packages import validate
+
+    report = validate(
+        package,
+        ValidationContext(
+            role=actor.role,
+            org_kind=actor.org_kind,
+            filing_date=filing_date,
+            user_id=str(actor.user_id),
+            user_name=actor.name,
+            submitting=True,
+        ),
+    )
+    if not report.ok:
+        raise PackageInvalid(count=len(report.errors), details=report.to_dict())
+    return report
+
+
+def _new_case(
+    db: Db,
+    ctx: Context,
+    actor: Actor,
+    business: str,
+    form: dict[str, Any],
+    received: dt.datetime,
+    filing_date: dt.date,
+) -> Case:
+    international = None
+    if business == "pct":
+        serial = next_serial(db, f"PCT-CN-{filing_date.year}")
+        number = numbers.format_pct_number(filing_date.year, serial)
+        international = number
+    else:
+        digit = numbers.type_digit_for(
+            "pct-national-utility"
+            if business == "pct-national" and form.get("entry_kind") == "utility"
+            else business
+        )
+        serial = next_serial(db, f"{filing_date.year}-{digit}")
+        number = numbers.format_application_number(filing_date.year, digit, serial)
+    case = Case(
+        domain_id=actor.domain_id,
+        org_id=actor.org_id,
+        application_number=number,
+        kind=business,
+        title=str(form.get("title") or "")[:200],
+        internal_number=form.get("internal_number"),
+        applicants=[_party(a) for a in form.get("applicants", [])],
+        inventors=[_party(i) for i in form.get("inventors", [])],
+        bibliographic={
+            "applicants": form.get("applicants", []),
+            "inventors": form.get("inventors", []),
+            "agency": form.get("agency"),
+            "international_application_number": form.get("international_application_number"),
+        },
+        status="submitted",
+        filing_date=filing_date,
+        filed_at=received,
+        international_number=international,
+        submitted_by_user_id=actor.user_id,
+        submitted_by_sub_account_id=actor.sub_account_id,
+        environment=ctx.settings.environment,
+    )
+    db.add(case)
+    db.flush()
+    return case
+
+
+def _party(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: entry.get(k) for k in ("name", "country") if entry.get(k) is not None}
+
+
+def _find_case(db: Db, number_text: str | None) -> Case | None:
+    if not number_text:
+        return None
+    text = number_text.strip().upper()
+    if text.startswith("PCT/"):
+        return db.scalar(select(Case).where(Case.application_number == text))
+    if text.startswith("ZL"):
+        text = text[2:]
+    try:
+        parsed = numbers.parse_application_number(text, allow_without_check=True)
+    except Exception:  # a malformed number is simply not found
+        return None
+    return db.scalar(select(Case).where(Case.application_number == str(parsed)))
+
+
+def known_notice(db: Db, actor: Actor, serial: str) -> Notice | None:
+    """A notice the user's domain has received through this system: issued to it here, or
+    (legacy) downloaded again from the cloud or confirmed (C10)."""
+    notice = db.scalar(
+        select(Notice).where(Notice.serial == serial.strip(), Notice.domain_id == actor.domain_id)
+    )
+    if notice is None:
+        return None
+    if (
+        notice.source == "legacy"
+        and notice.first_downloaded_at is None
+        and notice.confirmed_at is None
+    ):
+        return None
+    return notice
+
+
+def _target_case(
+    db: Db, actor: Actor, business: str, form: dict[str, Any], filing_date: dt.date
+) -> Case:
+    number = (
+        form.get("patent_number") if business == "invalidation" else form.get("application_number")
+    )
+    case = _find_case(db, number)
+    if business == "invalidation":
+        # Anyone may request invalidation of a granted patent, whoever owns it.
+        if case is None:
+            raise ApplicationNotFound(number=number or "-")
+        if case.status != "granted":
+            raise NotGranted(number=case.application_number)
+        return case
+    if business == "reexam":
+        notice = known_notice(db, actor, str(form.get("rejection_notice_serial") or ""))
+        if notice is None or not is_rejection_decision(notice.code):
+            raise RejectionNoticeUnknown()
+        if case is None and notice.case_id is not None:
+            case = db.get(Case, notice.case_id)
+        if case is None:
+            case = _case_from_legacy_notice(db, actor, notice)
+    if case is None or not can_see_domain(actor, case.domain_id, Permission.CASE_VIEW):
+        raise ApplicationNotFound(number=number or "-")
+    if business == "response" and form.get("notice_serial"):
+        notice = known_notice(db, actor, str(form["notice_serial"]))
+        if notice is None or notice.case_id not in (None, case.id):
+            raise ApplicationNotFound(
+                "通知书 {number} 不存在或不属于该申请",
+                "Notice {number} does not exist or is not of this case",
+                number=form["notice_serial"],
+            )
+        if notice.deadline is not None and filing_date > notice.deadline:
+            raise DeadlinePassed(deadline=notice.deadline.isoformat())
+    return case
+
+
+def _case_from_legacy_notice(db: Db, actor: Actor, notice: Notice) -> Case:
+    """An application filed before this system, known only from migrated notices (A11)."""
+    parsed = numbers.parse_application_number(notice.application_number)
+    kinds = {1: "invention", 2: "utility", 3: "design", 8: "pct-national", 9: "pct-national"}
+    filed = dt.datetime(parsed.year, 1, 1, tzinfo=dt.UTC)
+    case = Case(
+        domain_id=notice.domain_id,
+        org_id=actor.org_id,
+        application_number=str(parsed),
+        kind=kinds.get(parsed.type_digit, "invention"),
+        title=notice.title or "",
+        status="legacy",
+        filing_date=filed.date(),
+        filed_at=filed,
+        submitted_by_user_id=actor.user_id,
+        environment="legacy",
+        bibliographic={"source": "legacy"},
+    )
+    db.add(case)
+    db.flush()
+    notice.case_id = case.id
+    return case
+
+
+def _fee_sheet(path: Path, filing_date: dt.date) -> dict[str, Any] | None:
+    """The fee calculation sheet (费用计算页) by the schedule in force on the filing date."""
+    from patentdesk.errors import PatentDeskError as _Err
+    from patentdesk.fees import calculate
+    from patentdesk.fees.adapter import fee_input_from_package
+
+    try:
+        sheet = calculate(fee_input_from_package(path), filing_date)
+    except _Err:
+        return None  # business without fees, or nothing to charge yet
+    data: dict[str, Any] = sheet.to_json()
+    return data if data.get("items") else None
+
+
+def _receipt(
+    db: Db,
+    ctx: Context,
+    blobs: BlobStore,
+    actor: Actor,
+    case: Case,
+    submission: Submission,
+    package: Package,
+    domain: Domain | None,
+    business_name: str,
+    warnings: list[Any],
+) -> Receipt:
+    receipt_id = uuid.uuid4()
+    record = {
+        "type": "200105",
+        "receipt_id": str(receipt_id),
+        "submission_id": str(submission.id),
+        "application_number": case.application_number,
+        "filing_date": (
+            case.filing_date
+            if submission.business_type in APPLICATION_TYPES
+            else beijing_date(submission.received_at)
+        ).isoformat(),
+        "filed_at": to_beijing(submission.received_at).isoformat(),
+        "business_type": submission.business_type,
+        "business_name": business_name,
+        "title": case.title,
+        "applicants": [a.get("name") for a in case.applicants if a.get("name")],
+        "internal_number": case.internal_number,
+        "files": [
+            {"name": f.path, "role": f.role, "sha256": f.sha256, "size": f.size}
+            for f in package.files
+        ],
+        "package_sha256": submission.package_sha256,
+        "signer": {
+            "name": submission.signer_name,
+            "role": submission.signer_role,
+            "certificate_serial": submission.signer_certificate_serial,
+        },
+        "submitter": {
+            "name": actor.name,
+            "role": str(actor.role),
+            "domain": domain.name if domain else None,
+        },
+        "environment": ctx.settings.environment,
+        "fee_sheet": submission.fee_sheet,
+    }
+    signed = receipts.make_receipt(ctx.settings, record)
+    sig, pdf, pdf_sig = receipts.store(blobs, signed)
+    row = Receipt(
+        id=receipt_id,
+        submission_id=submission.id,
+        case_id=case.id,
+        domain_id=submission.domain_id,
+        record_json=signed.record_bytes.decode(),
+        record_signature_sha256=sig,
+        pdf_sha256=pdf,
+        pdf_signature_sha256=pdf_sig,
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+# ---------------------------------------------------------------- reading receipts and cases
+
+
+def get_receipt(db: Db, actor: Actor, receipt_id: uuid.UUID) -> Receipt:
+    """Every user of the submitting domain may download it (A9); nobody else sees it."""
+    authorize(actor, Permission.RECEIPT_DOWNLOAD)
+    receipt = db.get(Receipt, receipt_id)
+    if receipt is None or not can_see_domain(actor, receipt.domain_id, Permission.RECEIPT_DOWNLOAD):
+        raise ApplicationNotFound("回执不存在", "No such receipt", number="-")
+    return receipt
+
+
+def get_case(db: Db, actor: Actor, case_id: uuid.UUID) -> Case:
+    authorize(actor, Permission.CASE_VIEW)
+    case = db.get(Case, case_id)
+    if case is None or not can_see_domain(actor, case.domain_id, Permission.CASE_VIEW):
+        raise ApplicationNotFound(number=str(case_id))
+    return case
+
+
+def case_by_number(db: Db, actor: Actor, number: str) -> Case:
+    authorize(actor, Permission.CASE_VIEW)
+    case = _find_case(db, number)
+    if case is None or not can_see_domain(actor, case.domain_id, Permission.CASE_VIEW):
+        raise ApplicationNotFound(number=number)
+    return case
