@@ -24,6 +24,8 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.orgs.routes", "router"),
     ("patentdesk.pki.routes", "router"),
     ("patentdesk.filing.routes", "router"),
+    ("patentdesk.notices.routes", "router"),
+    ("patentdesk.office.routes", "router"),
     ("patentdesk.web.routes", "router"),
     ("patentdesk.updates.routes", "router"),
 ]

@@ -33,8 +33,12 @@ def test_minimal_invention_filing(phone, desktop, tmp_path, live_server):
     assert d.returncode == 0, d.stderr
     ver = desktop.run("receipt", "verify", str(bundle), "--json")
     assert ver.returncode == 0, ver.stderr
-    assert ver.json == {**ver.json, "valid": True, "application_number": out["application_number"],
-                        "filing_date": out["filing_date"]}
+    assert ver.json == {
+        **ver.json,
+        "valid": True,
+        "application_number": out["application_number"],
+        "filing_date": out["filing_date"],
+    }
     pdf = tmp_path / "receipt.pdf"
     assert desktop.run("receipt", "download", out["receipt_id"], "--out", str(pdf)).returncode == 0
     assert pdf.read_bytes().startswith(b"%PDF")
@@ -51,7 +55,8 @@ def test_unsigned_package_is_refused(phone, desktop, tmp_path):
 
 @pytest.mark.seed("C5")
 def test_ic_layout_is_refused_at_creation(desktop, tmp_path):
-    r = desktop.run("package", "new", "--type", "ic-layout", "--out", str(tmp_path / "x.zip"),
-                    "--json")
+    r = desktop.run(
+        "package", "new", "--type", "ic-layout", "--out", str(tmp_path / "x.zip"), "--json"
+    )
     assert r.returncode != 0
     assert "集成电路布图设计" in r.error["message"]

@@ -24,16 +24,30 @@ def write_parts(folder: Path) -> dict[str, Path]:
     return paths
 
 
-def new_invention(desktop: Desktop, path: Path, *, title: str = "一种折叠式电动自行车",
-                  internal_number: str = "AG-2026-0001", extra: tuple[str, ...] = ()) -> Path:
+def new_invention(
+    desktop: Desktop,
+    path: Path,
+    *,
+    title: str = "一种折叠式电动自行车",
+    internal_number: str = "AG-2026-0001",
+    extra: tuple[str, ...] = (),
+) -> Path:
     r = desktop.run("package", "new", "--type", "invention", "--out", str(path), "--json")
     assert r.returncode == 0, r.stderr
-    r = desktop.run("package", "set", str(path), f"title={title}",
-                    f"internal_number={internal_number}",
-                    "applicants.0.name=杭州某某科技有限公司", f"applicants.0.uscc={valid_uscc()}",
-                    "applicants.0.address=浙江省杭州市西湖区文三路1号",
-                    "applicants.0.postal_code=310012", "inventors.0.name=张三", *extra,
-                    "--json")
+    r = desktop.run(
+        "package",
+        "set",
+        str(path),
+        f"title={title}",
+        f"internal_number={internal_number}",
+        "applicants.0.name=杭州某某科技有限公司",
+        f"applicants.0.uscc={valid_uscc()}",
+        "applicants.0.address=浙江省杭州市西湖区文三路1号",
+        "applicants.0.postal_code=310012",
+        "inventors.0.name=张三",
+        *extra,
+        "--json",
+    )
     assert r.returncode == 0, r.stderr
     for role, part in write_parts(path.parent / (path.stem + "-parts")).items():
         r = desktop.run("package", "add", str(path), "--role", role, str(part), "--json")

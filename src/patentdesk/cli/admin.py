@@ -77,6 +77,36 @@ def sms_outbox(
         emit(messages, json_out, show)
 
 
+@app.command("import-legacy")
+def import_legacy(
+    archive: Annotated[str, typer.Argument(help="legacy notice archive (ZIP or folder)")],
+    org: Annotated[str, typer.Option(help="organisation: USCC, agency code, name or id")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Imports a legacy archive's notices into the organisation's main institution (A11);
+    running it again imports nothing twice."""
+    from pathlib import Path
+
+    from patentdesk.blobs import BlobStore
+    from patentdesk.db import Database
+    from patentdesk.identity.service import Context
+    from patentdesk.notices.legacy_import import import_archive
+
+    with errors_reported(json_out):
+        settings = _settings()
+        db = Database(settings.sqlalchemy_url)
+        with db.unit_of_work() as s:
+            report = import_archive(
+                s, Context(settings), Path(archive), org, BlobStore(settings.blob_dir)
+            )
+        db.dispose()
+        emit(
+            report.__dict__,
+            json_out,
+            lambda d: console.print(f"导入 {d['imported']} 份，跳过 {d['skipped']} 份（已存在）"),
+        )
+
+
 @audit_app.command("verify")
 def audit_verify(json_out: JsonOpt = False) -> None:
     """Recomputes the audit log's hash chain; exit 1 at the first break."""

@@ -28,6 +28,8 @@ SUBCOMMANDS: list[tuple[str, str, str | None]] = [
     ("patentdesk.cli.mobile", "app", "mobile"),
     ("patentdesk.cli.sign", "register", None),
     ("patentdesk.cli.submit", "register", None),
+    ("patentdesk.cli.notices", "app", "notices"),
+    ("patentdesk.cli.office", "app", "office"),
     ("patentdesk.cli.update", "register", None),
     ("patentdesk.cli.doctor", "register", None),
     ("patentdesk.cli.package", "app", "package"),

@@ -1,0 +1,113 @@
+"""Notices API for users: list, confirm (接收确认), download (also again from the cloud),
+bulk download, deadlines (JSON and iCalendar)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from patentdesk.blobs import BlobStore
+from patentdesk.deps import Ctx, CurrentActor, DbSession
+from patentdesk.notices import service
+from patentdesk.notices.ical import to_ical
+
+router = APIRouter(prefix="/api/v1", tags=["notices"])
+
+
+def _blobs(request: Request) -> BlobStore:
+    return BlobStore(request.app.state.settings.blob_dir)
+
+
+@router.get("/notices")
+def list_notices(
+    actor: CurrentActor,
+    db: DbSession,
+    code: str | None = None,
+    application_number: str | None = None,
+    unconfirmed: bool = False,
+    source: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """The domain's notices, newest first, with filters."""
+    rows = service.list_notices(
+        db,
+        actor,
+        service.NoticeFilter(
+            code=code,
+            application_number=application_number,
+            unconfirmed=unconfirmed,
+            source=source,
+            since=since,
+            until=until,
+            limit=limit,
+        ),
+    )
+    return [service.notice_out(n) for n in rows]
+
+
+@router.get("/notices/{notice_id}")
+def get_notice(notice_id: uuid.UUID, actor: CurrentActor, db: DbSession) -> dict[str, Any]:
+    return service.notice_out(service.get(db, actor, notice_id))
+
+
+@router.post("/notices/{notice_id}/confirm")
+def confirm(notice_id: uuid.UUID, actor: CurrentActor, db: DbSession, ctx: Ctx) -> dict[str, Any]:
+    return service.notice_out(service.confirm(db, ctx, actor, notice_id))
+
+
+@router.get("/notices/{notice_id}/pdf", response_class=Response)
+def download(
+    notice_id: uuid.UUID, actor: CurrentActor, db: DbSession, request: Request
+) -> Response:
+    """The notice's PDF; as often as needed (云端二次下载)."""
+    notice, data = service.download(db, actor, notice_id, _blobs(request))
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{notice.code}-{notice.serial}.pdf"'
+        },
+    )
+
+
+class BulkIn(BaseModel):
+    ids: list[str] = Field(max_length=500)
+
+
+@router.post("/notices/download", response_class=Response)
+def download_many(body: BulkIn, actor: CurrentActor, db: DbSession, request: Request) -> Response:
+    data = service.download_many(db, actor, body.ids, _blobs(request))
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="notices.zip"'},
+    )
+
+
+@router.get("/deadlines")
+def deadlines(
+    actor: CurrentActor, db: DbSession, days: int | None = None, include_past: bool = False
+) -> list[dict[str, Any]]:
+    """Response deadlines of the domain, soonest first."""
+    return [
+        service.notice_out(n)
+        for n in service.deadlines(db, actor, within_days=days, include_past=include_past)
+    ]
+
+
+@router.get("/deadlines.ics", response_class=Response)
+def deadlines_ical(actor: CurrentActor, db: DbSession, request: Request) -> Response:
+    rows = service.deadlines(db, actor, include_past=True)
+    host = request.app.state.settings.base_url.split("//")[-1].split("/")[0].split(":")[0]
+    data = to_ical(service.deadline_entries(rows), uid_domain=host or "patentdesk")
+    return Response(
+        data,
+        media_type="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="deadlines.ics"'},
+    )

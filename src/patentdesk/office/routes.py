@@ -1,0 +1,90 @@
+"""Office console API (role ``office``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from patentdesk.blobs import BlobStore
+from patentdesk.deps import Ctx, CurrentActor, DbSession
+from patentdesk.notices.service import notice_out
+from patentdesk.office import service
+from patentdesk.timeutil import iso
+
+router = APIRouter(prefix="/api/v1/office", tags=["office"])
+
+
+def _blobs(request: Request) -> BlobStore:
+    return BlobStore(request.app.state.settings.blob_dir)
+
+
+def _row(sub: Any, case: Any) -> dict[str, Any]:
+    return {
+        "id": str(sub.id),
+        "application_number": case.application_number,
+        "business_type": sub.business_type,
+        "status": sub.status,
+        "title": case.title,
+        "received_at": iso(sub.received_at),
+        "signer": sub.signer_name,
+        "case_status": case.status,
+    }
+
+
+@router.get("/worklist")
+def worklist(
+    actor: CurrentActor, db: DbSession, status: str | None = "received", limit: int = 200
+) -> list[dict[str, Any]]:
+    """Incoming submissions, oldest first (status ``received`` by default; ``all``)."""
+    rows = service.worklist(db, actor, None if status == "all" else status, limit)
+    return [_row(s, c) for s, c in rows]
+
+
+@router.post("/submissions/{submission_id}/accept")
+def accept(
+    submission_id: str, actor: CurrentActor, db: DbSession, ctx: Ctx, request: Request
+) -> dict[str, Any]:
+    sub, issued = service.accept(db, ctx, actor, submission_id, _blobs(request))
+    return {"id": str(sub.id), "status": sub.status, "notices": [notice_out(n) for n in issued]}
+
+
+class RefuseIn(BaseModel):
+    reason: str = Field(max_length=2000)
+
+
+@router.post("/submissions/{submission_id}/refuse")
+def refuse(
+    submission_id: str,
+    body: RefuseIn,
+    actor: CurrentActor,
+    db: DbSession,
+    ctx: Ctx,
+    request: Request,
+) -> dict[str, Any]:
+    sub, notice = service.refuse(db, ctx, actor, submission_id, body.reason, _blobs(request))
+    return {"id": str(sub.id), "status": sub.status, "notices": [notice_out(notice)]}
+
+
+class NoticeIn(BaseModel):
+    application_number: str = Field(max_length=32)
+    code: str = Field(max_length=8)
+    text: str = Field(default="", max_length=5000)
+
+
+@router.post("/notices", status_code=201)
+def issue_notice(
+    body: NoticeIn, actor: CurrentActor, db: DbSession, ctx: Ctx, request: Request
+) -> dict[str, Any]:
+    """Issues a notice or decision (e.g. 210407 驳回决定) on an application."""
+    notice = service.issue_notice(
+        db,
+        ctx,
+        actor,
+        application_number=body.application_number,
+        code=body.code,
+        text=body.text,
+        blobs=_blobs(request),
+    )
+    return {"notice_id": str(notice.id), "serial": notice.serial, **notice_out(notice)}

@@ -1,0 +1,239 @@
+"""The office console (审查工作台): incoming submissions, acceptance or refusal, notices and
+decisions, so that the whole flow runs end to end."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as Db
+
+from patentdesk import audit
+from patentdesk.authz import Actor, Permission, authorize
+from patentdesk.blobs import BlobStore
+from patentdesk.errors import Conflict, NotFound, ValidationFailed
+from patentdesk.filing.models import Case, Submission
+from patentdesk.filing.service import _find_case
+from patentdesk.identity.service import Context
+from patentdesk.notices import service as notices
+from patentdesk.notices.models import Notice
+from patentdesk.notices.types import notice_type
+from patentdesk.timeutil import now
+
+APPLICATION_TYPES = ("invention", "utility", "design", "pct", "pct-national")
+# The notice that acknowledges an accepted submission, by business type.
+ACCEPTANCE_NOTICE = {"reexam": "200905", "invalidation": "201003"}
+
+
+class AlreadyDecided(Conflict):
+    code = "ALREADY_DECIDED"
+    message_zh = "该提交已处理（{status}）"
+    message_en = "This submission has already been decided ({status})"
+
+
+def worklist(
+    db: Db, actor: Actor, status: str | None = "received", limit: int = 200
+) -> list[tuple[Submission, Case]]:
+    authorize(actor, Permission.OFFICE_WORK)
+    stmt = select(Submission, Case).join(Case, Case.id == Submission.case_id)
+    if status:
+        stmt = stmt.where(Submission.status == status)
+    stmt = stmt.order_by(Submission.received_at).limit(max(1, min(limit, 1000)))
+    return [(s, c) for s, c in db.execute(stmt)]
+
+
+def _submission(db: Db, actor: Actor, submission_id: uuid.UUID | str) -> Submission:
+    authorize(actor, Permission.OFFICE_WORK)
+    try:
+        sid = (
+            submission_id if isinstance(submission_id, uuid.UUID) else uuid.UUID(str(submission_id))
+        )
+    except ValueError as exc:
+        raise NotFound() from exc
+    sub = db.get(Submission, sid)
+    if sub is None:
+        raise NotFound(details={"submission_id": str(submission_id)})
+    return sub
+
+
+def _decide(db: Db, actor: Actor, submission_id: uuid.UUID | str) -> tuple[Submission, Case]:
+    sub = _submission(db, actor, submission_id)
+    # Lock the row: two clerks clicking at once must not both decide.
+    db.execute(select(Submission.id).where(Submission.id == sub.id).with_for_update())
+    db.refresh(sub)
+    if sub.status != "received":
+        raise AlreadyDecided(status=sub.status)
+    case = db.get(Case, sub.case_id)
+    assert case is not None
+    return sub, case
+
+
+def accept(
+    db: Db, ctx: Context, actor: Actor, submission_id: uuid.UUID | str, blobs: BlobStore
+) -> tuple[Submission, list[Notice]]:
+    """受理: a new application gets its 受理通知书 (200101) and, when fees are due, the
+    缴费通知书 (200701); follow-up business takes effect (a bibliographic change applies only
+    the items it names, C4)."""
+    sub, case = _decide(db, actor, submission_id)
+    sub.status = "accepted"
+    sub.decided_at = now()
+    sub.decided_by_user_id = actor.user_id
+    issued: list[Notice] = []
+    if sub.business_type in APPLICATION_TYPES:
+        issued.append(
+            notices.issue(
+                db,
+                ctx,
+                case=case,
+                code="200101",
+                submission_id=sub.id,
+                issued_by=actor.user_id,
+                blobs=blobs,
+            )
+        )
+        sheet = sub.fee_sheet or {}
+        if sheet.get("total"):
+            lines = [f"{i.get('name')}：{i.get('amount')} 元" for i in sheet.get("items", [])]
+            text = "应缴费用：\n" + "\n".join(lines) + f"\n合计：{sheet['total']} 元"
+            issued.append(
+                notices.issue(
+                    db,
+                    ctx,
+                    case=case,
+                    code="200701",
+                    text=text,
+                    submission_id=sub.id,
+                    issued_by=actor.user_id,
+                    data={"fee_sheet": sheet},
+                    blobs=blobs,
+                )
+            )
+    elif sub.business_type == "change":
+        from patentdesk.packages.registry import MAIN_FORM
+
+        apply_change(case, sub.forms.get(MAIN_FORM) or {})
+    elif sub.business_type in ACCEPTANCE_NOTICE:
+        issued.append(
+            notices.issue(
+                db,
+                ctx,
+                case=case,
+                code=ACCEPTANCE_NOTICE[sub.business_type],
+                submission_id=sub.id,
+                issued_by=actor.user_id,
+                domain_id=sub.domain_id,
+                blobs=blobs,
+            )
+        )
+    audit.record(
+        db,
+        "submission.accepted",
+        environment=ctx.settings.environment,
+        actor_user_id=actor.user_id,
+        actor_role=actor.role,
+        ip=ctx.ip,
+        target=f"submission:{sub.id}",
+        application=case.application_number,
+    )
+    return sub, issued
+
+
+CHANGE_FIELDS = {
+    "inventor": "inventors",
+    "applicant": "applicants",
+    "agency": "agency",
+    "address": "address",
+    "contact": "contact",
+    "efiling_user": "efiling_user",
+}
+
+
+def apply_change(case: Case, form: dict[str, Any]) -> None:
+    """著录项目变更: only the items named change; everything else stays (C4)."""
+    record = dict(case.bibliographic or {})
+    history = list(record.get("changes", []))
+    for change in form.get("changes", []):
+        item = str(change.get("item") or "")
+        after = change.get("after")
+        field = CHANGE_FIELDS.get(item, item)
+        before = record.get(field)
+        if field in ("inventors", "applicants"):
+            names = [
+                n.strip()
+                for n in str(after or "").replace("，", ",").replace("、", ",").split(",")
+                if n.strip()
+            ]
+            record[field] = [{"name": n} for n in names]
+            setattr(case, field, [{"name": n} for n in names])
+        else:
+            record[field] = after
+        history.append({"item": item, "before": before, "after": after, "at": now().isoformat()})
+    if form.get("efiling_user_after"):
+        record["efiling_user"] = form["efiling_user_after"]
+    record["changes"] = history
+    case.bibliographic = record
+
+
+def refuse(
+    db: Db,
+    ctx: Context,
+    actor: Actor,
+    submission_id: uuid.UUID | str,
+    reason: str,
+    blobs: BlobStore,
+) -> tuple[Submission, Notice]:
+    """不受理: 文件不受理通知书 (200102) with the reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            "请填写不受理理由", "A reason is required", details={"field": "reason"}
+        )
+    sub, case = _decide(db, actor, submission_id)
+    sub.status = "refused"
+    sub.status_reason = reason
+    sub.decided_at = now()
+    sub.decided_by_user_id = actor.user_id
+    notice = notices.issue(
+        db,
+        ctx,
+        case=case,
+        code="200102",
+        text=reason,
+        submission_id=sub.id,
+        issued_by=actor.user_id,
+        domain_id=sub.domain_id,
+        blobs=blobs,
+    )
+    audit.record(
+        db,
+        "submission.refused",
+        environment=ctx.settings.environment,
+        actor_user_id=actor.user_id,
+        actor_role=actor.role,
+        ip=ctx.ip,
+        target=f"submission:{sub.id}",
+        reason=reason[:200],
+    )
+    return sub, notice
+
+
+def issue_notice(
+    db: Db,
+    ctx: Context,
+    actor: Actor,
+    *,
+    application_number: str,
+    code: str,
+    text: str = "",
+    blobs: BlobStore,
+) -> Notice:
+    """Any notice or decision from its template (e.g. 210407 驳回决定)."""
+    authorize(actor, Permission.OFFICE_WORK)
+    notice_type(code)  # unknown codes are refused with a clear error
+    case = _find_case(db, application_number)
+    if case is None:
+        raise NotFound("申请号 {n} 不存在", "No application {n}", n=application_number)
+    return notices.issue(
+        db, ctx, case=case, code=code, text=text, issued_by=actor.user_id, blobs=blobs
+    )
