@@ -133,9 +133,14 @@ def build_invention(
 
 
 def build_followup(path: Path, kind: str, *fields: str, editor: Editor | None = None) -> Path:
+    """A follow-up package with the fields given and a short text for every required part."""
+    from patentdesk.packages import get_business_type
+
     new_package(kind, path, editor)
     if fields:
         set_fields(path, list(fields), editor)
+    for role in get_business_type(kind).required_roles:
+        add_attachment(path, role, f"{role}：意见陈述。".encode(), filename=f"{role}.txt")
     return path
 
 

@@ -1,0 +1,228 @@
+"""Follow-up business end to end: reexamination (C10), bibliographic change (C4),
+response to a notice within its deadline, invalidation of a granted patent."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from patentdesk.blobs import BlobStore
+from patentdesk.identity.service import Context
+from patentdesk.notices.legacy_import import import_archive
+from tests.support.factories import auth
+from tests.support.inproc import ApiPhone, build_followup, build_invention, office_token, submit
+from tests.unit.notices.legacy_samples import sample_notices, write_archive
+
+
+@pytest.fixture
+def agency(client, app, world):
+    handler = world.person("王经办")
+    org = world.agency(handler)
+    phone = ApiPhone(world, handler)
+    token = phone.desktop_login(f"handler:{org['org_id']}")
+    return {"org": org, "phone": phone, "token": token, "office": office_token(client, app)}
+
+
+def _filed(client, agency, tmp_path, name="case.zip"):
+    package = build_invention(tmp_path / name)
+    agency["phone"].sign(agency["token"], package)
+    out = submit(client, agency["token"], package).json()
+    r = client.post(
+        f"/api/v1/office/submissions/{out['submission_id']}/accept", headers=auth(agency["office"])
+    )
+    assert r.status_code == 200, r.text
+    return out
+
+
+def _issue(client, agency, number, code, text=""):
+    r = client.post(
+        "/api/v1/office/notices",
+        json={"application_number": number, "code": code, "text": text},
+        headers=auth(agency["office"]),
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _file_followup(client, agency, tmp_path, name, kind, *fields):
+    package = build_followup(tmp_path / name, kind, *fields)
+    agency["phone"].sign(agency["token"], package)
+    return submit(client, agency["token"], package)
+
+
+@pytest.mark.seed("C10")
+def test_reexamination_cites_a_rejection_known_to_the_domain(client, app, agency, tmp_path):
+    out = _filed(client, agency, tmp_path)
+    number = out["application_number"]
+    rejection = _issue(client, agency, number, "210407", "权利要求1不具备创造性。")
+    # A serial nobody knows: the CNIPA message, pointing to the cloud re-download.
+    r = _file_followup(
+        client,
+        agency,
+        tmp_path,
+        "bad.zip",
+        "reexam",
+        f"application_number={number}",
+        "rejection_notice_serial=2099010100000001",
+        "applicants.0.name=杭州某某科技有限公司",
+    )
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == "REJECTION_NOTICE_UNKNOWN"
+    assert err["message"].startswith("驳回通知书发文序列号对应通知信息不存在，不能办理新请求业务")
+    assert "云端二次下载" in err["message"]
+    r = _file_followup(
+        client,
+        agency,
+        tmp_path,
+        "ok.zip",
+        "reexam",
+        f"application_number={number}",
+        f"rejection_notice_serial={rejection['serial']}",
+        "applicants.0.name=杭州某某科技有限公司",
+    )
+    assert r.status_code == 201, r.text
+    accepted = client.post(
+        f"/api/v1/office/submissions/{r.json()['submission_id']}/accept",
+        headers=auth(agency["office"]),
+    ).json()
+    assert [n["code"] for n in accepted["notices"]] == ["200905"]
+
+
+@pytest.mark.seed("C10")
+def test_rejection_fetched_by_the_old_client_needs_cloud_re_download(client, app, agency, tmp_path):
+    legacy = [dataclasses.replace(n, code="210407", name="驳回决定") for n in sample_notices(1)]
+    archive = write_archive(tmp_path / "legacy.zip", legacy)
+    with app.state.db.unit_of_work() as s:
+        import_archive(
+            s,
+            Context(app.state.settings),
+            archive,
+            agency["org"]["uscc"],
+            BlobStore(app.state.settings.blob_dir),
+        )
+    notice = legacy[0]
+    fields = (
+        f"application_number={notice.application_number}",
+        f"rejection_notice_serial={notice.serial}",
+        "applicants.0.name=杭州某某科技有限公司",
+    )
+    r = _file_followup(client, agency, tmp_path, "r1.zip", "reexam", *fields)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "REJECTION_NOTICE_UNKNOWN"
+    # 云端二次下载: the notice is found in the cloud list and downloaded again.
+    listed = client.get(
+        "/api/v1/notices", params={"source": "legacy"}, headers=auth(agency["token"])
+    ).json()
+    ours = next(n for n in listed if n["serial"] == notice.serial)
+    pdf = client.get(f"/api/v1/notices/{ours['id']}/pdf", headers=auth(agency["token"]))
+    assert pdf.status_code == 200
+    r = _file_followup(client, agency, tmp_path, "r2.zip", "reexam", *fields)
+    assert r.status_code == 201, r.text
+    assert r.json()["application_number"] == notice.application_number
+
+
+@pytest.mark.seed("C4")
+def test_bibliographic_change_changes_only_the_items_named(client, app, agency, tmp_path):
+    out = _filed(client, agency, tmp_path)
+    number = out["application_number"]
+    before = client.get(f"/api/v1/cases/by-number/{number}", headers=auth(agency["token"])).json()
+    r = _file_followup(
+        client,
+        agency,
+        tmp_path,
+        "chg.zip",
+        "change",
+        f"application_number={number}",
+        "changes.0.item=inventor",
+        "changes.0.before=张三",
+        "changes.0.after=张三、李四",
+        "efiling_user_after.name=北京某某专利代理事务所",
+    )
+    assert r.status_code == 201, r.text
+    r = client.post(
+        f"/api/v1/office/submissions/{r.json()['submission_id']}/accept",
+        headers=auth(agency["office"]),
+    )
+    assert r.status_code == 200, r.text
+    after = client.get(f"/api/v1/cases/by-number/{number}", headers=auth(agency["token"])).json()
+    assert [i["name"] for i in after["inventors"]] == ["张三", "李四"]
+    assert after["applicants"] == before["applicants"]
+    assert after["title"] == before["title"]
+    history = after["bibliographic"]["changes"]
+    assert history[-1]["item"] == "inventor" and history[-1]["after"] == "张三、李四"
+
+
+def test_response_to_a_notice_within_its_deadline(client, app, agency, tmp_path):
+    out = _filed(client, agency, tmp_path)
+    number = out["application_number"]
+    action = _issue(client, agency, number, "210401", "请修改权利要求。")
+    r = _file_followup(
+        client,
+        agency,
+        tmp_path,
+        "resp.zip",
+        "response",
+        f"application_number={number}",
+        f"notice_serial={action['serial']}",
+        "notice_code=210401",
+    )
+    assert r.status_code == 201, r.text
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from patentdesk.notices.models import Notice
+
+    # The period ran out yesterday (Beijing): a late response is refused.
+    with app.state.db.unit_of_work() as s:
+        s.execute(
+            update(Notice)
+            .where(Notice.serial == action["serial"])
+            .values(deadline=dt.date.today() - dt.timedelta(days=2))
+        )
+    r = _file_followup(
+        client,
+        agency,
+        tmp_path,
+        "late.zip",
+        "response",
+        f"application_number={number}",
+        f"notice_serial={action['serial']}",
+        "notice_code=210401",
+    )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "DEADLINE_PASSED"
+
+
+def test_invalidation_only_against_a_granted_patent(client, app, world, agency, tmp_path):
+    out = _filed(client, agency, tmp_path)
+    number = out["application_number"]
+    # A third party (another natural person) requests invalidation.
+    other = world.person("赵六")
+    phone = ApiPhone(world, other)
+    token = phone.desktop_login()
+
+    def request():
+        package = build_followup(
+            tmp_path / f"inv-{len(list(tmp_path.iterdir()))}.zip",
+            "invalidation",
+            f"patent_number=ZL{number}",
+            "decision_serial=2026010100000001",
+            "patentee=杭州某某科技有限公司",
+            "grounds.0=不具备新颖性",
+            "applicants.0.name=赵六",
+        )
+        phone.sign(token, package)
+        return submit(client, token, package)
+
+    r = request()
+    assert r.status_code == 422 and r.json()["error"]["code"] == "PATENT_NOT_GRANTED", r.text
+    _issue(client, agency, number, "210413")
+    r = request()
+    assert r.status_code == 201, r.text
+    # The requester sees its own submission's receipt, but not the patentee's case record.
+    assert (
+        client.get(f"/api/v1/receipts/{r.json()['receipt_id']}", headers=auth(token)).status_code
+        == 200
+    )
+    assert client.get(f"/api/v1/cases/by-number/{number}", headers=auth(token)).status_code == 404
