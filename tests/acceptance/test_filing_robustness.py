@@ -3,6 +3,7 @@ middle of a burst of submissions."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import multiprocessing
 import os
@@ -179,8 +180,6 @@ def test_server_killed_mid_burst_loses_nothing_acknowledged(settings, tmp_path):
             assert numbers[i] == number  # what the client saw survives, with the same number
         assert len(set(numbers.values())) == len(packages)
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         server.wait(timeout=10)
