@@ -168,22 +168,38 @@ def register_device(
     _check_proof(signing_proof, signing_public_key, actor.user_id, "signing")
     device_key = load_public_key(device_public_key)
     signing_key = load_public_key(signing_public_key)
-    device = Device(
-        user_id=actor.user_id,
-        name=(name or "phone")[:100],
-        public_key_pem=public_key_pem(device_key),
-        fingerprint=fingerprint(device_key),
+    device = db.scalar(select(Device).where(Device.fingerprint == fingerprint(device_key)))
+    if device is not None and (device.user_id != actor.user_id or device.revoked_at):
+        raise ProofInvalid(
+            why="this device key belongs to another account or was reported "
+            "lost; create new keys on the phone"
+        )
+    if device is None:
+        device = Device(
+            user_id=actor.user_id,
+            name=(name or "phone")[:100],
+            public_key_pem=public_key_pem(device_key),
+            fingerprint=fingerprint(device_key),
+        )
+        db.add(device)
+        db.flush()
+    # The same phone logging in again keeps its certificate while it is still good.
+    row = db.scalar(
+        select(Certificate).where(
+            Certificate.device_id == device.id,
+            Certificate.purpose == "signing",
+            Certificate.key_fingerprint == fingerprint(signing_key),
+            Certificate.revoked_at.is_(None),
+            Certificate.not_after > now(),
+        )
     )
-    if db.scalar(select(Device.id).where(Device.fingerprint == device.fingerprint)):
-        raise ProofInvalid(why="device key already registered")
-    db.add(device)
-    db.flush()
-    cert = ca_for(ctx.settings).issue_user_certificate(
-        signing_key, str(actor.user_id), actor.name, purpose="signing"
-    )
-    row = _store_certificate(
-        db, cert, user_id=actor.user_id, purpose="signing", device_id=device.id
-    )
+    if row is None:
+        cert = ca_for(ctx.settings).issue_user_certificate(
+            signing_key, str(actor.user_id), actor.name, purpose="signing"
+        )
+        row = _store_certificate(
+            db, cert, user_id=actor.user_id, purpose="signing", device_id=device.id
+        )
     if actor.session_id is not None:
         session = db.get(Session, actor.session_id)
         if session is not None:
