@@ -105,7 +105,7 @@ def build_view(
     could not be saved) wins over it, and ``extra`` names a repeated group that gets one
     more, empty entry (the "add" button)."""
     widgets = []
-    for name, info in model.model_fields.items():
+    for name, info in _ordered(model):
         path = f"{prefix}{name}"
         annotation = _unwrap(info.annotation)
         item = _list_item(annotation)
@@ -172,6 +172,13 @@ def build_view(
                 )
             )
     return widgets
+
+
+def _ordered(model: type[BaseModel]) -> list[tuple[str, FieldInfo]]:
+    """The model's fields with the agency section last: the common fields come first in
+    the models (inherited), but on a request form the agency follows the parties."""
+    items = list(model.model_fields.items())
+    return [i for i in items if i[0] != AGENCY] + [i for i in items if i[0] == AGENCY]
 
 
 def _optional(info: FieldInfo) -> bool:

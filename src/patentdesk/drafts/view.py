@@ -57,6 +57,10 @@ def normalized(business: BusinessType, form: dict[str, Any]) -> dict[str, Any]:
         return form
 
 
+def _stem(path: str) -> str:
+    return path.rsplit(".", 1)[0]
+
+
 def rev(package: Package) -> str:
     entry = package.manifest.file(MAIN_FORM)
     return entry.sha256 if entry else ""
@@ -97,6 +101,9 @@ def sections(
         business = get_business_type(package.business_type)
         data = normalized(business, package.form)
         present_roles = {f.role for f in package.attachments()}
+        files = package.attachments()
+        sources = {f.path for f in files if f.media_type == TEXT}
+        paths = {f.path for f in files}
         attachments = [
             {
                 "path": f.path,
@@ -107,9 +114,12 @@ def sections(
                 else f.role,
                 "media_type": f.media_type,
                 "size": f.size,
-                "text_source": f.media_type == TEXT,
+                # Text the client rendered to PDF keeps its source beside it (the rules read
+                # it); both go together, so the source is not listed on its own.
+                "from_text": _stem(f.path) + ".txt" in sources,
             }
-            for f in package.attachments()
+            for f in files
+            if f.media_type != TEXT or _stem(f.path) + ".pdf" not in paths
         ]
         related = [
             {
