@@ -130,6 +130,7 @@ def test_an_imported_case_loses_a_defective_file_and_related_business(
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/zip"
     downloaded.write_bytes(r.content)
+    assert not list(web.data_dir.glob("drafts/*/.tmp/*"))  # the exported copy is gone
     with read_package(downloaded) as package, read_package(source) as original:
         assert package.package_id == original.package_id
         assert package.related == []
