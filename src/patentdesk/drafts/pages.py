@@ -16,7 +16,6 @@ the validation panel reload. Without JavaScript the same forms post and redirect
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,23 +27,15 @@ from starlette.datastructures import UploadFile
 
 from patentdesk.authz import Actor, Permission, authorize
 from patentdesk.deps import OptionalActor
-from patentdesk.drafts import formspec, view
+from patentdesk.drafts import formspec, service, view
 from patentdesk.drafts.store import Draft, DraftStore, Owner, UploadMissing
-from patentdesk.errors import Conflict, PatentDeskError, ValidationFailed
+from patentdesk.errors import PatentDeskError
 from patentdesk.packages import errors as pe
-from patentdesk.packages.container import Package, read_package
-from patentdesk.packages.editing import (
-    add_attachment,
-    add_related,
-    remove_entry,
-    set_fields,
-)
-from patentdesk.packages.fields import Assignment
+from patentdesk.packages.container import read_package
 from patentdesk.packages.registry import (
     BUSINESS_TYPES,
     BusinessType,
     get_business_type,
-    related_form_path,
 )
 from patentdesk.web.i18n import catalog
 from patentdesk.web.render import check_csrf, error_text, lang_of, page
@@ -57,27 +48,6 @@ if not any(item["href"] == "/drafts" for item in NAV_ITEMS):
 
 CHANGED_EVENT = "draft-changed"
 T = TypeVar("T")
-
-
-class DraftChanged(Conflict):
-    code = "DRAFT_CHANGED"
-    message_zh = "草稿已在其他页面修改，本次修改未保存：已显示最新内容，请重新填写"
-    message_en = (
-        "The draft was changed on another page; your changes were not saved. The latest "
-        "version is shown: enter them again"
-    )
-
-
-class AttachmentExists(pe.EntryExists):
-    message_zh = "案卷包中已有同名文件 {name}；如需替换请勾选“替换同名文件”"
-    message_en = (
-        "The package already has a file named {name}; tick “replace a file of the same name”"
-    )
-
-
-class RelatedExists(pe.EntryExists):
-    message_zh = "已有关联业务 {name}"
-    message_en = "The related business {name} is already there"
 
 
 def _owner(actor: Actor) -> Owner:
@@ -327,9 +297,6 @@ def _business_of(draft: Draft) -> BusinessType:
         return get_business_type(package.business_type)
 
 
-_ACTION = re.compile(r"^(save|add|remove)(?::([a-z_]+(?:\.[a-z0-9_]+)*))?$")
-
-
 @router.post("/drafts/{draft_id}/form")
 async def draft_save_form(draft_id: str, request: Request, actor: OptionalActor) -> Response:
     """Saves the fields that changed; ``action`` may also add or remove a repeated entry
@@ -343,50 +310,14 @@ async def draft_save_form(draft_id: str, request: Request, actor: OptionalActor)
     except PatentDeskError as exc:
         return _error_page(request, actor, exc)
     editor = view.editor_for(actor)
-
-    def work() -> str | None:
-        with read_package(draft.path) as package:
-            business = get_business_type(package.business_type)
-            data = view.normalized(business, package.form)
-            rev = view.rev(package)
-        if _one(values, "rev") != rev:
-            raise DraftChanged()
-        kind, target = _parse_action(_one(values, "action") or "save", business)
-        submitted = values
-        removal: list[Assignment] = []
-        if kind == "remove" and target:
-            if formspec.entry_exists(data, target):
-                removal = [Assignment(target, None)]
-            else:  # an entry added on the page and never saved: just forget what it held
-                submitted = {k: v for k, v in values.items() if not k.startswith(f"{target}.")}
-        assignments = formspec.changes(business.model, data, submitted) + removal
-        if assignments:
-            set_fields(draft.path, assignments, editor)
-        return target if kind == "add" else None
-
     try:
-        extra = await _locked(request, actor, work)
-    except DraftChanged as exc:
+        extra = await _locked(request, actor, lambda: service.save_form(draft, editor, values))
+    except service.DraftChanged as exc:
         return _answer(request, actor, draft, "drafts_form.html", error=exc)
     except PatentDeskError as exc:
         return _answer(request, actor, draft, "drafts_form.html", error=exc, overrides=values)
     anchor = f"#f-{extra}" if extra else "#form-section"
     return _answer(request, actor, draft, "drafts_form.html", extra=extra, anchor=anchor)
-
-
-def _parse_action(action: str, business: BusinessType) -> tuple[str, str | None]:
-    m = _ACTION.fullmatch(action)
-    group = None
-    if m and m.group(1) == "add":
-        group = m.group(2)
-    elif m and m.group(1) == "remove" and m.group(2):
-        head, _, index = m.group(2).rpartition(".")
-        group = head if index.isdigit() else None
-    if m is None or (
-        m.group(1) != "save" and not (group and formspec.is_repeat(business.model, group))
-    ):
-        raise ValidationFailed(f"无法识别的操作：{action[:80]}", f"Unknown action: {action[:80]}")
-    return m.group(1), m.group(2)
 
 
 @router.post("/drafts/{draft_id}/attachments")
@@ -401,20 +332,19 @@ async def draft_add_attachment(draft_id: str, request: Request, actor: OptionalA
         form = await request.form()
     except PatentDeskError as exc:
         return _error_page(request, actor, exc)
-    role = str(form.get("role") or "").strip()
-    replace = form.get("replace") in ("true", "on", "1")
     upload = form.get("file")
-    store = _store(request)
-    owner = _owner(actor)
+    store, owner = _store(request), _owner(actor)
 
     def work() -> None:
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise UploadMissing()
-        with store.upload(owner, upload.file, upload.filename) as path:
-            try:
-                add_attachment(draft.path, role, path, filename=path.name, replace=replace)
-            except pe.EntryExists as exc:
-                raise AttachmentExists(name=path.name) from exc
+        service.upload_attachment(
+            store,
+            owner,
+            draft,
+            str(form.get("role") or "").strip(),
+            upload.file if isinstance(upload, UploadFile) else None,
+            upload.filename if isinstance(upload, UploadFile) else None,
+            replace=form.get("replace") in ("true", "on", "1"),
+        )
 
     try:
         await _locked(request, actor, work)
@@ -437,16 +367,8 @@ async def draft_delete_attachment(
     except PatentDeskError as exc:
         return _error_page(request, actor, exc)
     entry = _one(values, "entry")
-
-    def work() -> None:
-        with read_package(draft.path) as package:
-            known = {f.path for f in package.attachments()}
-        if entry not in known:
-            raise pe.EntryNotFound(name=entry[:200] or "-", hint="")
-        remove_entry(draft.path, entry)
-
     try:
-        await _locked(request, actor, work)
+        await _locked(request, actor, lambda: service.delete_attachment(draft, entry))
     except PatentDeskError as exc:
         return _answer(request, actor, draft, "drafts_attachments.html", error=exc)
     return _answer(request, actor, draft, "drafts_attachments.html", anchor="#attachments-section")
@@ -464,15 +386,8 @@ async def draft_add_related(draft_id: str, request: Request, actor: OptionalActo
     except PatentDeskError as exc:
         return _error_page(request, actor, exc)
     kind, note = _one(values, "kind"), _one(values, "note") or None
-
-    def work() -> None:
-        with read_package(draft.path) as package:
-            if kind in package.related:
-                raise RelatedExists(name=kind)
-        add_related(draft.path, kind, note)
-
     try:
-        await _locked(request, actor, work)
+        await _locked(request, actor, lambda: service.add_related_business(draft, kind, note))
     except PatentDeskError as exc:
         return _answer(request, actor, draft, "drafts_related.html", error=exc)
     return _answer(request, actor, draft, "drafts_related.html", anchor="#related-section")
@@ -490,16 +405,8 @@ async def draft_delete_related(draft_id: str, request: Request, actor: OptionalA
     except PatentDeskError as exc:
         return _error_page(request, actor, exc)
     kind = _one(values, "kind")
-
-    def work() -> None:
-        with read_package(draft.path) as package:
-            present = set(package.related)
-        if kind not in present:  # only a related form; never an attachment of that name
-            raise pe.EntryNotFound(name=kind[:80] or "-", hint="")
-        remove_entry(draft.path, related_form_path(kind))
-
     try:
-        await _locked(request, actor, work)
+        await _locked(request, actor, lambda: service.delete_related_business(draft, kind))
     except PatentDeskError as exc:
         return _answer(request, actor, draft, "drafts_related.html", error=exc)
     return _answer(request, actor, draft, "drafts_related.html", anchor="#related-section")
@@ -538,7 +445,7 @@ def draft_download(draft_id: str, request: Request, actor: OptionalActor) -> Res
         draft = _get(request, actor, draft_id)
         out = _store(request).export(_owner(actor), draft)
         with read_package(out) as package:
-            name = _download_name(draft, package)
+            name = service.download_name(draft, package)
     except PatentDeskError as exc:
         return _error_page(request, actor, exc)
     return FileResponse(
@@ -547,12 +454,6 @@ def draft_download(draft_id: str, request: Request, actor: OptionalActor) -> Res
         filename=name,
         background=BackgroundTask(out.unlink, missing_ok=True),
     )
-
-
-def _download_name(draft: Draft, package: Package) -> str:
-    internal = str(package.form.get("internal_number") or "")
-    stem = re.sub(r"[^\w.-]+", "_", internal).strip("._") if internal else ""
-    return f"{stem or package.business_type + '-' + draft.id[:8]}.zip"
 
 
 @router.post("/drafts/{draft_id}/delete")
