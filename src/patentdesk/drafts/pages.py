@@ -152,7 +152,7 @@ def _draft_page(
     return _render(request, actor, "drafts_edit.html", sections, status_code, **errors)
 
 
-def _answer(
+async def _answer(
     request: Request,
     actor: Actor,
     draft: Draft,
@@ -170,14 +170,23 @@ def _answer(
     if error is not None:
         errors[key] = error_text(lang_of(request), error)
     if _is_htmx(request):
-        sections = view.sections(lang_of(request), actor, draft, overrides=overrides, extra=extra)
+        sections = await run_in_threadpool(
+            view.sections, lang_of(request), actor, draft, overrides=overrides, extra=extra
+        )
         response = _render(request, actor, fragment, sections, saved=error is None, **errors)
         if error is None:
             response.headers["HX-Trigger"] = CHANGED_EVENT
         return response
     if error is not None:
-        return _draft_page(
-            request, actor, draft, error.status, overrides=overrides, extra=extra, **errors
+        return await run_in_threadpool(
+            _draft_page,
+            request,
+            actor,
+            draft,
+            error.status,
+            overrides=overrides,
+            extra=extra,
+            **errors,
         )
     query = f"?add={extra}" if extra else ""
     return _redirect(f"/drafts/{draft.id}{query}{anchor}")
@@ -313,11 +322,11 @@ async def draft_save_form(draft_id: str, request: Request, actor: OptionalActor)
     try:
         extra = await _locked(request, actor, lambda: service.save_form(draft, editor, values))
     except service.DraftChanged as exc:
-        return _answer(request, actor, draft, "drafts_form.html", error=exc)
+        return await _answer(request, actor, draft, "drafts_form.html", error=exc)
     except PatentDeskError as exc:
-        return _answer(request, actor, draft, "drafts_form.html", error=exc, overrides=values)
+        return await _answer(request, actor, draft, "drafts_form.html", error=exc, overrides=values)
     anchor = f"#f-{extra}" if extra else "#form-section"
-    return _answer(request, actor, draft, "drafts_form.html", extra=extra, anchor=anchor)
+    return await _answer(request, actor, draft, "drafts_form.html", extra=extra, anchor=anchor)
 
 
 @router.post("/drafts/{draft_id}/attachments")
@@ -349,8 +358,10 @@ async def draft_add_attachment(draft_id: str, request: Request, actor: OptionalA
     try:
         await _locked(request, actor, work)
     except PatentDeskError as exc:
-        return _answer(request, actor, draft, "drafts_attachments.html", error=exc)
-    return _answer(request, actor, draft, "drafts_attachments.html", anchor="#attachments-section")
+        return await _answer(request, actor, draft, "drafts_attachments.html", error=exc)
+    return await _answer(
+        request, actor, draft, "drafts_attachments.html", anchor="#attachments-section"
+    )
 
 
 @router.post("/drafts/{draft_id}/attachments/delete")
@@ -370,8 +381,10 @@ async def draft_delete_attachment(
     try:
         await _locked(request, actor, lambda: service.delete_attachment(draft, entry))
     except PatentDeskError as exc:
-        return _answer(request, actor, draft, "drafts_attachments.html", error=exc)
-    return _answer(request, actor, draft, "drafts_attachments.html", anchor="#attachments-section")
+        return await _answer(request, actor, draft, "drafts_attachments.html", error=exc)
+    return await _answer(
+        request, actor, draft, "drafts_attachments.html", anchor="#attachments-section"
+    )
 
 
 @router.post("/drafts/{draft_id}/related")
@@ -389,8 +402,8 @@ async def draft_add_related(draft_id: str, request: Request, actor: OptionalActo
     try:
         await _locked(request, actor, lambda: service.add_related_business(draft, kind, note))
     except PatentDeskError as exc:
-        return _answer(request, actor, draft, "drafts_related.html", error=exc)
-    return _answer(request, actor, draft, "drafts_related.html", anchor="#related-section")
+        return await _answer(request, actor, draft, "drafts_related.html", error=exc)
+    return await _answer(request, actor, draft, "drafts_related.html", anchor="#related-section")
 
 
 @router.post("/drafts/{draft_id}/related/delete")
@@ -408,8 +421,8 @@ async def draft_delete_related(draft_id: str, request: Request, actor: OptionalA
     try:
         await _locked(request, actor, lambda: service.delete_related_business(draft, kind))
     except PatentDeskError as exc:
-        return _answer(request, actor, draft, "drafts_related.html", error=exc)
-    return _answer(request, actor, draft, "drafts_related.html", anchor="#related-section")
+        return await _answer(request, actor, draft, "drafts_related.html", error=exc)
+    return await _answer(request, actor, draft, "drafts_related.html", anchor="#related-section")
 
 
 @router.get("/drafts/{draft_id}/validation", response_class=HTMLResponse)
