@@ -72,7 +72,7 @@ def test_invention_draft_from_errors_to_valid_and_downloaded(
     url = new_draft(page)
     shot(page, "01-new")
     validation(page, ok=False)
-    rules = {r.get_attribute("data-rule") for r in page.locator("tr.finding").all()}
+    rules = {r.get_attribute("data-rule") for r in page.locator("li.finding").all()}
     assert {"title.required", "applicants.required", "inventors.required"} <= rules
 
     field(page, "title").fill("一种折叠式电动自行车")
@@ -85,8 +85,8 @@ def test_invention_draft_from_errors_to_valid_and_downloaded(
     field(page, "inventors.0.name").fill("张三")
     page.click("#draft-save")
     page.wait_for_selector("#form-status:has-text('已保存')")
-    page.wait_for_selector("tr.finding[data-rule='parts.required']")
-    assert page.locator("tr.finding[data-rule='title.required']").count() == 0
+    page.wait_for_selector("li.finding[data-rule='parts.required']")
+    assert page.locator("li.finding[data-rule='title.required']").count() == 0
 
     upload(page, "claims", "claims.txt", CLAIMS)
     page.wait_for_selector("tr[data-entry='attachments/claims/claims.pdf']")
@@ -100,7 +100,7 @@ def test_invention_draft_from_errors_to_valid_and_downloaded(
     # Deleting the abstract brings its rule error back.
     page.click("tr[data-entry='attachments/abstract/abstract.pdf'] button.delete")
     validation(page, ok=False)
-    finding = page.locator("tr.finding[data-rule='parts.required']")
+    finding = page.locator("li.finding[data-rule='parts.required']")
     assert finding.get_attribute("data-field") == "attachments/abstract"
     assert "说明书摘要" in finding.inner_text()
     assert page.locator("tr[data-entry^='attachments/abstract/']").count() == 0
