@@ -257,3 +257,24 @@ def test_a_change_starts_with_the_current_login_and_messages_follow_the_language
     assert "请填写申请号（application_number）" in zh
     assert "The application number is required (application_number)" in en
     assert "请填写申请号" not in en
+
+
+@pytest.mark.seed("C9")
+def test_a_legacy_package_with_a_defective_file_is_repaired_on_the_page(
+    web: Browser, tmp_path: Path
+) -> None:
+    from tests.unit.packages.helpers import legacy_package
+
+    source = legacy_package(tmp_path / "legacy.zip", defective_poa=True)
+    r = web.post("/drafts/import", files={"package": ("legacy.zip", source.read_bytes())})
+    assert r.status_code == 303, r.text
+    url = r.headers["location"]
+    assert "导入（旧版 CPC）" in web.get("/drafts").text
+    findings = web.get(f"{url}/validation").text
+    defect = re.search(
+        r'data-rule="([\w.]+)" data-field="(attachments/power_of_attorney/[^"]+)"', findings
+    )
+    assert defect, findings
+    r = web.post(f"{url}/attachments/delete", htmx=True, data={"entry": defect.group(2)})
+    assert defect.group(2) not in r.text
+    assert defect.group(2) not in web.get(f"{url}/validation").text
