@@ -28,6 +28,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.office.routes", "router"),
     ("patentdesk.web.routes", "router"),
     ("patentdesk.updates.routes", "router"),
+    ("patentdesk.drafts.pages", "router"),
 ]
 
 

@@ -186,3 +186,100 @@ def test_a_role_one_does_not_hold_cannot_be_taken(client, matrix_world):
         )
         assert r.status_code == 403, (role, r.text)
         assert r.json()["error"]["code"] == "ROLE_UNAVAILABLE"
+
+
+# ---------------------------------------------------------------- web pages: drafts (业务采集)
+# Page routes, not /api/: anonymous users are sent to the login page, the office has no
+# drafts, and a draft is seen only by the user who made it, in the domain it was made in:
+# everyone else gets 404 and changes nothing.
+
+DRAFT_CSRF = "matrix-csrf"
+
+
+def all_routes(routes: Any, prefix: str = "") -> Any:
+    """(path, APIRoute) of every route, also inside included routers: FastAPI (0.165) lists
+    an included router as one ``_IncludedRouter`` entry of ``app.routes``."""
+    from fastapi.routing import APIRoute
+
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from all_routes(inner.routes, prefix + route.include_context.prefix)
+        elif isinstance(route, APIRoute):
+            yield prefix + route.path, route
+
+
+def _draft_rows(draft: str, files: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    base = f"/drafts/{draft}"
+    png = {"file": ("figure.png", files["png"])}
+    return [
+        ("GET", "/drafts", {}),
+        ("POST", "/drafts", {"data": {"business_type": "fee"}}),
+        ("POST", "/drafts/import", {"files": {"package": ("case.zip", files["package"])}}),
+        ("GET", base, {}),
+        ("GET", f"{base}/validation", {}),
+        ("GET", f"{base}/download", {}),
+        ("POST", f"{base}/form", {"data": {"title": "折叠车"}}),  # rev added for the owner
+        ("POST", f"{base}/attachments", {"data": {"role": "other"}, "files": png}),
+        ("POST", f"{base}/attachments/delete", {"data": {"entry": "attachments/other/figure.png"}}),
+        ("POST", f"{base}/related", {"data": {"kind": "substantive_examination"}}),
+        ("POST", f"{base}/related/delete", {"data": {"kind": "substantive_examination"}}),
+        ("POST", f"{base}/delete", {}),
+    ]
+
+
+def test_draft_pages_matrix(app, client, matrix_world, tmp_path):
+    import re
+
+    from patentdesk.packages.editing import new_package
+    from tests.unit.packages.helpers import png_bytes
+
+    tokens = matrix_world["tokens"]
+    client.cookies.set("pd_csrf", DRAFT_CSRF)
+
+    def call(method, url, token, **kw):
+        headers = {"x-csrf-token": DRAFT_CSRF, **(auth(token) if token else {})}
+        return client.request(method, url, headers=headers, follow_redirects=False, **kw)
+
+    r = call("POST", "/drafts", tokens["natural"], data={"business_type": "invention"})
+    assert r.status_code == 303, r.text
+    draft = r.headers["location"].rsplit("/", 1)[-1]
+    (stored,) = app.state.settings.data.glob(f"drafts/*/{draft}.zip")
+    new_package("utility", tmp_path / "case.zip")
+    rows = _draft_rows(draft, {"png": png_bytes(), "package": (tmp_path / "case.zip").read_bytes()})
+
+    listed = {(m, p.replace(draft, "{draft_id}")) for m, p, _ in rows}
+    routes = {
+        (m, path)
+        for path, route in all_routes(app.routes)
+        if path.startswith("/drafts")
+        for m in route.methods - {"HEAD"}
+    }
+    assert routes == listed, f"draft pages without authorization tests: {routes ^ listed}"
+
+    failures = []
+    for method, url, kw in rows:
+        mine = draft in url
+        before = stored.read_bytes() if stored.exists() else None
+        anon = call(method, url, None, **kw)
+        if anon.status_code != 303 or anon.headers["location"] != "/login":
+            failures.append((method, url, ANON, anon.status_code))
+        for role in ROLES:
+            if role == "natural":
+                continue
+            r = call(method, url, tokens[role], **kw)
+            expected = 403 if role == "office" else (404 if mine else None)
+            if expected is not None and r.status_code != expected:
+                failures.append((method, url, role, r.status_code))
+            if expected is None and r.status_code >= 400:
+                failures.append((method, url, role, r.status_code))
+        if mine and before is not None and stored.read_bytes() != before:
+            failures.append((method, url, "others changed the draft", 0))
+        if url.endswith("/form"):
+            page = call("GET", f"/drafts/{draft}", tokens["natural"]).text
+            kw = {"data": {**kw["data"], "rev": re.search(r'name="rev" value="(\w+)"', page)[1]}}
+        r = call(method, url, tokens["natural"], **kw)
+        if r.status_code >= 400:
+            failures.append((method, url, "natural (owner)", r.status_code))
+    assert not failures, failures
+    assert not stored.exists()  # the owner's delete, last

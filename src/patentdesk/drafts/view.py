@@ -1,0 +1,178 @@
+"""What the draft page shows: the web actor as the packages library's editor, and the
+sections of the page (form widgets, attachments, related business, validation findings)
+read from one verified package. No web framework here: ``lang`` is all it needs to know.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from patentdesk.authz import Actor
+from patentdesk.drafts import formspec
+from patentdesk.drafts.store import Draft
+from patentdesk.packages.container import Package, read_package
+from patentdesk.packages.editing import Editor
+from patentdesk.packages.registry import (
+    MAIN_FORM,
+    RELATED,
+    ROLES,
+    TEXT,
+    BusinessType,
+    get_business_type,
+    related_form_path,
+)
+from patentdesk.packages.validation import ValidationContext, validate
+from patentdesk.timeutil import beijing_date
+
+
+def editor_for(actor: Actor) -> Editor:
+    """The packages library's editor for a web actor (a sub-account edits as its account,
+    as the desktop client does)."""
+    user_id = actor.sub_account_id if actor.sub_account_id else actor.user_id
+    return Editor(
+        role=str(actor.role), org_kind=actor.org_kind, user_id=str(user_id), name=actor.name
+    )
+
+
+def validation_context(actor: Actor) -> ValidationContext:
+    editor = editor_for(actor)
+    return ValidationContext(
+        role=editor.role,
+        org_kind=editor.org_kind,
+        filing_date=beijing_date(),
+        user_id=editor.user_id,
+        user_name=editor.name,
+    )
+
+
+def normalized(business: BusinessType, form: dict[str, Any]) -> dict[str, Any]:
+    """The saved form with its defaults, as the widgets show it (raw when it is invalid:
+    the validation panel then names the bad field)."""
+    try:
+        return business.model.model_validate(form).model_dump(mode="json", exclude_none=True)
+    except ValidationError:
+        return form
+
+
+def _stem(path: str) -> str:
+    return path.rsplit(".", 1)[0]
+
+
+def rev(package: Package) -> str:
+    entry = package.manifest.file(MAIN_FORM)
+    return entry.sha256 if entry else ""
+
+
+def label(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+@dataclass
+class Sections:
+    """Everything the draft page and its fragments render."""
+
+    draft: Draft
+    business: BusinessType
+    package_id: str
+    rev: str
+    widgets: list[formspec.Widget]
+    attachments: list[dict[str, Any]]
+    roles: list[dict[str, Any]]
+    related: list[dict[str, Any]]
+    related_choices: list[dict[str, Any]]
+    signatures: int
+    agency_allowed: bool
+    findings: dict[str, Any] | None = None
+
+
+def sections(
+    lang: str,
+    actor: Actor,
+    draft: Draft,
+    *,
+    overrides: formspec.Submitted | None = None,
+    extra: str | None = None,
+    with_validation: bool = False,
+) -> Sections:
+    with read_package(draft.path) as package:
+        business = get_business_type(package.business_type)
+        data = normalized(business, package.form)
+        present_roles = {f.role for f in package.attachments()}
+        files = package.attachments()
+        sources = {f.path for f in files if f.media_type == TEXT}
+        paths = {f.path for f in files}
+        attachments = [
+            {
+                "path": f.path,
+                "name": f.path.rsplit("/", 1)[-1],
+                "role": f.role,
+                "role_label": label(lang, ROLES[f.role].zh, ROLES[f.role].en)
+                if f.role in ROLES
+                else f.role,
+                "media_type": f.media_type,
+                "size": f.size,
+                # Text the client rendered to PDF keeps its source beside it (the rules read
+                # it); both go together, so the source is not listed on its own.
+                "from_text": _stem(f.path) + ".txt" in sources,
+            }
+            for f in files
+            if f.media_type != TEXT or _stem(f.path) + ".pdf" not in paths
+        ]
+        related = [
+            {
+                "kind": kind,
+                "label": label(lang, RELATED[kind].zh, RELATED[kind].en)
+                if kind in RELATED
+                else kind,
+                "note": package.forms.get(related_form_path(kind), {}).get("note"),
+            }
+            for kind in package.related
+        ]
+        findings = _findings(package, actor, lang) if with_validation else None
+        sections = Sections(
+            draft=draft,
+            business=business,
+            package_id=package.package_id,
+            rev=rev(package),
+            widgets=formspec.build_view(business.model, data, overrides=overrides, extra=extra),
+            attachments=attachments,
+            roles=[
+                {
+                    "name": r,
+                    "label": label(lang, ROLES[r].zh, ROLES[r].en),
+                    "required": r in business.required_roles,
+                    "present": r in present_roles,
+                }
+                for r in business.roles
+            ],
+            related=related,
+            related_choices=[
+                {"kind": k, "label": label(lang, RELATED[k].zh, RELATED[k].en)}
+                for k in business.related
+                if k in RELATED and k not in package.related
+            ],
+            signatures=len(package.signatures),
+            agency_allowed=editor_for(actor).can_edit_agency,
+            findings=findings,
+        )
+    return sections
+
+
+def _findings(package: Package, actor: Actor, lang: str) -> dict[str, Any]:
+    report = validate(package, validation_context(actor))
+
+    def rows(items: list[Any]) -> list[dict[str, str]]:
+        return [
+            {
+                "rule": f.rule,
+                "field": f.field,
+                "severity": f.severity,
+                "message": f.message_zh if lang == "zh" else f.message_en,
+            }
+            for f in items
+        ]
+
+    return {"ok": report.ok, "errors": rows(report.errors), "warnings": rows(report.warnings)}
