@@ -23,6 +23,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.identity.routes", "router"),
     ("patentdesk.orgs.routes", "router"),
     ("patentdesk.pki.routes", "router"),
+    ("patentdesk.pki.pages", "router"),
     ("patentdesk.web.routes", "router"),
     ("patentdesk.updates.routes", "router"),
 ]

@@ -27,6 +27,7 @@ SUBCOMMANDS: list[tuple[str, str, str | None]] = [
     ("patentdesk.cli.fees", "app", "fees"),
     ("patentdesk.cli.mobile", "app", "mobile"),
     ("patentdesk.cli.sign", "register", None),
+    ("patentdesk.cli.certificate", "app", "certificate"),
     ("patentdesk.cli.update", "register", None),
     ("patentdesk.cli.doctor", "register", None),
     ("patentdesk.cli.package", "app", "package"),

@@ -33,6 +33,20 @@ class PayloadRefused(PatentDeskError):
     message_en = "This QR code was not issued by our server and is refused: {why}"
 
 
+class PayloadFromOtherEnvironment(PayloadRefused):
+    """A code made by another environment's server, e.g. the public trial (seed A5)."""
+
+    code = "QR_FOREIGN_ENVIRONMENT"
+    message_zh = (
+        "二维码来自环境 {other}，本 App 注册在环境 {mine}：数据和证书不互通，"
+        "请在该环境重新注册并下载新证书"
+    )
+    message_en = (
+        "This QR code comes from environment {other}, but this app is registered in {mine}: "
+        "data and certificates do not cross; re-register there and download a new certificate"
+    )
+
+
 class NotBound(PatentDeskError):
     code = "APP_NOT_LOGGED_IN"
     status = 401
@@ -111,6 +125,7 @@ class MobileApp:
                     "device_name": device_name or "PatentDesk App",
                 },
             )
+        previous_user = self.state.get("user_id")
         self.state = {
             "server": self.server,
             "token": session["token"],
@@ -119,9 +134,17 @@ class MobileApp:
             "phone": phone,
             "environment": session["environment"],
         }
-        if not self.keystore.exists():
-            self.keystore.create_keys()
-        bound = self._bind_device(device_name or "PatentDesk App")
+        if not self.keystore.exists() or previous_user not in (None, session["user_id"]):
+            # Another person on this phone gets keys of their own.
+            self.keystore.create_keys(replace=True)
+        try:
+            bound = self._bind_device(device_name or "PatentDesk App")
+        except ServerError as exc:
+            if exc.code != "DEVICE_REVOKED":
+                raise
+            # The phone was reported lost and has been found: its old keys stay dead.
+            self.keystore.create_keys(replace=True)
+            bound = self._bind_device(device_name or "PatentDesk App")
         self._save()
         return {"user_id": session["user_id"], **bound}
 
@@ -235,16 +258,21 @@ class MobileApp:
         that it has not expired; then asks the server who is asking."""
         payload_text = self.resolve(text)
         try:
-            _header, _claims = peek_payload(payload_text)
+            _header, unverified = peek_payload(payload_text)
         except PatentDeskError as exc:
             raise PayloadRefused(why="格式错误 malformed") from exc
+        mine = self.state.get("environment")
+        other = unverified.get("env")
+        if isinstance(other, str) and mine and other != mine:
+            # Only to word the refusal: a forged claim gains nothing, the code is refused.
+            raise PayloadFromOtherEnvironment(other=other[:32], mine=mine)
         try:
             claims = verify_payload(payload_text, self._office_certificate().public_key())
         except PatentDeskError as exc:
             raise PayloadRefused(why="签名无效 bad signature") from exc
-        if claims.get("srv", "").rstrip("/") != self.server.rstrip("/"):
+        if str(claims.get("srv", "")).rstrip("/") != self.server.rstrip("/"):
             raise PayloadRefused(why=f"服务器不符 other server {claims.get('srv')}")
-        if claims.get("env") != self.state.get("environment"):
+        if claims.get("env") != mine:
             raise PayloadRefused(why=f"环境不符 other environment {claims.get('env')}")
         if claims.get("exp", 0) < time.time():
             raise PayloadRefused(why="已过期 expired")
@@ -324,4 +352,10 @@ def read_qr_image(path: Path) -> str:
     return str(results[0].text)
 
 
-__all__ = ["MobileApp", "NotAuthenticated", "PayloadRefused", "ServerError"]
+__all__ = [
+    "MobileApp",
+    "NotAuthenticated",
+    "PayloadFromOtherEnvironment",
+    "PayloadRefused",
+    "ServerError",
+]

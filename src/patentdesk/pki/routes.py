@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from patentdesk.deps import Ctx, CurrentActor, DbSession, OptionalActor
-from patentdesk.errors import ValidationFailed
+from patentdesk.errors import NotFound, ValidationFailed
 from patentdesk.identity import qrlogin
 from patentdesk.identity.service import Context
 from patentdesk.pki import qr, service, signing
@@ -206,12 +206,10 @@ def qr_describe(request_id: str, actor: CurrentActor, db: DbSession) -> dict[str
         raise DeviceRequired()
     try:
         request = qr.get(db, request_id, "login")
-    except Exception:
+    except NotFound:
         request = qr.get(db, request_id, "sign")
     if request.kind == "sign" and request.user_id != actor.user_id:
-        from patentdesk.errors import NotFound
-
-        raise NotFound()
+        raise NotFound()  # someone else's package digest is not ours to see
     return qr.requester_view(request)
 
 
@@ -367,6 +365,39 @@ def signing_complete(
         db, ctx, actor, request_id, body.secret, _b64(body.signature, "signature")
     )
     return {"status": "signed", "certificate_serial": str(verified.serial)}
+
+
+class VerifyIn(BaseModel):
+    manifest: str = Field(max_length=8_000_000, description="META-INF/manifest.json, base64")
+    signature: str = Field(max_length=20000, description="the detached CMS signature, base64")
+
+
+@router.post("/signatures/verify")
+def verify_signature(
+    body: VerifyIn, actor: CurrentActor, db: DbSession, ctx: Ctx
+) -> dict[str, Any]:
+    """Checks a package signature as submission will: this environment's CA, validity,
+    revocation, and the role and domain the signer acted in."""
+    from patentdesk.authz import Permission, authorize
+
+    authorize(actor, Permission.CASE_VIEW)
+    claim = signing.verify_package_signature(
+        db, ctx, _b64(body.signature, "signature"), _b64(body.manifest, "manifest")
+    )
+    record = claim.record
+    return {
+        "valid": True,
+        "signer": claim.verified.name,
+        "user_id": str(record.user_id),
+        "role": record.role,
+        "domain": str(record.domain_id) if record.domain_id else None,
+        "org_id": str(record.org_id) if record.org_id else None,
+        "account_id": str(record.sub_account_id) if record.sub_account_id else None,
+        "certificate_serial": str(record.certificate_serial),
+        "method": record.method,
+        "signed_at": iso(record.signed_at),
+        "digest": record.digest,
+    }
 
 
 class WindowIn(BaseModel):

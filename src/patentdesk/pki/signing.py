@@ -31,9 +31,9 @@ from patentdesk.pki.service import (
     ProofInvalid,
     _revoke,
     _store_certificate,
-    active_device,
     ca_for,
     current_signing_certificate,
+    device_of_session,
     is_revoked,
     open_windows,
 )
@@ -289,15 +289,16 @@ def open_window(
 ) -> SignWindow:
     """From the phone: a window of ``minutes`` for one of the user's client sessions; the
     CA certifies that session's key until the window ends."""
-    if actor.client_kind != "app":
-        raise DeviceRequired()
     limit = ctx.settings.sign_window_max_minutes
     if not (1 <= minutes <= limit):
         raise WindowTooLong(max=limit, details={"field": "minutes", "max": limit})
-    device = active_device(db, actor.user_id)
+    device = device_of_session(db, actor)
     claims = verify_payload(approval, load_public_key(device.public_key_pem))
     if claims.get("t") != "sign-window" or claims.get("m") != minutes:
         raise ProofInvalid(why="approval does not match the request")
+    issued = claims.get("iat")
+    if not isinstance(issued, int | float) or abs(now().timestamp() - issued) > 300:
+        raise ProofInvalid(why="stale approval")  # a captured approval cannot reopen a window
     target = _client_session(db, actor, session_id)
     if not target.client_public_key:
         raise NoClientKey()
@@ -428,6 +429,13 @@ def window_status(db: Db, actor: Actor) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- at submission
 
 
+class SignerOutsideDomain(PatentDeskError):
+    code = "SIGNER_OUTSIDE_DOMAIN"
+    status = 403
+    message_zh = "签名人签名时不属于本权限域，不能代表本机构提交"
+    message_en = "The signer did not act in this permission domain when signing"
+
+
 @dataclass
 class SignerClaim:
     verified: VerifiedSignature
@@ -435,10 +443,18 @@ class SignerClaim:
 
 
 def verify_package_signature(
-    db: Db, ctx: Context, signature: bytes, manifest: bytes
+    db: Db,
+    ctx: Context,
+    signature: bytes,
+    manifest: bytes,
+    *,
+    domain_id: uuid.UUID | None = None,
 ) -> SignerClaim:
-    """For submission: the signature over the manifest chains to this environment's CA, is
-    in time and not revoked, and was made through this server by a known role/domain."""
+    """For submission: the signature over the manifest chains to this environment's CA
+    (another environment's is refused with the re-register message, A5), is in time and
+    not revoked, and was made through this server's signing flow; the record says in which
+    role and domain the signer acted. With ``domain_id``, the signer must have acted in it.
+    """
     verified = verify_detached(
         signature,
         manifest,
@@ -446,7 +462,7 @@ def verify_package_signature(
         revoked_serials=lambda serial: is_revoked(db, serial),
         at=now(),
         purposes={"signing", "delegated"},
-    )  # type: ignore[arg-type]
+    )
     record = db.scalar(
         select(SignatureRecord).where(
             SignatureRecord.digest == verified.message_digest,
@@ -458,4 +474,6 @@ def verify_package_signature(
             "签名不是通过本系统的签名流程产生的，请重新签名",
             "The signature was not made through this system's signing flow; sign again",
         )
+    if domain_id is not None and record.domain_id != domain_id:
+        raise SignerOutsideDomain(details={"signer_domain": str(record.domain_id)})
     return SignerClaim(verified, record)
