@@ -266,6 +266,8 @@ async def _long_poll(
         if done(result) or loop.time() >= deadline:
             return result
         await asyncio.sleep(0.25)
+        if await request.is_disconnected():  # the client gave up: stop working for it
+            return result
 
 
 @router.post("/auth/qr/{request_id}/poll")
