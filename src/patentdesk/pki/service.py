@@ -205,6 +205,12 @@ def register_device(
         row = _issue_signing(db, ctx, actor, device, signing_key)
         event = "device.registered"
     device.name = (name or device.name)[:100]
+    # One app session, one phone: a phone that made new keys leaves its old device behind.
+    db.execute(
+        update(Device)
+        .where(Device.app_session_id == actor.session_id, Device.id != device.id)
+        .values(app_session_id=None)
+    )
     if actor.session_id is not None:
         session = db.get(Session, actor.session_id)
         if session is not None:
