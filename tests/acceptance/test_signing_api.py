@@ -276,13 +276,46 @@ def test_a_lost_phone_is_revoked_at_once(client, world, signer):
     assert r.status_code == 409 and _error(r) == "DEVICE_REVOKED"
 
 
-def test_an_expired_certificate_is_refused(client, world, signer):
+def test_an_expired_certificate_cannot_sign(client, world, signer):
     person, phone, desktop = signer
-    signature = base64.b64decode(desktop.sign_by_scan(phone, MANIFEST)["signature"])
+    signed = base64.b64decode(desktop.sign_by_scan(phone, MANIFEST)["signature"])
+    settings = client.app.state.settings
+    settings.qr_ttl_seconds = 10 * 365 * 86400  # the request and the app's session
+    settings.session_ttl_hours = 10 * 365 * 24  # outlive the certificate
+    phone.log_in()
+    assert phone.register_device().status_code == 201
+    started = desktop.start_signing(MANIFEST).json()
     with time_machine.travel(now() + dt.timedelta(days=2 * 365 + 1), tick=True):
-        r = verify(client, world.token(person), MANIFEST, signature)
+        r = phone.decide_signing(started["payload"])
         assert r.status_code == 422 and _error(r) == "CERTIFICATE_EXPIRED"
         assert "更新证书" in r.json()["error"]["message"]
+        late = ApiDesktop(client, token=world.token(person))
+        r = late.start_signing(MANIFEST)
+        assert r.status_code == 403 and _error(r) == "DEVICE_REQUIRED"
+        assert "更新证书" in r.json()["error"]["message"]
+        # What it signed while valid, the server accepted then: that stays signed.
+        assert verify(client, late.token, MANIFEST, signed).status_code == 200
+
+
+def test_signatures_outlive_a_renewed_certificate(client, signer):
+    _person, phone, desktop = signer
+    signed = base64.b64decode(desktop.sign_by_scan(phone, MANIFEST)["signature"])
+    phone.signing_key = generate_key()
+    r = client.post(
+        f"/api/v1/me/devices/{phone.device_id}/renew",
+        json={
+            "signing_public_key": public_key_pem(phone.signing_key.public_key()),
+            "signing_proof": phone.proof("signing", phone.signing_key),
+        },
+        headers=phone.headers,
+    )
+    assert r.status_code == 200, r.text
+    phone.certificate_pem = r.json()["certificate_pem"]
+    assert verify(client, desktop.token, MANIFEST, signed).status_code == 200
+    newer = base64.b64decode(desktop.sign_by_scan(phone, MANIFEST + b" ")["signature"])
+    assert verify(client, desktop.token, MANIFEST + b" ", newer).status_code == 200
+    rows = client.get("/api/v1/me/certificates", headers=desktop.headers).json()
+    assert [bool(row["revoked_at"]) for row in rows] == [False, True]  # newest first
 
 
 def test_the_signer_must_have_acted_in_the_claimed_domain(client, world, signer):
@@ -326,10 +359,13 @@ def test_after_close_or_expiry_a_scan_is_needed_again(client, signer):
     _person, phone, desktop = signer
     session_id = desktop.session["session_id"]
     assert phone.open_window(10, session_id).status_code == 201
-    pending = desktop.start_signing(MANIFEST).json()
+    inside = desktop.start_signing(MANIFEST).json()
+    assert desktop.complete_in_window(inside, MANIFEST).status_code == 200
+    window_signature = desktop.last_signature
+    pending = desktop.start_signing(MANIFEST + b" ").json()
     assert client.post("/api/v1/sign-windows/close", headers=phone.headers).json()["closed"] == 1
     assert desktop.start_signing(MANIFEST).json()["mode"] == "scan"
-    r = desktop.complete_in_window(pending, MANIFEST)  # asked inside, signed after the close
+    r = desktop.complete_in_window(pending, MANIFEST + b" ")  # asked inside, signed after
     assert r.status_code == 422 and _error(r) == "CERTIFICATE_REVOKED"
 
     assert phone.open_window(1, session_id).status_code == 201
@@ -340,6 +376,9 @@ def test_after_close_or_expiry_a_scan_is_needed_again(client, signer):
         r = desktop.complete_in_window(pending, MANIFEST)
         assert r.status_code == 422 and _error(r) == "CERTIFICATE_EXPIRED"
         assert client.get("/api/v1/me/sign-windows", headers=phone.headers).json() == []
+        # What was signed inside the first window stays signed after it ended.
+        r = verify(client, desktop.token, MANIFEST, window_signature)
+        assert r.status_code == 200 and r.json()["method"] == "window"
 
 
 def test_a_stolen_session_token_alone_cannot_sign_in_the_window(client, signer):

@@ -143,6 +143,7 @@ class ApiDesktop:
     token: str = ""
     session: dict[str, Any] = field(default_factory=dict)
     session_key: PrivateKey = field(default_factory=generate_key)
+    last_signature: bytes = b""  # what complete_in_window sent
 
     @property
     def headers(self) -> dict[str, str]:
@@ -204,11 +205,12 @@ class ApiDesktop:
 
     def complete_in_window(self, started: dict[str, Any], manifest: bytes) -> Any:
         signer = KeySigner(self.session_key, load_certificate(started["delegated_certificate_pem"]))
+        self.last_signature = signer.sign_detached(manifest)
         return self.client.post(
             f"/api/v1/signing-requests/{started['request_id']}/complete",
             json={
                 "secret": started["secret"],
-                "signature": base64.b64encode(signer.sign_detached(manifest)).decode(),
+                "signature": base64.b64encode(self.last_signature).decode(),
             },
             headers=self.headers,
         )

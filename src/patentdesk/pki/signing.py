@@ -8,6 +8,7 @@ The main account can never sign (A10); signing without a login is refused (C2).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -22,7 +23,12 @@ from patentdesk.errors import NotFound, PatentDeskError, ValidationFailed
 from patentdesk.identity.models import Session
 from patentdesk.identity.service import Context
 from patentdesk.pki import qr
-from patentdesk.pki.cms import VerifiedSignature, verify_detached, verify_digest
+from patentdesk.pki.cms import (
+    VerifiedSignature,
+    parse_signature,
+    verify_detached,
+    verify_digest,
+)
 from patentdesk.pki.keys import load_public_key
 from patentdesk.pki.models import Certificate, QrRequest, SignatureRecord, SignWindow
 from patentdesk.pki.payload import verify_payload
@@ -451,29 +457,58 @@ def verify_package_signature(
     domain_id: uuid.UUID | None = None,
 ) -> SignerClaim:
     """For submission: the signature over the manifest chains to this environment's CA
-    (another environment's is refused with the re-register message, A5), is in time and
-    not revoked, and was made through this server's signing flow; the record says in which
-    role and domain the signer acted. With ``domain_id``, the signer must have acted in it.
+    (another environment's is refused with the re-register message, A5) and was made
+    through this server's signing flow, whose record says in which role and domain the
+    signer acted. With ``domain_id``, the signer must have acted in that domain.
+
+    Time and revocation are judged at the moment the server accepted the signature (the
+    record): a package signed inside a no-scan window stays signed after the window ends,
+    and one signed before the phone renewed its certificate stays signed. A certificate
+    revoked because its key is compromised (a lost phone) invalidates every signature.
     """
-    verified = verify_detached(
-        signature,
-        manifest,
-        ca_certificate=ca_for(ctx.settings).certificate,
-        revoked_serials=lambda serial: is_revoked(db, serial),
-        at=now(),
-        purposes={"signing", "delegated"},
-    )
+    ca_certificate = ca_for(ctx.settings).certificate
+    parsed = parse_signature(signature)
     record = db.scalar(
         select(SignatureRecord).where(
-            SignatureRecord.digest == verified.message_digest,
-            SignatureRecord.certificate_serial == verified.serial,
+            SignatureRecord.digest == hashlib.sha256(manifest).hexdigest(),
+            SignatureRecord.certificate_serial == parsed.certificate.serial_number,
         )
     )
     if record is None:
+        # The full check first: a trial certificate or altered bytes get their own words.
+        verify_detached(
+            signature,
+            manifest,
+            ca_certificate=ca_certificate,
+            revoked_serials=lambda serial: is_revoked(db, serial),
+            at=now(),
+            purposes={"signing", "delegated"},
+        )
         raise SignerMismatch(
             "签名不是通过本系统的签名流程产生的，请重新签名",
             "The signature was not made through this system's signing flow; sign again",
         )
+    signed_at = record.signed_at
+    verified = verify_detached(
+        signature,
+        manifest,
+        ca_certificate=ca_certificate,
+        revoked_serials=lambda serial: revoked_for(db, serial, signed_at),
+        at=signed_at,
+        purposes={"signing", "delegated"},
+    )
     if domain_id is not None and record.domain_id != domain_id:
         raise SignerOutsideDomain(details={"signer_domain": str(record.domain_id)})
     return SignerClaim(verified, record)
+
+
+# Revocations that end a certificate's use without casting doubt on what it signed before.
+_ORDERLY = {"superseded", "cessation_of_operation"}
+
+
+def revoked_for(db: Db, serial: int, signed_at: dt.datetime) -> bool:
+    """Whether a revocation counts against a signature the server accepted at ``signed_at``."""
+    row = db.get(Certificate, serial)
+    if row is None or row.revoked_at is None:
+        return False
+    return row.revocation_reason not in _ORDERLY or row.revoked_at <= signed_at
