@@ -23,7 +23,7 @@ HomeOpt = Annotated[
 ]
 
 
-def _app(home: Path | None, server: str | None):  # type: ignore[no-untyped-def]
+def _app(home: Path | None, server: str | None) -> Any:
     from patentdesk.cli.client import home as default_home
     from patentdesk.mobile.app import MobileApp
 

@@ -139,6 +139,14 @@ def verify_package(path: Path, *, server: str | None) -> dict[str, Any]:
     return {"path": str(path), "valid": True, "signatures": checked}
 
 
+def _show_verified(data: dict[str, Any]) -> None:
+    for s in data["signatures"]:
+        console.print(
+            f"[green]有效[/] {s['entry']}: {s['signer']}（{s['role']}），"
+            f"证书 {s['certificate_serial']}，{s['method']}"
+        )
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def sign(
@@ -163,17 +171,7 @@ def register(app: typer.Typer) -> None:
         with errors_reported(json_out):
             if verify:
                 checked = verify_package(file, server=server)
-                emit(
-                    checked,
-                    json_out,
-                    lambda d: [
-                        console.print(
-                            f"[green]有效[/] {s['entry']}: {s['signer']}（{s['role']}），"
-                            f"证书 {s['certificate_serial']}"
-                        )
-                        for s in d["signatures"]
-                    ],
-                )
+                emit(checked, json_out, _show_verified)
                 return
             result = sign_package(
                 file, server=server, qr_text=qr_text, qr_png=qr_png, timeout=timeout

@@ -239,7 +239,7 @@ class MobileApp:
             raise NotBound()
         with self.api(authenticated=False) as api:
             office = load_certificate(api.get("/api/v1/pki/office.pem"))
-        verify_certificate(office, ca_certificate=load_certificate(ca_pem), purposes={"office"})  # type: ignore[arg-type]
+        verify_certificate(office, ca_certificate=load_certificate(ca_pem), purposes={"office"})
         return office
 
     def resolve(self, text: str) -> str:

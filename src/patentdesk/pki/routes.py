@@ -283,6 +283,7 @@ async def qr_login_poll(request_id: str, body: PollIn, request: Request) -> dict
 
         user = s.get(User, session.user_id)
         actor = actor_for_session(s, user, session)
+        assert actor is not None  # the session was made for this user a moment ago
         from patentdesk.identity.routes import actor_out
 
         out = actor_out(actor, ctx, token=token, expires_at=iso(session.expires_at))
@@ -344,6 +345,7 @@ async def signing_poll(request_id: str, body: PollIn, request: Request) -> dict[
         if req.status == "pending":
             return {"status": "pending"}
         row = s.get(Certificate, req.certificate_serial)
+        assert req.signature is not None  # approved requests carry the phone's signature
         return {
             "status": "approved",
             "signature": base64.b64encode(req.signature).decode(),

@@ -87,7 +87,7 @@ def revoked_serials(db: Db) -> list[tuple[int, dt.datetime]]:
     rows = db.execute(
         select(Certificate.serial, Certificate.revoked_at).where(Certificate.revoked_at.isnot(None))
     )
-    return [(serial, at) for serial, at in rows]
+    return [(serial, at) for serial, at in rows if at is not None]
 
 
 def crl(db: Db, settings: Settings, encoding: str = "der") -> bytes:

@@ -32,6 +32,7 @@ from patentdesk.pki.cms import (
 from patentdesk.pki.keys import load_public_key
 from patentdesk.pki.models import Certificate, QrRequest, SignatureRecord, SignWindow
 from patentdesk.pki.payload import verify_payload
+from patentdesk.pki.profiles import Purpose
 from patentdesk.pki.service import (
     DeviceRequired,
     ProofInvalid,
@@ -146,7 +147,7 @@ def start_signing(
 
 
 def _verify(
-    db: Db, ctx: Context, signature: bytes, digest: str, purposes: set[str]
+    db: Db, ctx: Context, signature: bytes, digest: str, purposes: set[Purpose]
 ) -> VerifiedSignature:
     return verify_digest(
         signature,
@@ -155,7 +156,7 @@ def _verify(
         revoked_serials=lambda serial: is_revoked(db, serial),
         at=now(),
         purposes=purposes,
-    )  # type: ignore[arg-type]
+    )
 
 
 def _record(
@@ -250,7 +251,7 @@ def collect(db: Db, request_id: str, secret: str) -> QrRequest:
 
 
 def complete_in_window(
-    db: Db, ctx: Context, actor: Actor, request_id: str, secret: str, signature: bytes
+    db: Db, ctx: Context, actor: Actor | None, request_id: str, secret: str, signature: bytes
 ) -> VerifiedSignature:
     """Inside an open window the client signed with its delegated session key."""
     actor = authorize(actor, Permission.CASE_SIGN)
@@ -258,8 +259,11 @@ def complete_in_window(
     qr.check_secret(request, secret)
     if request.status != "window" or request.session_id != actor.session_id:
         raise qr.QrAlreadyUsed()
+    if request.expires_at <= now():
+        raise qr.QrExpired()
     assert request.digest is not None
     verified = _verify(db, ctx, signature, request.digest, {"delegated"})
+    assert request.session_id is not None  # a window request names its session
     if verified.session_id != str(actor.session_id) or not open_windows(db, request.session_id):
         raise WindowClosed()
     request.status = "consumed"
