@@ -259,13 +259,13 @@ def complete_in_window(
     qr.check_secret(request, secret)
     if request.status != "window" or request.session_id != actor.session_id:
         raise qr.QrAlreadyUsed()
-    if request.expires_at <= now():
-        raise qr.QrExpired()
     assert request.digest is not None
     verified = _verify(db, ctx, signature, request.digest, {"delegated"})
     assert request.session_id is not None  # a window request names its session
     if verified.session_id != str(actor.session_id) or not open_windows(db, request.session_id):
         raise WindowClosed()
+    if request.expires_at <= now():  # the window is open, but this request is stale
+        raise qr.QrExpired()
     request.status = "consumed"
     request.consumed_at = now()
     request.signature = signature
