@@ -212,7 +212,11 @@ def test_a_phone_reported_lost_from_another_phone_can_no_longer_sign(phone, desk
     assert bound.returncode == 0, bound.stderr
     assert bound.json["certificate_serial"] != registered["certificate_serial"]
     desktop.login_with(phone)
-    lost = spare.run("report-lost", registered["device_id"])
+    listed = spare.run("devices")
+    assert listed.returncode == 0, listed.stderr
+    [other] = [d for d in listed.json if not d["this_phone"]]
+    assert other["device_id"] == registered["device_id"]
+    lost = spare.run("report-lost", other["device_id"])
     assert lost.returncode == 0 and lost.json["revoked_at"], lost.stderr
     package = new_package(desktop)
     pending = desktop.start("sign", package, "--timeout", "30", qr_name="sign-qr.txt")

@@ -183,6 +183,21 @@ def certificate(
         emit(result, json_out)
 
 
+@app.command()
+def devices(home: HomeOpt = None, server: ServerOpt = None, json_out: JsonOpt = False) -> None:
+    """Lists the phones bound to this account (to find a lost one's id)."""
+
+    def show(rows: list[dict[str, Any]]) -> None:
+        for d in rows:
+            state = (
+                "已挂失 lost" if d["revoked_at"] else ("本机 this phone" if d["this_phone"] else "")
+            )
+            console.print(f"{d['device_id']}  {d['name']}  {d['created_at']}  {state}")
+
+    with errors_reported(json_out):
+        emit(_app(home, server).devices(), json_out, show)
+
+
 @app.command("report-lost")
 def report_lost(
     device_id: Annotated[str, typer.Argument(help="the lost phone's device id")],

@@ -225,6 +225,14 @@ class MobileApp:
         self._save()
         return {"certificate_serial": result["serial"], "not_after": result["not_after"]}
 
+    def devices(self) -> list[dict[str, Any]]:
+        """The user's phones (this one marked), e.g. to find the one to report lost."""
+        with self.api() as api:
+            rows = api.get("/api/v1/me/devices")
+        return [
+            {**row, "this_phone": row["device_id"] == self.state.get("device_id")} for row in rows
+        ]
+
     def report_lost(self, device_id: str) -> dict[str, Any]:
         with self.api() as api:
             return dict(api.post(f"/api/v1/me/devices/{device_id}/lost"))
