@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from patentdesk.packages import list_signatures
+from patentdesk.packages import list_signatures, read_package
 from patentdesk.timeutil import now
 from tests.support.actors import Desktop, Phone
 from tests.support.factories import PASSWORD, Person, World, unique_phone, valid_id_number
@@ -115,7 +115,9 @@ def test_signing_without_a_login_says_so(desktop, phone):
 
 
 @pytest.mark.seed("C6")
-def test_no_scan_window_then_scanning_again_after_close_and_after_expiry(phone, desktop):
+def test_no_scan_window_then_scanning_again_after_close_and_after_expiry(
+    phone, desktop, live_server
+):
     phone.register()
     desktop.login_with(phone)
     package = new_package(desktop)
@@ -143,6 +145,31 @@ def test_no_scan_window_then_scanning_again_after_close_and_after_expiry(phone, 
     checked = desktop.run("sign", package, "--verify", "--json")
     assert checked.returncode == 0, checked.stderr
     assert [s["method"] for s in checked.json["signatures"]] == ["window", "scan"]
+    openssl_accepts(package, live_server.url, desktop.home)
+
+
+def openssl_accepts(package: str, server: str, folder: Path) -> None:
+    """An independent CMS implementation accepts what the real flow put in the package."""
+    import subprocess
+
+    import httpx
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return  # the library-level interop tests say so when they skip
+    (folder / "ca.pem").write_bytes(httpx.get(f"{server}/api/v1/pki/ca.pem").content)
+    with read_package(package) as opened:
+        (folder / "manifest.json").write_bytes(opened.manifest_bytes)
+        signatures = [s.der for s in opened.signatures]
+    for der in signatures:
+        (folder / "sig.der").write_bytes(der)
+        result = subprocess.run(
+            [openssl, "cms", "-verify", "-binary", "-inform", "DER", "-in",
+             str(folder / "sig.der"), "-content", str(folder / "manifest.json"),
+             "-CAfile", str(folder / "ca.pem"), "-out", str(folder / "out")],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0 and "Verification successful" in result.stderr, result
 
 
 @pytest.fixture
