@@ -272,6 +272,11 @@ def test_certificates_are_listed_and_downloaded_on_the_desktop(phone, desktop, t
     cert = x509.load_pem_x509_certificate(out.read_bytes())
     assert str(cert.serial_number) == registered["certificate_serial"]
     assert r.json["environment"] == "test" and r.json["purpose"] == "signing"
+    renewed = phone.run("certificate", "--renew")
+    assert renewed.returncode == 0, renewed.stderr
+    rows = desktop.run("certificate", "list", "--json").json
+    assert [r["serial"] for r in rows] == [renewed.json["certificate_serial"], row["serial"]]
+    assert rows[0]["revoked_at"] is None and rows[1]["revoked_at"]  # superseded
     r = desktop.run("certificate", "download", "12345", "--out", str(out), "--json")
     assert r.returncode != 0 and r.error["code"] == "NOT_FOUND"
     r = desktop.run("certificate", "download", "not-a-serial", "--out", str(out), "--json")

@@ -16,6 +16,15 @@ import typer
 
 from patentdesk.cli.common import NoProxyOpt, ServerOpt, apply_no_proxy
 from patentdesk.cli.output import JsonOpt, console, emit, errors_reported
+from patentdesk.errors import PatentDeskError
+
+
+class PackageChanged(PatentDeskError):
+    code = "PACKAGE_CHANGED"
+    status = 409
+    message_zh = "签名期间案卷包已被修改，签名未写入：请重新签名"
+    message_en = "The package changed while it was being signed; nothing was added: sign again"
+
 
 # The window ended between asking and signing: ask again, which means a scan.
 _WINDOW_GONE = {"SIGN_WINDOW_CLOSED", "CERTIFICATE_EXPIRED", "CERTIFICATE_REVOKED"}
@@ -60,8 +69,7 @@ def sign_package(
     from patentdesk.authz import not_logged_in_signing
     from patentdesk.cli.client import Api, load_session
     from patentdesk.cli.qrlogin import _poll, show_qr
-    from patentdesk.errors import PatentDeskError
-    from patentdesk.packages import add_signature
+    from patentdesk.packages import add_signature, manifest_bytes
 
     session = load_session()
     if session is None:
@@ -97,6 +105,8 @@ def sign_package(
             )
             signature = base64.b64decode(result["signature"])
             serial = str(result["certificate_serial"])
+    if manifest_bytes(path) != manifest:  # edited while the phone was signing
+        raise PackageChanged()
     entry = add_signature(path, signature)
     return {
         "signer": session.get("name"),

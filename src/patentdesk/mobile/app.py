@@ -210,17 +210,20 @@ class MobileApp:
         }
 
     def renew_certificate(self) -> dict[str, Any]:
-        """A new signing key made on the phone; the old certificate is superseded."""
-        self.keystore.renew_signing_key()
+        """A new signing key made on the phone; the old certificate is superseded. The new
+        key replaces the old one only once the CA has certified it."""
+        from patentdesk.pki.keys import generate_key
+
+        key = generate_key()
         with self.api() as api:
             result = api.post(
                 f"/api/v1/me/devices/{self.state['device_id']}/renew",
                 json={
-                    "signing_public_key": public_key_pem(self.keystore.signing_public_key()),
-                    "signing_proof": self._proof("signing", self.keystore.signing_key()),
+                    "signing_public_key": public_key_pem(key.public_key()),
+                    "signing_proof": self._proof("signing", key),
                 },
             )
-        self.keystore.save_certificate(result["certificate_pem"])
+        self.keystore.install_signing_key(key, result["certificate_pem"])
         self.state["certificate_serial"] = result["serial"]
         self._save()
         return {"certificate_serial": result["serial"], "not_after": result["not_after"]}
