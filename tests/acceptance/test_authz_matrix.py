@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.acceptance.test_signing_api import PKI_ENDPOINTS
+from tests.acceptance.test_signing_authz import PKI_ENDPOINTS
 from tests.support.factories import auth
 
 ANON = "anonymous"
@@ -150,7 +150,7 @@ def test_every_endpoint_is_in_the_matrix(app, matrix_world):
 
 
 # Domains add their own matrix rows in their own test modules and list them here.
-EXTRA_COVERED: set[tuple[str, str]] = set(PKI_ENDPOINTS)  # test_signing_api.py
+EXTRA_COVERED: set[tuple[str, str]] = set(PKI_ENDPOINTS)  # test_signing_authz.py
 
 
 def _template(path: str, w: dict[str, Any]) -> str:
