@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from patentdesk import __version__
 from patentdesk.config import Settings, load_settings
@@ -26,6 +28,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.filing.routes", "router"),
     ("patentdesk.notices.routes", "router"),
     ("patentdesk.office.routes", "router"),
+    ("patentdesk.pki.pages", "router"),
     ("patentdesk.web.routes", "router"),
     ("patentdesk.updates.routes", "router"),
     ("patentdesk.drafts.pages", "router"),
@@ -48,6 +51,30 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         }
     }
     return JSONResponse(status_code=422, content=body)
+
+
+class EnvironmentHeader:
+    """Every response that leaves this deployment names its environment (seed A5).
+
+    Plain ASGI rather than ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware hides
+    a client's disconnect from the app, so long polls would outlive the clients that left.
+    """
+
+    def __init__(self, app: ASGIApp, environment: str) -> None:
+        self.app = app
+        self.environment = environment
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-PatentDesk-Environment"] = self.environment
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -73,12 +100,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.add_exception_handler(RequestValidationError, _validation_error)
 
-    @app.middleware("http")
-    async def _environment_header(request: Request, call_next: Any) -> Any:
-        # Every response that leaves this deployment names its environment (seed A5).
-        response = await call_next(request)
-        response.headers["X-PatentDesk-Environment"] = settings.environment
-        return response
+    app.add_middleware(EnvironmentHeader, environment=settings.environment)
 
     for module_name, attr in ROUTERS:
         app.include_router(getattr(importlib.import_module(module_name), attr))

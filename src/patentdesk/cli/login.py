@@ -109,7 +109,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def logout(server: ServerOpt = None, json_out: JsonOpt = False) -> None:
         """Ends this computer's session on the server and forgets it here."""
-        from patentdesk.cli.client import Api, ServerError, clear_session, load_session
+        from patentdesk.cli.client import Api, ServerError, clear_session, home, load_session
 
         with errors_reported(json_out):
             ended = None
@@ -120,6 +120,9 @@ def register(app: typer.Typer) -> None:
                     except ServerError:
                         ended = None  # already ended on the server: forgetting it is enough
             clear_session()
+            from patentdesk.pki.clientkey import ClientKeyStore
+
+            ClientKeyStore(home()).clear()  # the session key dies with its session
             emit(
                 {"logged_out": True, "session_id": ended},
                 json_out,

@@ -30,6 +30,7 @@ SUBCOMMANDS: list[tuple[str, str, str | None]] = [
     ("patentdesk.cli.submit", "register", None),
     ("patentdesk.cli.notices", "app", "notices"),
     ("patentdesk.cli.office", "app", "office"),
+    ("patentdesk.cli.certificate", "app", "certificate"),
     ("patentdesk.cli.update", "register", None),
     ("patentdesk.cli.doctor", "register", None),
     ("patentdesk.cli.package", "app", "package"),

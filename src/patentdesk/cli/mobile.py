@@ -23,7 +23,7 @@ HomeOpt = Annotated[
 ]
 
 
-def _app(home: Path | None, server: str | None):  # type: ignore[no-untyped-def]
+def _app(home: Path | None, server: str | None) -> Any:
     from patentdesk.cli.client import home as default_home
     from patentdesk.mobile.app import MobileApp
 
@@ -181,6 +181,21 @@ def certificate(
             out.write_text(certificate_pem(cert), "utf-8")
             result["path"] = str(out)
         emit(result, json_out)
+
+
+@app.command()
+def devices(home: HomeOpt = None, server: ServerOpt = None, json_out: JsonOpt = False) -> None:
+    """Lists the phones bound to this account (to find a lost one's id)."""
+
+    def show(rows: list[dict[str, Any]]) -> None:
+        for d in rows:
+            state = (
+                "已挂失 lost" if d["revoked_at"] else ("本机 this phone" if d["this_phone"] else "")
+            )
+            console.print(f"{d['device_id']}  {d['name']}  {d['created_at']}  {state}")
+
+    with errors_reported(json_out):
+        emit(_app(home, server).devices(), json_out, show)
 
 
 @app.command("report-lost")

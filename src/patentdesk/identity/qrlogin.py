@@ -21,7 +21,7 @@ from patentdesk.pki import qr
 from patentdesk.pki.keys import load_public_key
 from patentdesk.pki.models import QrRequest
 from patentdesk.pki.payload import verify_payload
-from patentdesk.pki.service import DeviceRequired, active_device
+from patentdesk.pki.service import device_of_session
 from patentdesk.timeutil import now
 
 
@@ -42,9 +42,7 @@ def verify_device_approval(
     db: Db, actor: Actor, request: QrRequest, approval: str
 ) -> tuple[uuid.UUID, dict[str, Any]]:
     """The phone's device key signed {id, n, d(ecision)}: proves the bound phone scanned."""
-    if actor.client_kind != "app":
-        raise DeviceRequired()
-    device = active_device(db, actor.user_id)
+    device = device_of_session(db, actor)
     claims = verify_payload(approval, load_public_key(device.public_key_pem))
     if claims.get("id") != str(request.id):
         raise qr.QrAlreadyUsed("确认内容与二维码不符", "The approval is for another QR code")

@@ -33,6 +33,20 @@ class PayloadRefused(PatentDeskError):
     message_en = "This QR code was not issued by our server and is refused: {why}"
 
 
+class PayloadFromOtherEnvironment(PayloadRefused):
+    """A code made by another environment's server, e.g. the public trial (seed A5)."""
+
+    code = "QR_FOREIGN_ENVIRONMENT"
+    message_zh = (
+        "二维码来自环境 {other}，本 App 注册在环境 {mine}：数据和证书不互通，"
+        "请在该环境重新注册并下载新证书"
+    )
+    message_en = (
+        "This QR code comes from environment {other}, but this app is registered in {mine}: "
+        "data and certificates do not cross; re-register there and download a new certificate"
+    )
+
+
 class NotBound(PatentDeskError):
     code = "APP_NOT_LOGGED_IN"
     status = 401
@@ -111,6 +125,7 @@ class MobileApp:
                     "device_name": device_name or "PatentDesk App",
                 },
             )
+        previous_user = self.state.get("user_id")
         self.state = {
             "server": self.server,
             "token": session["token"],
@@ -119,9 +134,17 @@ class MobileApp:
             "phone": phone,
             "environment": session["environment"],
         }
-        if not self.keystore.exists():
-            self.keystore.create_keys()
-        bound = self._bind_device(device_name or "PatentDesk App")
+        if not self.keystore.exists() or previous_user not in (None, session["user_id"]):
+            # Another person on this phone gets keys of their own.
+            self.keystore.create_keys(replace=True)
+        try:
+            bound = self._bind_device(device_name or "PatentDesk App")
+        except ServerError as exc:
+            if exc.code != "DEVICE_REVOKED":
+                raise
+            # The phone was reported lost and has been found: its old keys stay dead.
+            self.keystore.create_keys(replace=True)
+            bound = self._bind_device(device_name or "PatentDesk App")
         self._save()
         return {"user_id": session["user_id"], **bound}
 
@@ -187,20 +210,31 @@ class MobileApp:
         }
 
     def renew_certificate(self) -> dict[str, Any]:
-        """A new signing key made on the phone; the old certificate is superseded."""
-        self.keystore.renew_signing_key()
+        """A new signing key made on the phone; the old certificate is superseded. The new
+        key replaces the old one only once the CA has certified it."""
+        from patentdesk.pki.keys import generate_key
+
+        key = generate_key()
         with self.api() as api:
             result = api.post(
                 f"/api/v1/me/devices/{self.state['device_id']}/renew",
                 json={
-                    "signing_public_key": public_key_pem(self.keystore.signing_public_key()),
-                    "signing_proof": self._proof("signing", self.keystore.signing_key()),
+                    "signing_public_key": public_key_pem(key.public_key()),
+                    "signing_proof": self._proof("signing", key),
                 },
             )
-        self.keystore.save_certificate(result["certificate_pem"])
+        self.keystore.install_signing_key(key, result["certificate_pem"])
         self.state["certificate_serial"] = result["serial"]
         self._save()
         return {"certificate_serial": result["serial"], "not_after": result["not_after"]}
+
+    def devices(self) -> list[dict[str, Any]]:
+        """The user's phones (this one marked), e.g. to find the one to report lost."""
+        with self.api() as api:
+            rows = api.get("/api/v1/me/devices")
+        return [
+            {**row, "this_phone": row["device_id"] == self.state.get("device_id")} for row in rows
+        ]
 
     def report_lost(self, device_id: str) -> dict[str, Any]:
         with self.api() as api:
@@ -216,7 +250,7 @@ class MobileApp:
             raise NotBound()
         with self.api(authenticated=False) as api:
             office = load_certificate(api.get("/api/v1/pki/office.pem"))
-        verify_certificate(office, ca_certificate=load_certificate(ca_pem), purposes={"office"})  # type: ignore[arg-type]
+        verify_certificate(office, ca_certificate=load_certificate(ca_pem), purposes={"office"})
         return office
 
     def resolve(self, text: str) -> str:
@@ -235,16 +269,21 @@ class MobileApp:
         that it has not expired; then asks the server who is asking."""
         payload_text = self.resolve(text)
         try:
-            _header, _claims = peek_payload(payload_text)
+            _header, unverified = peek_payload(payload_text)
         except PatentDeskError as exc:
             raise PayloadRefused(why="格式错误 malformed") from exc
+        mine = self.state.get("environment")
+        other = unverified.get("env")
+        if isinstance(other, str) and mine and other != mine:
+            # Only to word the refusal: a forged claim gains nothing, the code is refused.
+            raise PayloadFromOtherEnvironment(other=other[:32], mine=mine)
         try:
             claims = verify_payload(payload_text, self._office_certificate().public_key())
         except PatentDeskError as exc:
             raise PayloadRefused(why="签名无效 bad signature") from exc
-        if claims.get("srv", "").rstrip("/") != self.server.rstrip("/"):
+        if str(claims.get("srv", "")).rstrip("/") != self.server.rstrip("/"):
             raise PayloadRefused(why=f"服务器不符 other server {claims.get('srv')}")
-        if claims.get("env") != self.state.get("environment"):
+        if claims.get("env") != mine:
             raise PayloadRefused(why=f"环境不符 other environment {claims.get('env')}")
         if claims.get("exp", 0) < time.time():
             raise PayloadRefused(why="已过期 expired")
@@ -324,4 +363,10 @@ def read_qr_image(path: Path) -> str:
     return str(results[0].text)
 
 
-__all__ = ["MobileApp", "NotAuthenticated", "PayloadRefused", "ServerError"]
+__all__ = [
+    "MobileApp",
+    "NotAuthenticated",
+    "PayloadFromOtherEnvironment",
+    "PayloadRefused",
+    "ServerError",
+]

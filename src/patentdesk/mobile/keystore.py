@@ -82,6 +82,18 @@ class Keystore:
         self._vault.remove_public(SIGNING_CERT_FILE)
         return key.public_key()
 
+    def install_signing_key(self, key: PrivateKey, pem: bytes | str) -> x509.Certificate:
+        """Replace the signing key with ``key`` and the CA's certificate for it, together:
+        a renewal the server refused leaves the old key and certificate in place."""
+        self._require()
+        cert = load_certificate(pem)
+        if cert.public_key() != key.public_key():
+            raise CertificateKeyMismatch()
+        self._vault.store_key(SIGNING, key)
+        self._vault.write_public(_public_file(SIGNING), public_key_pem(key.public_key()).encode())
+        self._vault.write_public(SIGNING_CERT_FILE, certificate_pem(cert).encode("ascii"))
+        return cert
+
     def _require(self) -> None:
         if not self.exists():
             raise KeystoreEmpty()

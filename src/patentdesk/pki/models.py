@@ -34,6 +34,9 @@ class Device(Base):
     name: Mapped[str] = mapped_column(String(100))
     public_key_pem: Mapped[str] = mapped_column(Text)
     fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    # The app session this phone is logged in with: approvals made in that session are
+    # checked against this device's key, and reporting the phone lost ends that session.
+    app_session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]

@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from patentdesk.deps import Ctx, CurrentActor, DbSession, OptionalActor
-from patentdesk.errors import ValidationFailed
+from patentdesk.errors import NotFound, ValidationFailed
 from patentdesk.identity import qrlogin
 from patentdesk.identity.service import Context
 from patentdesk.pki import qr, service, signing
@@ -206,12 +206,10 @@ def qr_describe(request_id: str, actor: CurrentActor, db: DbSession) -> dict[str
         raise DeviceRequired()
     try:
         request = qr.get(db, request_id, "login")
-    except Exception:
+    except NotFound:
         request = qr.get(db, request_id, "sign")
     if request.kind == "sign" and request.user_id != actor.user_id:
-        from patentdesk.errors import NotFound
-
-        raise NotFound()
+        raise NotFound()  # someone else's package digest is not ours to see
     return qr.requester_view(request)
 
 
@@ -268,6 +266,8 @@ async def _long_poll(
         if done(result) or loop.time() >= deadline:
             return result
         await asyncio.sleep(0.25)
+        if await request.is_disconnected():  # the client gave up: stop working for it
+            return result
 
 
 @router.post("/auth/qr/{request_id}/poll")
@@ -283,6 +283,7 @@ async def qr_login_poll(request_id: str, body: PollIn, request: Request) -> dict
 
         user = s.get(User, session.user_id)
         actor = actor_for_session(s, user, session)
+        assert actor is not None  # the session was made for this user a moment ago
         from patentdesk.identity.routes import actor_out
 
         out = actor_out(actor, ctx, token=token, expires_at=iso(session.expires_at))
@@ -344,6 +345,7 @@ async def signing_poll(request_id: str, body: PollIn, request: Request) -> dict[
         if req.status == "pending":
             return {"status": "pending"}
         row = s.get(Certificate, req.certificate_serial)
+        assert req.signature is not None  # approved requests carry the phone's signature
         return {
             "status": "approved",
             "signature": base64.b64encode(req.signature).decode(),
@@ -367,6 +369,39 @@ def signing_complete(
         db, ctx, actor, request_id, body.secret, _b64(body.signature, "signature")
     )
     return {"status": "signed", "certificate_serial": str(verified.serial)}
+
+
+class VerifyIn(BaseModel):
+    manifest: str = Field(max_length=8_000_000, description="META-INF/manifest.json, base64")
+    signature: str = Field(max_length=20000, description="the detached CMS signature, base64")
+
+
+@router.post("/signatures/verify")
+def verify_signature(
+    body: VerifyIn, actor: CurrentActor, db: DbSession, ctx: Ctx
+) -> dict[str, Any]:
+    """Checks a package signature as submission will: this environment's CA, validity,
+    revocation, and the role and domain the signer acted in."""
+    from patentdesk.authz import Permission, authorize
+
+    authorize(actor, Permission.CASE_VIEW)
+    claim = signing.verify_package_signature(
+        db, ctx, _b64(body.signature, "signature"), _b64(body.manifest, "manifest")
+    )
+    record = claim.record
+    return {
+        "valid": True,
+        "signer": claim.verified.name,
+        "user_id": str(record.user_id),
+        "role": record.role,
+        "domain": str(record.domain_id) if record.domain_id else None,
+        "org_id": str(record.org_id) if record.org_id else None,
+        "account_id": str(record.sub_account_id) if record.sub_account_id else None,
+        "certificate_serial": str(record.certificate_serial),
+        "method": record.method,
+        "signed_at": iso(record.signed_at),
+        "digest": record.digest,
+    }
 
 
 class WindowIn(BaseModel):

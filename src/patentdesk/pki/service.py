@@ -87,7 +87,7 @@ def revoked_serials(db: Db) -> list[tuple[int, dt.datetime]]:
     rows = db.execute(
         select(Certificate.serial, Certificate.revoked_at).where(Certificate.revoked_at.isnot(None))
     )
-    return [(serial, at) for serial, at in rows]
+    return [(serial, at) for serial, at in rows if at is not None]
 
 
 def crl(db: Db, settings: Settings, encoding: str = "der") -> bytes:
@@ -149,6 +149,22 @@ def _store_certificate(
     return row
 
 
+class DeviceRevoked(PatentDeskError):
+    code = "DEVICE_REVOKED"
+    status = 409
+    message_zh = "该手机已挂失，其密钥不能再使用：请在 App 中重新生成密钥后再登录"
+    message_en = (
+        "This phone was reported lost and its keys cannot be used again: reset the app's keys"
+    )
+
+
+def _require_app(actor: Actor) -> None:
+    """Keys are bound and renewed only from the phone's own app session: a stolen web or
+    desktop session token must not be able to certify an attacker's key."""
+    if actor.client_kind != "app":
+        raise DeviceRequired()
+
+
 def register_device(
     db: Db,
     ctx: Context,
@@ -161,52 +177,47 @@ def register_device(
     signing_proof: str,
 ) -> tuple[Device, Certificate]:
     """Binds a phone: its device key (approvals) and the user's signing key, both made on
-    the phone; the CA certifies the signing key. Only the public keys ever arrive here."""
+    the phone; the CA certifies the signing key. Only the public keys ever arrive here.
+
+    A phone that is already bound (the app logs in again, e.g. after its session expired)
+    is re-bound to the new app session and keeps its certificate."""
     if actor.role == Role.OFFICE or actor.role == Role.MAIN:
         raise PermissionDenied(details={"why": "devices belong to natural persons"})
+    _require_app(actor)
     _check_proof(device_proof, device_public_key, actor.user_id, "device")
     _check_proof(signing_proof, signing_public_key, actor.user_id, "signing")
     device_key = load_public_key(device_public_key)
     signing_key = load_public_key(signing_public_key)
     device = db.scalar(select(Device).where(Device.fingerprint == fingerprint(device_key)))
-    if device is not None and (device.user_id != actor.user_id or device.revoked_at):
-        raise ProofInvalid(
-            why="this device key belongs to another account or was reported "
-            "lost; create new keys on the phone"
-        )
-    if device is None:
+    if device is not None:
+        row = _rebind(db, ctx, actor, device, signing_key)
+        event = "device.rebound"
+    else:
         device = Device(
             user_id=actor.user_id,
             name=(name or "phone")[:100],
             public_key_pem=public_key_pem(device_key),
             fingerprint=fingerprint(device_key),
+            app_session_id=actor.session_id,
         )
         db.add(device)
         db.flush()
-    # The same phone logging in again keeps its certificate while it is still good.
-    row = db.scalar(
-        select(Certificate).where(
-            Certificate.device_id == device.id,
-            Certificate.purpose == "signing",
-            Certificate.key_fingerprint == fingerprint(signing_key),
-            Certificate.revoked_at.is_(None),
-            Certificate.not_after > now(),
-        )
+        row = _issue_signing(db, ctx, actor, device, signing_key)
+        event = "device.registered"
+    device.name = (name or device.name)[:100]
+    # One app session, one phone: a phone that made new keys leaves its old device behind.
+    db.execute(
+        update(Device)
+        .where(Device.app_session_id == actor.session_id, Device.id != device.id)
+        .values(app_session_id=None)
     )
-    if row is None:
-        cert = ca_for(ctx.settings).issue_user_certificate(
-            signing_key, str(actor.user_id), actor.name, purpose="signing"
-        )
-        row = _store_certificate(
-            db, cert, user_id=actor.user_id, purpose="signing", device_id=device.id
-        )
     if actor.session_id is not None:
         session = db.get(Session, actor.session_id)
         if session is not None:
             session.device_name = device.name
     audit.record(
         db,
-        "device.registered",
+        event,
         environment=ctx.settings.environment,
         actor_user_id=actor.user_id,
         actor_role=actor.role,
@@ -215,6 +226,45 @@ def register_device(
         certificate=str(row.serial),
     )
     return device, row
+
+
+def _issue_signing(db: Db, ctx: Context, actor: Actor, device: Device, key: Any) -> Certificate:
+    cert = ca_for(ctx.settings).issue_user_certificate(
+        key, str(actor.user_id), actor.name, purpose="signing"
+    )
+    return _store_certificate(
+        db, cert, user_id=actor.user_id, purpose="signing", device_id=device.id
+    )
+
+
+def _rebind(db: Db, ctx: Context, actor: Actor, device: Device, signing_key: Any) -> Certificate:
+    if device.user_id != actor.user_id:
+        raise ProofInvalid(why="device key belongs to another account")
+    if device.revoked_at is not None:
+        raise DeviceRevoked()
+    previous = device.app_session_id
+    if previous is not None and previous != actor.session_id:
+        # The phone holds one app session at a time: the one it replaces ends here.
+        old = db.get(Session, previous)
+        if old is not None and old.revoked_at is None:
+            old.revoked_at = now()
+    device.app_session_id = actor.session_id
+    wanted = fingerprint(signing_key)
+    for cert in db.scalars(
+        select(Certificate)
+        .where(Certificate.device_id == device.id, Certificate.purpose == "signing")
+        .order_by(Certificate.created_at.desc())
+    ):
+        usable = cert.revoked_at is None and cert.not_after > now()
+        if usable and cert.key_fingerprint == wanted:
+            return cert
+    for old_cert in db.scalars(
+        select(Certificate).where(
+            Certificate.device_id == device.id, Certificate.purpose == "signing"
+        )
+    ):
+        _revoke(db, old_cert, "superseded")
+    return _issue_signing(db, ctx, actor, device, signing_key)
 
 
 def renew_certificate(
@@ -226,7 +276,12 @@ def renew_certificate(
     signing_public_key: str,
     signing_proof: str,
 ) -> Certificate:
+    _require_app(actor)
     device = own_device(db, actor, device_id)
+    if device.revoked_at is not None:
+        raise DeviceRevoked()
+    if device.app_session_id != actor.session_id:
+        raise DeviceRequired()
     _check_proof(signing_proof, signing_public_key, actor.user_id, "signing")
     cert = ca_for(ctx.settings).issue_user_certificate(
         load_public_key(signing_public_key), str(actor.user_id), actor.name, purpose="signing"
@@ -260,21 +315,33 @@ def own_device(db: Db, actor: Actor, device_id: uuid.UUID) -> Device:
 
 
 def report_lost(db: Db, ctx: Context, actor: Actor, device_id: uuid.UUID) -> Device:
-    """A lost phone: its keys are revoked at once and its app sessions end."""
+    """挂失: the phone's certificates are revoked at once, the no-scan windows it opened
+    close, and its app session ends."""
     device = own_device(db, actor, device_id)
     device.revoked_at = device.revoked_at or now()
+    serials = []
     for cert in db.scalars(select(Certificate).where(Certificate.device_id == device.id)):
         _revoke(db, cert, "key_compromise")
-    db.execute(
-        update(Session)
-        .where(
-            Session.user_id == actor.user_id,
-            Session.client_kind == "app",
-            Session.device_name == device.name,
-            Session.revoked_at.is_(None),
+        serials.append(cert.serial)
+    if serials:
+        for window_cert in db.scalars(
+            select(Certificate).where(Certificate.delegated_from_serial.in_(serials))
+        ):
+            _revoke(db, window_cert, "key_compromise")
+            db.execute(
+                update(SignWindow)
+                .where(
+                    SignWindow.certificate_serial == window_cert.serial,
+                    SignWindow.closed_at.is_(None),
+                )
+                .values(closed_at=now())
+            )
+    if device.app_session_id is not None:
+        db.execute(
+            update(Session)
+            .where(Session.id == device.app_session_id, Session.revoked_at.is_(None))
+            .values(revoked_at=now())
         )
-        .values(revoked_at=now())
-    )
     audit.record(
         db,
         "device.lost",
@@ -287,14 +354,25 @@ def report_lost(db: Db, ctx: Context, actor: Actor, device_id: uuid.UUID) -> Dev
     return device
 
 
-def active_device(db: Db, user_id: uuid.UUID, device_id: uuid.UUID | None = None) -> Device:
-    stmt = select(Device).where(Device.user_id == user_id, Device.revoked_at.is_(None))
-    if device_id is not None:
-        stmt = stmt.where(Device.id == device_id)
-    device = db.scalar(stmt.order_by(Device.created_at.desc()).limit(1))
+def device_of_session(db: Db, actor: Actor) -> Device:
+    """The phone behind an app session: its key is the one that must sign approvals."""
+    _require_app(actor)
+    device = db.scalar(
+        select(Device).where(
+            Device.app_session_id == actor.session_id,
+            Device.user_id == actor.user_id,
+            Device.revoked_at.is_(None),
+        )
+    )
     if device is None:
         raise DeviceRequired()
     return device
+
+
+def user_devices(db: Db, user_id: uuid.UUID) -> list[Device]:
+    return list(
+        db.scalars(select(Device).where(Device.user_id == user_id).order_by(Device.created_at))
+    )
 
 
 def user_certificates(db: Db, user_id: uuid.UUID) -> list[Certificate]:

@@ -8,6 +8,7 @@ The main account can never sign (A10); signing without a login is refused (C2).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -22,18 +23,24 @@ from patentdesk.errors import NotFound, PatentDeskError, ValidationFailed
 from patentdesk.identity.models import Session
 from patentdesk.identity.service import Context
 from patentdesk.pki import qr
-from patentdesk.pki.cms import VerifiedSignature, verify_detached, verify_digest
+from patentdesk.pki.cms import (
+    VerifiedSignature,
+    parse_signature,
+    verify_detached,
+    verify_digest,
+)
 from patentdesk.pki.keys import load_public_key
 from patentdesk.pki.models import Certificate, QrRequest, SignatureRecord, SignWindow
 from patentdesk.pki.payload import verify_payload
+from patentdesk.pki.profiles import Purpose
 from patentdesk.pki.service import (
     DeviceRequired,
     ProofInvalid,
     _revoke,
     _store_certificate,
-    active_device,
     ca_for,
     current_signing_certificate,
+    device_of_session,
     is_revoked,
     open_windows,
 )
@@ -140,7 +147,7 @@ def start_signing(
 
 
 def _verify(
-    db: Db, ctx: Context, signature: bytes, digest: str, purposes: set[str]
+    db: Db, ctx: Context, signature: bytes, digest: str, purposes: set[Purpose]
 ) -> VerifiedSignature:
     return verify_digest(
         signature,
@@ -149,7 +156,7 @@ def _verify(
         revoked_serials=lambda serial: is_revoked(db, serial),
         at=now(),
         purposes=purposes,
-    )  # type: ignore[arg-type]
+    )
 
 
 def _record(
@@ -244,7 +251,7 @@ def collect(db: Db, request_id: str, secret: str) -> QrRequest:
 
 
 def complete_in_window(
-    db: Db, ctx: Context, actor: Actor, request_id: str, secret: str, signature: bytes
+    db: Db, ctx: Context, actor: Actor | None, request_id: str, secret: str, signature: bytes
 ) -> VerifiedSignature:
     """Inside an open window the client signed with its delegated session key."""
     actor = authorize(actor, Permission.CASE_SIGN)
@@ -254,8 +261,11 @@ def complete_in_window(
         raise qr.QrAlreadyUsed()
     assert request.digest is not None
     verified = _verify(db, ctx, signature, request.digest, {"delegated"})
+    assert request.session_id is not None  # a window request names its session
     if verified.session_id != str(actor.session_id) or not open_windows(db, request.session_id):
         raise WindowClosed()
+    if request.expires_at <= now():  # the window is open, but this request is stale
+        raise qr.QrExpired()
     request.status = "consumed"
     request.consumed_at = now()
     request.signature = signature
@@ -289,15 +299,16 @@ def open_window(
 ) -> SignWindow:
     """From the phone: a window of ``minutes`` for one of the user's client sessions; the
     CA certifies that session's key until the window ends."""
-    if actor.client_kind != "app":
-        raise DeviceRequired()
     limit = ctx.settings.sign_window_max_minutes
     if not (1 <= minutes <= limit):
         raise WindowTooLong(max=limit, details={"field": "minutes", "max": limit})
-    device = active_device(db, actor.user_id)
+    device = device_of_session(db, actor)
     claims = verify_payload(approval, load_public_key(device.public_key_pem))
     if claims.get("t") != "sign-window" or claims.get("m") != minutes:
         raise ProofInvalid(why="approval does not match the request")
+    issued = claims.get("iat")
+    if not isinstance(issued, int | float) or abs(now().timestamp() - issued) > 300:
+        raise ProofInvalid(why="stale approval")  # a captured approval cannot reopen a window
     target = _client_session(db, actor, session_id)
     if not target.client_public_key:
         raise NoClientKey()
@@ -428,6 +439,13 @@ def window_status(db: Db, actor: Actor) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- at submission
 
 
+class SignerOutsideDomain(PatentDeskError):
+    code = "SIGNER_OUTSIDE_DOMAIN"
+    status = 403
+    message_zh = "签名人签名时不属于本权限域，不能代表本机构提交"
+    message_en = "The signer did not act in this permission domain when signing"
+
+
 @dataclass
 class SignerClaim:
     verified: VerifiedSignature
@@ -435,27 +453,66 @@ class SignerClaim:
 
 
 def verify_package_signature(
-    db: Db, ctx: Context, signature: bytes, manifest: bytes
+    db: Db,
+    ctx: Context,
+    signature: bytes,
+    manifest: bytes,
+    *,
+    domain_id: uuid.UUID | None = None,
 ) -> SignerClaim:
-    """For submission: the signature over the manifest chains to this environment's CA, is
-    in time and not revoked, and was made through this server by a known role/domain."""
-    verified = verify_detached(
-        signature,
-        manifest,
-        ca_certificate=ca_for(ctx.settings).certificate,
-        revoked_serials=lambda serial: is_revoked(db, serial),
-        at=now(),
-        purposes={"signing", "delegated"},
-    )  # type: ignore[arg-type]
+    """For submission: the signature over the manifest chains to this environment's CA
+    (another environment's is refused with the re-register message, A5) and was made
+    through this server's signing flow, whose record says in which role and domain the
+    signer acted. With ``domain_id``, the signer must have acted in that domain.
+
+    Time and revocation are judged at the moment the server accepted the signature (the
+    record): a package signed inside a no-scan window stays signed after the window ends,
+    and one signed before the phone renewed its certificate stays signed. A certificate
+    revoked because its key is compromised (a lost phone) invalidates every signature.
+    """
+    ca_certificate = ca_for(ctx.settings).certificate
+    parsed = parse_signature(signature)
     record = db.scalar(
         select(SignatureRecord).where(
-            SignatureRecord.digest == verified.message_digest,
-            SignatureRecord.certificate_serial == verified.serial,
+            SignatureRecord.digest == hashlib.sha256(manifest).hexdigest(),
+            SignatureRecord.certificate_serial == parsed.certificate.serial_number,
         )
     )
     if record is None:
+        # The full check first: a trial certificate or altered bytes get their own words.
+        verify_detached(
+            signature,
+            manifest,
+            ca_certificate=ca_certificate,
+            revoked_serials=lambda serial: is_revoked(db, serial),
+            at=now(),
+            purposes={"signing", "delegated"},
+        )
         raise SignerMismatch(
             "签名不是通过本系统的签名流程产生的，请重新签名",
             "The signature was not made through this system's signing flow; sign again",
         )
+    signed_at = record.signed_at
+    verified = verify_detached(
+        signature,
+        manifest,
+        ca_certificate=ca_certificate,
+        revoked_serials=lambda serial: revoked_for(db, serial, signed_at),
+        at=signed_at,
+        purposes={"signing", "delegated"},
+    )
+    if domain_id is not None and record.domain_id != domain_id:
+        raise SignerOutsideDomain(details={"signer_domain": str(record.domain_id)})
     return SignerClaim(verified, record)
+
+
+# Revocations that end a certificate's use without casting doubt on what it signed before.
+_ORDERLY = {"superseded", "cessation_of_operation"}
+
+
+def revoked_for(db: Db, serial: int, signed_at: dt.datetime) -> bool:
+    """Whether a revocation counts against a signature the server accepted at ``signed_at``."""
+    row = db.get(Certificate, serial)
+    if row is None or row.revoked_at is None:
+        return False
+    return row.revocation_reason not in _ORDERLY or row.revoked_at <= signed_at

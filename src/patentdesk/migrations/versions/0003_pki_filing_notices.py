@@ -41,14 +41,21 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("public_key_pem", sa.Text(), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("app_session_id", sa.Uuid(), nullable=True),
         sa.Column("created_at", patentdesk.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_used_at", patentdesk.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", patentdesk.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["app_session_id"], ["sessions.id"], name=op.f("fk_devices_app_session_id_sessions")
+        ),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_devices_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_devices")),
         sa.UniqueConstraint("fingerprint", name=op.f("uq_devices_fingerprint")),
     )
     with op.batch_alter_table("devices", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_devices_app_session_id"), ["app_session_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_devices_user_id"), ["user_id"], unique=False)
 
     op.create_table(
@@ -432,6 +439,7 @@ def downgrade() -> None:
     op.drop_table("cases")
     with op.batch_alter_table("devices", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_devices_user_id"))
+        batch_op.drop_index(batch_op.f("ix_devices_app_session_id"))
 
     op.drop_table("devices")
     op.drop_table("number_counters")
