@@ -27,6 +27,9 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.notices.routes", "router"),
     ("patentdesk.office.routes", "router"),
     ("patentdesk.web.routes", "router"),
+    ("patentdesk.office.pages", "router"),
+    ("patentdesk.notices.pages", "router"),
+    ("patentdesk.filing.pages", "router"),
     ("patentdesk.updates.routes", "router"),
 ]
 
