@@ -72,4 +72,4 @@ def business_label(kind: str, lang: str = "zh") -> str:
     business = BUSINESS_TYPES.get(kind)
     if business is None:
         return kind
-    return business.zh if lang == "zh" else business.en
+    return business.zh if lang == "zh" else business.en[:1].upper() + business.en[1:]

@@ -16,10 +16,14 @@ from patentdesk.authz import Actor
 from patentdesk.blobs import BlobStore
 from patentdesk.deps import Ctx, DbSession, OptionalActor
 from patentdesk.errors import PatentDeskError, PermissionDenied
+from patentdesk.filing import service as filing
 from patentdesk.filing.cases import business_label
+from patentdesk.filing.models import Submission
 from patentdesk.notices import service as notices
+from patentdesk.notices.models import Notice
 from patentdesk.notices.types import all_notice_types
 from patentdesk.office import service
+from patentdesk.packages.registry import MAIN_FORM
 from patentdesk.web.render import error_text, lang_of, page, templates
 from patentdesk.web.routes import _form, _settle
 
@@ -71,6 +75,7 @@ def _console(
         status=status,
         statuses=STATUSES,
         notice_types=all_notice_types(),
+        main_form=MAIN_FORM,
         **extra,
     )
 
@@ -108,6 +113,14 @@ def _failed(
     )
 
 
+def _decided(
+    request: Request, actor: Actor, db: DbSession, sub: Submission, issued: list[Notice]
+) -> Response:
+    """The worklist with what was just decided and the notices that went out."""
+    case = filing.get_case(db, actor, sub.case_id)
+    return _console(request, actor, db, decided=sub, decided_case=case, issued=issued)
+
+
 @router.post("/office/submissions/{submission_id}/accept", response_class=HTMLResponse)
 async def accept(
     submission_id: str, request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
@@ -120,7 +133,7 @@ async def accept(
         sub, issued = service.accept(db, ctx, actor, submission_id, _blobs(request))
     except PatentDeskError as exc:
         return _failed(request, actor, db, exc)
-    return _console(request, actor, db, decided=sub, issued=issued)
+    return _decided(request, actor, db, sub, issued)
 
 
 @router.post("/office/submissions/{submission_id}/refuse", response_class=HTMLResponse)
@@ -137,7 +150,7 @@ async def refuse(
         )
     except PatentDeskError as exc:
         return _failed(request, actor, db, exc)
-    return _console(request, actor, db, decided=sub, issued=[notice])
+    return _decided(request, actor, db, sub, [notice])
 
 
 @router.post("/office/notices", response_class=HTMLResponse)

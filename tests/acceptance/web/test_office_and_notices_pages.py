@@ -15,7 +15,7 @@ import pytest
 from patentdesk.timeutil import beijing_date
 from tests.support.browser import web_login
 from tests.support.factories import PASSWORD, auth, unique_phone
-from tests.support.inproc import ApiPhone, build_invention, office_token, submit
+from tests.support.inproc import ApiPhone, build_followup, build_invention, office_token, submit
 from tests.unit.notices.legacy_samples import sample_notices, with_changes, write_archive
 
 pytestmark = pytest.mark.browser
@@ -286,3 +286,78 @@ def test_cloud_re_download_shows_legacy_notices(page, client, agency_case, setti
     # A bad date in the filter is named on the page, not a server error.
     page.goto("/notices/cloud?since=2026-13-01")
     assert "2026-13-01" in page.locator("#error").inner_text()
+
+
+def _as_handler(page, settings, handler, org) -> None:
+    web_login(page, settings.data, handler.phone, PASSWORD)
+    page.select_option("#role", f"handler:{org['org_id']}")
+    page.click("#role-submit")
+    page.wait_for_selector("#nav-manage")
+
+
+@pytest.mark.seed("C4")
+def test_my_cases_show_record_changes_receipts_and_notices(
+    page, client, app, world, agency_case, settings, tmp_path
+):
+    handler, org, token = agency_case["handler"], agency_case["org"], agency_case["token"]
+    number = agency_case["filing"]["application_number"]
+    # A bibliographic change of the inventors only, accepted by the office.
+    phone = ApiPhone(world, handler)
+    change = build_followup(
+        tmp_path / "change.zip",
+        "change",
+        f"application_number={number}",
+        "changes.0.item=inventor",
+        "changes.0.after=李四、王五",
+        "efiling_user_after.name=王经办",
+        "efiling_user_after.user_id=U0001",
+    )
+    phone.sign(token, change)
+    r = submit(client, token, change)
+    assert r.status_code == 201, r.text
+    office = office_token(client, app)
+    r = client.post(
+        f"/api/v1/office/submissions/{r.json()['submission_id']}/accept", headers=auth(office)
+    )
+    assert r.status_code == 200, r.text
+
+    _as_handler(page, settings, handler, org)
+    page.click("header nav a[href='/cases']")
+    row = page.locator(f"#cases tr[data-application='{number}']")
+    assert "AG-2026-0001" in row.inner_text() and "已驳回" in row.inner_text()
+    page.fill("#cases-q", "AG-2026")
+    page.click("#cases-submit")
+    page.locator(f"#cases tr[data-application='{number}'] a.case-link").click()
+    page.wait_for_selector("#bibliographic")
+    assert page.locator("#case-number").inner_text() == number
+    assert page.locator("#case-inventors").inner_text() == "李四、王五"
+    assert "杭州某某科技有限公司" in page.locator("#case-applicants").inner_text()
+    changed = page.locator("#changes tr.change[data-item='inventor']")
+    assert changed.locator(".before").inner_text().startswith("张三")
+    assert changed.locator(".after").inner_text() == "李四、王五"
+    # Both submissions, each with its receipt as PDF and as the signed bundle.
+    submissions = page.locator("#submissions tr[data-submission]")
+    assert submissions.count() == 2
+    with page.expect_download() as info:
+        page.locator("#submissions tr[data-business='invention'] a.receipt-pdf").click()
+    assert Path(info.value.path()).read_bytes().startswith(b"%PDF")
+    with page.expect_download() as info:
+        page.locator("#submissions tr[data-business='change'] a.receipt-bundle").click()
+    bundle = zipfile.ZipFile(io.BytesIO(Path(info.value.path()).read_bytes()))
+    assert "receipt.json.p7s" in bundle.namelist()
+    assert {"200101", "210407"} <= {
+        page.locator("#case-notices tr[data-code]").nth(i).get_attribute("data-code")
+        for i in range(page.locator("#case-notices tr[data-code]").count())
+    }
+    case_url = page.url
+
+    # Another organisation's handler neither lists nor opens the case.
+    page.click("#logout")
+    other = world.person("别家经办")
+    other_org = world.agency(other)
+    _as_handler(page, settings, other, other_org)
+    page.goto("/cases")
+    assert page.locator(f"#cases tr[data-application='{number}']").count() == 0
+    response = page.goto(case_url)
+    assert response.status == 404
+    assert "不存在或不在您的权限范围内" in page.locator("#error").inner_text()
