@@ -55,12 +55,13 @@ def list_cases(db: Db, actor: Actor, f: CaseFilter | None = None) -> list[Case]:
 def case_submissions(db: Db, actor: Actor, case: Case) -> list[tuple[Submission, Receipt | None]]:
     """The submissions on ``case`` that the actor's domain may see (its own business, not,
     say, a third party's invalidation request), oldest first, each with its receipt."""
-    stmt = (
-        select(Submission, Receipt)
-        .outerjoin(Receipt, Receipt.submission_id == Submission.id)
-        .where(Submission.case_id == case.id)
+    own = restrict(
+        select(Submission).where(Submission.case_id == case.id),
+        Submission.domain_id,
+        actor,
+        Permission.CASE_VIEW,
     )
-    stmt = restrict(stmt, Submission.domain_id, actor, Permission.CASE_VIEW)
+    stmt = own.add_columns(Receipt).outerjoin(Receipt, Receipt.submission_id == Submission.id)
     return [(s, r) for s, r in db.execute(stmt.order_by(Submission.received_at))]
 
 

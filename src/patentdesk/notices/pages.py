@@ -7,6 +7,7 @@ Thin handlers over :mod:`patentdesk.notices.service`; errors are shown on the pa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,7 +62,7 @@ def _common() -> dict[str, Any]:
     return {"today": beijing_date(), "days_left": days_left, "notice_types": all_notice_types()}
 
 
-def _filter(params: dict[str, str | None], **fixed: Any) -> service.NoticeFilter:
+def _filter(params: Mapping[str, str | None], **fixed: Any) -> service.NoticeFilter:
     return service.NoticeFilter(
         code=(params.get("code") or "").strip() or None,
         application_number=(params.get("application_number") or "").strip() or None,

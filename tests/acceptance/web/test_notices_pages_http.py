@@ -116,3 +116,36 @@ def test_office_console_needs_the_office_role(client, two_agencies):
     r = client.get("/office")
     assert r.status_code == 403 and 'id="worklist"' not in r.text
     assert "审查员" in r.text
+
+
+def test_cases_page_lists_and_filters_the_domains_cases(client, world, tmp_path):
+    from tests.support.inproc import ApiPhone, build_invention, submit
+
+    person = world.person("张三")
+    phone = ApiPhone(world, person)
+    token = phone.desktop_login()
+    numbers = {}
+    for title, internal in (("一种折叠式电动自行车", "AG-1"), ("一种电池_快换结构", "BX-2")):
+        package = build_invention(
+            tmp_path / f"{internal}.zip", title=title, internal_number=internal
+        )
+        phone.sign(token, package)
+        numbers[internal] = submit(client, token, package).json()["application_number"]
+    client.cookies.set("pd_session", token)
+
+    def listed(query: str = "") -> set[str]:
+        r = client.get("/cases" + query)
+        assert r.status_code == 200
+        return {n for n in numbers.values() if f'data-application="{n}"' in r.text}
+
+    assert listed() == set(numbers.values())
+    assert listed("?q=AG-") == {numbers["AG-1"]}
+    assert listed("?q=折叠") == {numbers["AG-1"]}
+    assert listed("?q=" + numbers["BX-2"][:12]) >= {numbers["BX-2"]}
+    assert listed("?q=_") == {numbers["BX-2"]}  # a literal underscore, not a wildcard
+    assert listed("?q=%25") == set()
+    assert listed("?status=submitted") == set(numbers.values())
+    assert listed("?status=granted") == set()
+    # Somebody else sees none of them.
+    client.cookies.set("pd_session", world.token(world.person("李四")))
+    assert listed() == set()
