@@ -87,11 +87,14 @@ def console(
     db: DbSession,
     status: str = "received",
     issued: uuid.UUID | None = None,
+    number: str | None = None,
 ) -> Response:
     if (r := _office_only(request, actor)) is not None:
         return r
     assert actor is not None
     extra: dict[str, Any] = {}
+    if number:  # "issue a notice" from a worklist row: the form starts with its number
+        extra["notice_form"] = {"application_number": number[:32]}
     if issued is not None:
         # After the redirect that follows issuing: show what was issued (serial, deadline).
         with contextlib.suppress(PatentDeskError):

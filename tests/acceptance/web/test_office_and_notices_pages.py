@@ -99,6 +99,10 @@ def test_office_console_accepts_refuses_and_issues_a_rejection(page, client, app
     page.click("#worklist-filter-submit")
     refused = page.locator(f"tr[data-application='{third['application_number']}']")
     assert "请求书缺少申请人签章" in refused.locator(".status").inner_text()
+    # A row's number starts the notice form.
+    refused.locator("a.issue-for").click()
+    page.wait_for_url("**number=**")
+    assert page.input_value("#notice-application") == third["application_number"]
 
     # An unknown code is named in the error and the form keeps what was typed.
     page.fill("#notice-application", first["application_number"])
