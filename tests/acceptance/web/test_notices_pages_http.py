@@ -148,3 +148,141 @@ def test_cases_page_lists_and_filters_the_domains_cases(client, world, tmp_path)
     # Somebody else sees none of them.
     client.cookies.set("pd_session", world.token(world.person("李四")))
     assert listed() == set()
+
+
+# ---------------------------------------------------------------- every page × every role
+
+ROLES = ["natural", "handler", "sub", "main", "office", "other_handler"]
+OWNERS = {"handler", "sub", "main"}  # the organisation's main institution domain
+MATRIX_CSRF = "pages-matrix-csrf"
+
+
+def _page_routes(routes, prefix: str = ""):
+    """(method, path) of every route, also inside included routers (FastAPI 0.165 lists an
+    included router as one entry of ``app.routes``)."""
+    from fastapi.routing import APIRoute
+
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _page_routes(inner.routes, prefix + route.include_context.prefix)
+        elif isinstance(route, APIRoute):
+            for method in route.methods - {"HEAD"}:
+                yield method, prefix + route.path
+
+
+@pytest.fixture
+def pages_world(client, app, world, settings, tmp_path):
+    from tests.support.inproc import ApiPhone, build_invention, office_token, submit
+
+    handler = world.person("经办人")
+    org = world.agency(handler)
+    sub_person = world.person("子账户")
+    sub = world.sub_account(org, sub_person)
+    phone = ApiPhone(world, handler)
+    filer = phone.desktop_login(f"handler:{org['org_id']}")
+    package = build_invention(tmp_path / "case.zip")
+    phone.sign(filer, package)
+    filed = submit(client, filer, package).json()
+    case = client.get(
+        f"/api/v1/cases/by-number/{filed['application_number']}", headers=auth(filer)
+    ).json()
+    _import(app, settings, tmp_path, org, sample_notices(2, year=2020), "legacy.zip")
+    notices = client.get("/api/v1/notices", headers=auth(org["handler_token"])).json()
+    tokens = {
+        "natural": world.token(world.person("路人")),
+        "handler": org["handler_token"],
+        "sub": world.sub_token(sub_person, sub["account_id"]),
+        "main": world.main_token(org),
+        "office": office_token(client, app),
+        "other_handler": world.agency(world.person("别家"))["handler_token"],
+    }
+    return {"tokens": tokens, "notices": [n["id"] for n in notices], "case": case["id"]}
+
+
+def _expected(row: str, role: str) -> int | None:
+    """The status each role gets; None: any success (2xx or a redirect back)."""
+    office_page = row.startswith(("GET /office", "POST /office"))
+    if office_page:
+        # Office users get the page (a POST with an unknown object shows its 404 there).
+        return (200 if row.startswith("GET") else 404) if role == "office" else 403
+    if row.startswith(("GET /notices ", "GET /notices/cloud", "GET /notices/deadlines")):
+        return None
+    if row.startswith("GET /cases "):
+        return None
+    if row.startswith("GET /cases/"):
+        return None if role in OWNERS | {"office"} else 404  # the office sees every case
+    # Acting on a notice: its domain only; the office may not confirm or download.
+    return None if role in OWNERS else (403 if role == "office" else 404)
+
+
+def test_every_page_route_for_every_role(client, pages_world):
+    tokens, case = pages_world["tokens"], pages_world["case"]
+    notice, other_notice = pages_world["notices"]  # two: each confirmation route gets its own
+    unknown = "3f0c5a52-9d0e-4c1e-8a4e-2b8f3c6d7e10"
+    rows = [
+        ("GET", "/office", {}),
+        ("POST", f"/office/submissions/{unknown}/accept", {}),
+        ("POST", f"/office/submissions/{unknown}/refuse", {"data": {"reason": "缺少签章"}}),
+        (
+            "POST",
+            "/office/notices",
+            {"data": {"application_number": "2026100000000", "code": "210407"}},
+        ),
+        ("GET", "/notices", {}),
+        ("GET", "/notices/cloud", {}),
+        ("GET", "/notices/deadlines", {}),
+        ("GET", f"/notices/{notice}/pdf", {}),
+        ("POST", "/notices/download", {"data": {"ids": [notice]}}),
+        ("POST", "/notices/confirm", {"data": {"ids": [notice]}}),
+        ("POST", f"/notices/{other_notice}/confirm", {}),
+        ("GET", "/cases", {}),
+        ("GET", f"/cases/{case}", {}),
+    ]
+    templates = {
+        (
+            m,
+            p.replace(notice, "{notice_id}")
+            .replace(other_notice, "{notice_id}")
+            .replace(case, "{case_id}")
+            .replace(unknown, "{submission_id}"),
+        )
+        for m, p, _ in rows
+    }
+    routes = {
+        (m, p)
+        for m, p in _page_routes(client.app.routes)
+        if p.startswith(("/office", "/notices", "/cases"))
+    }
+    assert routes == templates, f"pages without authorization tests: {routes ^ templates}"
+
+    client.cookies.set("pd_csrf", MATRIX_CSRF)
+    failures = []
+
+    def call(method, url, token, **kw):
+        headers = {"x-csrf-token": MATRIX_CSRF, **(auth(token) if token else {})}
+        return client.request(method, url, headers=headers, follow_redirects=False, **kw)
+
+    def confirmed(url: str) -> bool:
+        target = other_notice if other_notice in url else notice
+        r = client.get(f"/api/v1/notices/{target}", headers=auth(tokens["handler"]))
+        return r.json()["confirmed_at"] is not None
+
+    # Owners last: nobody else's attempt may change anything before they act.
+    order = [r for r in ROLES if r not in OWNERS] + sorted(OWNERS)
+    for method, url, kw in rows:
+        anon = call(method, url, None, **kw)
+        if anon.status_code != 303 or anon.headers["location"] != "/login":
+            failures.append((method, url, "anonymous", anon.status_code))
+        row = f"{method} {url} "
+        for role in order:
+            if role == order[-len(OWNERS)] and url.endswith("confirm") and confirmed(url):
+                failures.append((method, url, "confirmed by a non-owner", 0))
+            r = call(method, url, tokens[role], **kw)
+            want = _expected(row, role)
+            ok = r.status_code < 400 if want is None else r.status_code == want
+            if not ok:
+                failures.append((method, url, role, r.status_code))
+        if url.endswith("confirm") and not confirmed(url):
+            failures.append((method, url, "owners could not confirm", 0))
+    assert not failures, failures
