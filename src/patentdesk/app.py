@@ -30,6 +30,9 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.office.routes", "router"),
     ("patentdesk.pki.pages", "router"),
     ("patentdesk.web.routes", "router"),
+    ("patentdesk.office.pages", "router"),
+    ("patentdesk.notices.pages", "router"),
+    ("patentdesk.filing.pages", "router"),
     ("patentdesk.updates.routes", "router"),
     ("patentdesk.drafts.pages", "router"),
 ]

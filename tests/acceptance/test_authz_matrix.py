@@ -44,6 +44,11 @@ def _rows(w: dict[str, Any]) -> list[Row]:
         Row("GET", "/api/v1/org/branches", {"handler", "main", "other_handler"}),
         Row("GET", "/api/v1/org/subaccounts", {"handler", "main", "other_handler"}),
         Row("GET", "/api/v1/org/handlers", {"handler", "main", "other_handler"}),
+        # Notices: every user lists their own domain's (office users: all domains).
+        Row("GET", "/api/v1/notices", set(ROLES)),
+        Row("GET", "/api/v1/deadlines", set(ROLES)),
+        Row("GET", "/api/v1/deadlines.ics", set(ROLES)),
+        Row("GET", "/api/v1/office/worklist", {"office"}),
         Row(
             "PATCH",
             f"/api/v1/org/branches/{own_branch}",
