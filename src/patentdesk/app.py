@@ -26,6 +26,8 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.filing.routes", "router"),
     ("patentdesk.notices.routes", "router"),
     ("patentdesk.office.routes", "router"),
+    ("patentdesk.fees.routes", "router"),
+    ("patentdesk.fees.pages", "router"),
     ("patentdesk.web.routes", "router"),
     ("patentdesk.updates.routes", "router"),
 ]
