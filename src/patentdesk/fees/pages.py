@@ -158,6 +158,8 @@ def _case_page(
 ) -> Response:
     fees = payments.case_fees(db, ctx, actor, case_id)
     data = payments.fees_out(db, ctx, fees)
+    for row, payment in zip(data["payments"], reversed(fees.payments), strict=True):
+        row["created_at"] = payment.created_at  # shown in Beijing time by the template
     return _render(request, "fees/case.html", actor, status_code=status_code, fees=data, **extra)
 
 
