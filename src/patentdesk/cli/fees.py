@@ -17,6 +17,7 @@ from patentdesk.cli.common import ServerOpt
 from patentdesk.cli.output import JsonOpt, console, emit, errors_reported, fail
 
 if TYPE_CHECKING:
+    from patentdesk.cli.client import Api
     from patentdesk.fees.schemas import FeeInput
 
 app = typer.Typer(
@@ -253,7 +254,7 @@ def admin_list(kind: KindOpt = None, as_json: JsonOpt = False) -> None:
 # ---------------------------------------------------------------- on the server: paying
 
 
-def _api(server: str | None):  # type: ignore[no-untyped-def]
+def _api(server: str | None) -> Api:
     from patentdesk.cli.client import Api
 
     api = Api(server)
