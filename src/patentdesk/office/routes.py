@@ -72,7 +72,7 @@ class NoticeIn(BaseModel):
     code: str = Field(max_length=8)
     text: str = Field(default="", max_length=5000)
     data: dict[str, Any] | None = Field(
-        default=None, description="e.g. a payment notice's fee sheet: {\"fee_sheet\": {…}}"
+        default=None, description='e.g. the fee sheet a payment notice states: {"fee_sheet": {…}}'
     )
 
 
