@@ -122,6 +122,11 @@ def test_over_and_under_payment_are_shown_and_fees_due_listed_until_paid(client,
     for bad in ("0", "-5", "1.234", "abc", "99999999999"):
         r = pay(client, token, case_id, method="online-banking", amount=bad)
         assert r.status_code == 422 and r.json()["error"]["code"] == "FEE_PAYMENT_AMOUNT_INVALID"
+    # A retried request with the same idempotency key is the same payment.
+    once = pay(client, token, case_id, method="online-banking", amount="5", idempotency_key="K1")
+    again = pay(client, token, case_id, method="online-banking", amount="5", idempotency_key="K1")
+    assert (once.status_code, again.status_code) == (201, 200)
+    assert once.json()["payment_id"] == again.json()["payment_id"]
     r = pay(client, token, case_id, method="cash")
     assert r.status_code == 422 and "online-banking" in r.json()["error"]["message"]
 
@@ -172,6 +177,26 @@ def test_a_payment_notice_pays_only_its_own_case(client, app, filed, tmp_path):
     bank_confirms(client, r.json()["pay_url"])
     assert fees_of(client, token, first["case_id"])["state"] == "paid"
     assert fees_of(client, token, second["case_id"])["state"] == "unpaid"
+    # The office's own payment notice states the case's fees unless it gives a sheet; a
+    # malformed sheet is refused.
+    r = client.post(
+        "/api/v1/office/notices",
+        json={"application_number": second["application_number"], "code": "200701"},
+        headers=auth(office),
+    )
+    assert r.status_code == 201, r.text
+    due = fees_of(client, token, second["case_id"])["due"]
+    assert f"合计：{due} 元" in r.json()["text"]
+    r = client.post(
+        "/api/v1/office/notices",
+        json={
+            "application_number": second["application_number"],
+            "code": "200701",
+            "data": {"fee_sheet": {"items": []}},
+        },
+        headers=auth(office),
+    )
+    assert r.status_code == 422 and r.json()["error"]["code"] == "FEE_SHEET_INVALID"
 
 
 def test_authorized_deduction_needs_an_active_authorisation(client, filed):
