@@ -21,7 +21,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from patentdesk.deps import Ctx, DbSession, OptionalActor
 from patentdesk.errors import PatentDeskError
 from patentdesk.fees import authorizations, due, payments
-from patentdesk.fees.errors import PaymentAlreadySettled, SheetInvalid, SheetMismatch
+from patentdesk.fees.errors import PaymentNotFound, SheetInvalid, SheetMismatch
 from patentdesk.fees.gateway import SimulatedBank, gateway_for
 from patentdesk.web.i18n import translate
 from patentdesk.web.render import check_csrf, lang_of, page, templates
@@ -230,7 +230,6 @@ async def pay(
             form=form,
         )
     if started.pay_url:
-        db.commit()
         return _redirect(started.pay_url)
     return _redirect(f"/cases/{case_id}/fees?paid=1")
 
@@ -241,7 +240,7 @@ async def pay(
 def _bank(ctx: Ctx) -> SimulatedBank:
     gateway = gateway_for(ctx.settings)
     if not isinstance(gateway, SimulatedBank):
-        raise PaymentAlreadySettled(status="no simulated bank")
+        raise PaymentNotFound()  # a real bank serves its own pages
     return gateway
 
 
