@@ -177,6 +177,12 @@ def test_a_payment_notice_pays_only_its_own_case(client, app, filed, tmp_path):
     bank_confirms(client, r.json()["pay_url"])
     assert fees_of(client, token, first["case_id"])["state"] == "paid"
     assert fees_of(client, token, second["case_id"])["state"] == "unpaid"
+    # An idempotency key belongs to one payment: not to be reused for another case.
+    r = pay(client, token, first["case_id"], method="online-banking", amount=1, idempotency_key="K")
+    r = pay(
+        client, token, second["case_id"], method="online-banking", amount=1, idempotency_key="K"
+    )
+    assert r.status_code == 409 and r.json()["error"]["code"] == "FEE_IDEMPOTENCY_KEY_REUSED"
     # The office's own payment notice states the case's fees unless it gives a sheet; a
     # malformed sheet is refused.
     r = client.post(

@@ -92,6 +92,12 @@ class NothingDue(Conflict):
     message_en = "Application {number} has no fees outstanding"
 
 
+class IdempotencyKeyReused(Conflict):
+    code = "FEE_IDEMPOTENCY_KEY_REUSED"
+    message_zh = "该幂等键已用于另一申请的缴费"
+    message_en = "This idempotency key was already used for a payment of another application"
+
+
 class PaymentNoticeUnknown(ValidationFailed):
     code = "PAYMENT_NOTICE_UNKNOWN"
     message_zh = (

@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Db
 
 from patentdesk import audit
@@ -33,6 +34,7 @@ from patentdesk.fees.calculator import explain
 from patentdesk.fees.compare import check_sheet, parse_sheet
 from patentdesk.fees.errors import (
     DeductionNotAuthorized,
+    IdempotencyKeyReused,
     NothingDue,
     PaymentAlreadySettled,
     PaymentAmountInvalid,
@@ -227,14 +229,9 @@ def pay(
     if method not in METHODS:
         raise PaymentMethodInvalid(method=method or "-")
     key = (idempotency_key or "").strip()[:128] or None
-    if key:
-        previous = db.scalar(
-            select(FeePayment).where(
-                FeePayment.domain_id == actor.domain_id, FeePayment.idempotency_key == key
-            )
-        )
-        if previous is not None:
-            return Started(previous, _pay_url(ctx, previous), replay=True)
+    previous = _replay(db, ctx, actor, fees.case, key)
+    if previous is not None:
+        return previous
     case, account = fees.case, fees.account
     payment = FeePayment(
         case_id=case.id,
@@ -246,27 +243,35 @@ def pay(
     )
     if method == AUTHORIZED_DEDUCTION:
         _deduct(db, actor, case, account, payment, sheet)
-    else:
-        if account.outstanding_fen <= 0 and (amount is None or method == PAYMENT_NOTICE):
+    elif method == PAYMENT_NOTICE:
+        notice = _payment_notice(db, actor, case, notice_serial)
+        stated = (notice.data or {}).get("fee_sheet")
+        if not isinstance(stated, dict) or stated.get("total") is None:
+            raise PaymentNoticeWithoutAmounts(serial=notice.serial)
+        if account.outstanding_fen <= 0:
             raise NothingDue(number=case.application_number)
-        if method == PAYMENT_NOTICE:
-            notice = _payment_notice(db, actor, case, notice_serial)
-            stated = (notice.data or {}).get("fee_sheet")
-            if not isinstance(stated, dict) or stated.get("total") is None:
-                raise PaymentNoticeWithoutAmounts(serial=notice.serial)
-            payment.amount_fen = ledger.sheet_total_fen(stated)
-            payment.sheet = stated
-            payment.notice_id = notice.id
-            payment.notice_serial = notice.serial
-        else:
-            payment.amount_fen = (
-                _amount_fen(amount) if amount is not None else account.outstanding_fen
-            )
+        payment.amount_fen = ledger.sheet_total_fen(stated)
+        payment.sheet = stated
+        payment.notice_id = notice.id
+        payment.notice_serial = notice.serial
+    else:
+        if amount is None and account.outstanding_fen <= 0:
+            raise NothingDue(number=case.application_number)
+        payment.amount_fen = _amount_fen(amount) if amount is not None else account.outstanding_fen
+    if payment.status == "pending":
         gateway = gateway_for(ctx.settings)
         payment.gateway = gateway.name
         payment.gateway_reference = gateway.new_reference()
-    db.add(payment)
-    db.flush()
+    try:
+        with db.begin_nested():
+            db.add(payment)
+            db.flush()
+    except IntegrityError:
+        # The same idempotency key raced in from another request: its payment is ours.
+        raced = _replay(db, ctx, actor, case, key)
+        if raced is None:
+            raise
+        return raced
     audit.record(
         db,
         "fee.payment.created",
@@ -281,6 +286,22 @@ def pay(
         status=payment.status,
     )
     return Started(payment, _pay_url(ctx, payment))
+
+
+def _replay(db: Db, ctx: Context, actor: Actor, case: Case, key: str | None) -> Started | None:
+    """The payment made earlier with this idempotency key (a retried request)."""
+    if key is None:
+        return None
+    previous = db.scalar(
+        select(FeePayment).where(
+            FeePayment.domain_id == actor.domain_id, FeePayment.idempotency_key == key
+        )
+    )
+    if previous is None:
+        return None
+    if previous.case_id != case.id:
+        raise IdempotencyKeyReused()
+    return Started(previous, _pay_url(ctx, previous), replay=True)
 
 
 def _deduct(
