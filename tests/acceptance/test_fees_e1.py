@@ -79,9 +79,11 @@ def test_pct_fees_across_the_2023_schedule_change(clock, client, app, world, tmp
     assert receipt["fee_sheet"]["schedule"]["id"] == "pct-cnipa-ro-2023-01-01"
 
     office = office_token(client, app)
+    payment_notices = {}
     for filed in (late_2022, early_2023, by_bank):
         notices = _accept(client, office, filed["submission_id"])
         assert {"200101", "200701"} <= set(notices)
+        payment_notices[filed["case_id"]] = notices["200701"]["serial"]
 
     # Authorized deduction needs an authorised account of the domain.
     r = client.post(
@@ -131,9 +133,19 @@ def test_pct_fees_across_the_2023_schedule_change(clock, client, app, world, tmp
     paid = fees_of(client, token, early_2023["case_id"])
     assert paid["state"] == "paid" and paid["balance"] == 0
 
-    # Online banking is unaffected: the amounts come from the system, whatever the date.
-    for filed, expected in ((by_bank, fees_2023["due"]), (late_2022, fees_2022["due"])):
-        r = pay(client, token, filed["case_id"], method="online-banking")
+    # Online banking and paying by the office's payment notice are unaffected: the amounts
+    # come from the system, at the rates of each filing date.
+    for filed, method, expected in (
+        (by_bank, "online-banking", fees_2023["due"]),
+        (late_2022, "payment-notice", fees_2022["due"]),
+    ):
+        r = pay(
+            client,
+            token,
+            filed["case_id"],
+            method=method,
+            notice_serial=payment_notices[filed["case_id"]],
+        )
         assert r.status_code == 201, r.text
         assert r.json()["status"] == "pending" and r.json()["amount"] == expected
         done = bank_confirms(client, r.json()["pay_url"])
