@@ -38,6 +38,8 @@ State = Literal["no-fees", "unpaid", "underpaid", "paid", "overpaid"]
 
 def to_fen(value: Any) -> int:
     """Yuan (a JSON number, string or Decimal) to integer fen, rounded half up."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value * 100  # whole yuan, as sheets print them: the common case, made cheap
     return int(money(Decimal(str(value))) * 100)
 
 
@@ -134,10 +136,20 @@ class Charge:
     notice_serial: str | None = None
     filed_sheet: dict[str, Any] | None = None  # the sheet at filing, when a notice restated it
     paid_fen: int = 0
+    total_fen: int = field(init=False)
 
-    @property
-    def total_fen(self) -> int:
-        return sheet_total_fen(self.sheet)
+    def __post_init__(self) -> None:
+        self.total_fen = sheet_total_fen(self.sheet)
+
+    def restate(self, notice: NoticeSheet, due_on: dt.date) -> None:
+        """The payment notice's sheet replaces this one; its period never shortens ours."""
+        if self.filed_sheet is None and self.submission_id is not None:
+            self.filed_sheet = self.sheet
+        self.sheet = notice.sheet
+        self.total_fen = sheet_total_fen(notice.sheet)
+        self.notice_id = notice.notice_id
+        self.notice_serial = notice.serial
+        self.due_on = max(self.due_on, due_on)
 
     @property
     def outstanding_fen(self) -> int:
@@ -175,13 +187,7 @@ def charges(filed: Iterable[FiledSheet], notices: Iterable[NoticeSheet], kind: s
                 due_on=n.delivered_on,
             )
         basis = "pct" if charge.business_type == "pct" else charge.business_type
-        notice_due = due_date(n.delivered_on, period("from_payment_notice", basis))
-        if charge.filed_sheet is None and charge.submission_id is not None:
-            charge.filed_sheet = charge.sheet
-        charge.sheet = n.sheet
-        charge.notice_id = n.notice_id
-        charge.notice_serial = n.serial
-        charge.due_on = max(charge.due_on, notice_due)
+        charge.restate(n, due_date(n.delivered_on, period("from_payment_notice", basis)))
     return sorted(result.values(), key=lambda c: c.raised_at)
 
 

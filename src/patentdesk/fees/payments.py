@@ -87,10 +87,16 @@ def _filed(db: Db, cases: list[Case]) -> dict[uuid.UUID, list[ledger.FiledSheet]
     result: dict[uuid.UUID, list[ledger.FiledSheet]] = {c.id: [] for c in cases}
     if not owner:
         return result
-    rows = db.scalars(
-        select(Submission).where(
-            Submission.case_id.in_(list(owner)), Submission.status != "refused"
-        )
+    # Only the columns the account needs: a submission's manifest and forms can be large.
+    rows = db.execute(
+        select(
+            Submission.id,
+            Submission.case_id,
+            Submission.domain_id,
+            Submission.business_type,
+            Submission.received_at,
+            Submission.fee_sheet,
+        ).where(Submission.case_id.in_(list(owner)), Submission.status != "refused")
     )
     for sub in rows:
         if sub.domain_id != owner[sub.case_id] or not isinstance(sub.fee_sheet, dict):
