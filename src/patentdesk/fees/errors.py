@@ -166,3 +166,15 @@ class GatewayInvalid(PatentDeskError):
     status = 500
     message_zh = "支付网关配置 {spec} 无效"
     message_en = "The payment gateway setting {spec} is not valid"
+
+
+class GatewayNotConfigured(PatentDeskError):
+    code = "PAYMENT_GATEWAY_NOT_CONFIGURED"
+    status = 503
+    message_zh = (
+        "网银缴费暂不可用：生产环境须配置支付网关（PATENTDESK_PAYMENT_GATEWAY）；可改用授权扣款"
+    )
+    message_en = (
+        "Online payment is not available: production needs a payment gateway "
+        "(PATENTDESK_PAYMENT_GATEWAY); pay by authorized deduction instead"
+    )

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from patentdesk.config import Settings
-from patentdesk.fees.errors import CallbackInvalid, GatewayInvalid
+from patentdesk.fees.errors import CallbackInvalid, GatewayInvalid, GatewayNotConfigured
 from patentdesk.timeutil import now
 
 SIGNATURE_HEADER = "X-Bank-Signature"
@@ -153,10 +153,16 @@ def _confirmation(body: bytes) -> BankConfirmation:
 
 
 def gateway_for(settings: Settings) -> PaymentGateway:
-    """``simulated`` or ``package.module:Class`` from ``PATENTDESK_PAYMENT_GATEWAY``."""
+    """``simulated`` or ``package.module:Class`` from ``PATENTDESK_PAYMENT_GATEWAY``.
+
+    The simulated bank is the default everywhere but in the ``production`` environment,
+    where it would let anyone confirm a payment without paying: there a bank must be named.
+    """
     spec = os.environ.get("PATENTDESK_PAYMENT_GATEWAY") or getattr(
         settings, "payment_gateway", None
     )
+    if not spec and settings.environment == "production":
+        raise GatewayNotConfigured()
     if not spec or spec == SimulatedBank.name:
         return SimulatedBank(settings)
     module_name, _, class_name = spec.partition(":")
@@ -170,6 +176,9 @@ def gateway_for(settings: Settings) -> PaymentGateway:
 
 def bootstrap(settings: Settings) -> None:
     """Server start: the simulated bank's key exists before the first payment."""
-    gateway = gateway_for(settings)
+    try:
+        gateway = gateway_for(settings)
+    except GatewayNotConfigured:
+        return  # production without a bank: online payments report it when tried
     if isinstance(gateway, SimulatedBank):
         gateway.key()

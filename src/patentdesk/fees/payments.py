@@ -34,6 +34,7 @@ from patentdesk.fees.calculator import explain
 from patentdesk.fees.compare import check_sheet, parse_sheet
 from patentdesk.fees.errors import (
     DeductionNotAuthorized,
+    GatewayNotConfigured,
     IdempotencyKeyReused,
     NothingDue,
     PaymentAlreadySettled,
@@ -339,7 +340,11 @@ def _deduct(
 def _pay_url(ctx: Context, payment: FeePayment) -> str | None:
     if payment.status != "pending" or not payment.gateway_reference:
         return None
-    return gateway_for(ctx.settings).pay_url(payment.gateway_reference)
+    try:
+        gateway = gateway_for(ctx.settings)
+    except GatewayNotConfigured:
+        return None
+    return gateway.pay_url(payment.gateway_reference) if gateway.name == payment.gateway else None
 
 
 # ---------------------------------------------------------------- the bank's callback

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from patentdesk.config import Settings
-from patentdesk.fees.errors import CallbackInvalid, GatewayInvalid
-from patentdesk.fees.gateway import SIGNATURE_HEADER, SimulatedBank, gateway_for
+from patentdesk.fees.errors import CallbackInvalid, GatewayInvalid, GatewayNotConfigured
+from patentdesk.fees.gateway import SIGNATURE_HEADER, SimulatedBank, bootstrap, gateway_for
 
 
 def bank(folder: Path) -> SimulatedBank:
@@ -78,3 +78,12 @@ def test_the_gateway_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("PATENTDESK_PAYMENT_GATEWAY", "no.such.module:Bank")
     with pytest.raises(GatewayInvalid):
         gateway_for(settings)
+    # Production names its bank: the simulated one would confirm payments nobody made.
+    monkeypatch.delenv("PATENTDESK_PAYMENT_GATEWAY")
+    production = Settings(data=tmp_path, environment="production")
+    with pytest.raises(GatewayNotConfigured):
+        gateway_for(production)
+    bootstrap(production)  # the server still starts
+    assert not (tmp_path / "payments").exists()
+    monkeypatch.setenv("PATENTDESK_PAYMENT_GATEWAY", "simulated")
+    assert isinstance(gateway_for(production), SimulatedBank)
