@@ -29,6 +29,8 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.notices.routes", "router"),
     ("patentdesk.office.routes", "router"),
     ("patentdesk.pki.pages", "router"),
+    ("patentdesk.fees.routes", "router"),
+    ("patentdesk.fees.pages", "router"),
     ("patentdesk.web.routes", "router"),
     ("patentdesk.office.pages", "router"),
     ("patentdesk.notices.pages", "router"),

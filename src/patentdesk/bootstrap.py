@@ -15,6 +15,7 @@ from patentdesk.db import migrate
 STEPS: list[tuple[str, str]] = [
     ("patentdesk.pki.service", "bootstrap"),
     ("patentdesk.updates.repository", "refresh_on_start"),
+    ("patentdesk.fees.gateway", "bootstrap"),
 ]
 
 

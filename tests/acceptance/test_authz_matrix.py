@@ -155,7 +155,16 @@ def test_every_endpoint_is_in_the_matrix(app, matrix_world):
 
 
 # Domains add their own matrix rows in their own test modules and list them here.
-EXTRA_COVERED: set[tuple[str, str]] = set(PKI_ENDPOINTS)  # test_signing_authz.py
+EXTRA_COVERED: set[tuple[str, str]] = set(PKI_ENDPOINTS) | {  # PKI: test_signing_authz.py
+    # fees: tests/acceptance/test_fees_api.py (every role, own and other domain; the bank's
+    # callback is public and verified by its signature instead)
+    ("GET", "/api/v1/cases/{case_id}/fees"),
+    ("POST", "/api/v1/cases/{case_id}/payments"),
+    ("GET", "/api/v1/fees/authorizations"),
+    ("POST", "/api/v1/fees/authorizations"),
+    ("DELETE", "/api/v1/fees/authorizations/{authorization_id}"),
+    ("POST", "/api/v1/payments/callbacks/{gateway}"),
+}
 
 
 def _template(path: str, w: dict[str, Any]) -> str:

@@ -1,8 +1,8 @@
 """``patentdesk fees``: fee sheets offline; ``patentdesk admin fees``: schedules on the server.
 
 ``fees quote`` and ``fees compare`` need no server: the schedules ship with the client (plus
-``PATENTDESK_DATA/fees`` when run on a server machine). ``fees pay`` talks to the server and
-is added by the payments work (see docs/fees.md for its shape).
+``PATENTDESK_DATA/fees`` when run on a server machine). ``fees pay``, ``fees show`` and
+``fees authorization`` talk to the server as the logged-in user (their domain's fees).
 """
 
 from __future__ import annotations
@@ -13,14 +13,21 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from patentdesk.cli.common import ServerOpt
 from patentdesk.cli.output import JsonOpt, console, emit, errors_reported, fail
 
 if TYPE_CHECKING:
+    from patentdesk.cli.client import Api
     from patentdesk.fees.schemas import FeeInput
 
 app = typer.Typer(
     help="Fees: fee calculation sheets (费用计算页) and schedules.", no_args_is_help=True
 )
+authorization_app = typer.Typer(
+    help="Authorized-deduction accounts (授权扣款) of your permission domain.",
+    no_args_is_help=True,
+)
+app.add_typer(authorization_app, name="authorization")
 fees_admin_app = typer.Typer(
     help="Fee schedules on the server's data folder (PATENTDESK_DATA/fees).", no_args_is_help=True
 )
@@ -242,3 +249,139 @@ def admin_list(kind: KindOpt = None, as_json: JsonOpt = False) -> None:
     """The schedules the server uses: bundled ones and those added to the data folder."""
     with errors_reported(as_json):
         emit(_schedule_rows(kind, _server_data()), as_json, _show_rows)
+
+
+# ---------------------------------------------------------------- on the server: paying
+
+
+def _api(server: str | None) -> Api:
+    from patentdesk.cli.client import Api
+
+    api = Api(server)
+    api.require_login()
+    return api
+
+
+def _case_id(api: Any, application_number: str) -> str:
+    return str(api.get(f"/api/v1/cases/by-number/{application_number.strip()}")["id"])
+
+
+MethodOpt = Annotated[
+    Literal["online-banking", "payment-notice", "authorized-deduction"],
+    typer.Option("--method", help="online-banking (网银) | payment-notice | authorized-deduction"),
+]
+
+
+def _show_payment(d: dict[str, Any]) -> None:
+    console.print(
+        f"缴费 {d['payment_id']}：{d['status']}，{d['amount']} 元 / payment {d['status']}"
+    )
+    if d.get("pay_url"):
+        console.print(f"请在银行页面完成支付 / pay at the bank: {d['pay_url']}")
+
+
+@app.command("pay")
+def pay(
+    application_number: Annotated[str, typer.Argument(help="application or PCT number")],
+    method: MethodOpt,
+    notice: Annotated[
+        str | None, typer.Option("--notice", help="payment-notice: the 缴费通知书's serial")
+    ] = None,
+    sheet: Annotated[
+        Path | None,
+        typer.Option("--sheet", help="authorized-deduction: the fee sheet JSON (fees quote)"),
+    ] = None,
+    amount: Annotated[
+        str | None,
+        typer.Option("--amount", help="online-banking: CNY to pay (default: what is owed)"),
+    ] = None,
+    idempotency_key: Annotated[
+        str | None, typer.Option("--idempotency-key", help="retry safely: same key, same payment")
+    ] = None,
+    server: ServerOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Pays fees of a case. Online banking and payment notices print the bank's pay_url
+    (status pending until the bank confirms); an authorized deduction is confirmed at once,
+    or refused with the correct amounts when the sheet's amounts are wrong."""
+    with errors_reported(as_json), _api(server) as api:
+        body: dict[str, Any] = {"method": method}
+        if sheet is not None:
+            import json
+
+            from patentdesk.fees import parse_sheet
+
+            parse_sheet(sheet)  # a clear error for an unreadable or malformed file
+            body["sheet"] = json.loads(sheet.read_text("utf-8"))
+        if notice is not None:
+            body["notice_serial"] = notice
+        if amount is not None:
+            body["amount"] = amount
+        if idempotency_key:
+            body["idempotency_key"] = idempotency_key
+        case_id = _case_id(api, application_number)
+        emit(api.post(f"/api/v1/cases/{case_id}/payments", json=body), as_json, _show_payment)
+
+
+def _show_fees(d: dict[str, Any]) -> None:
+    case = d["case"]
+    console.print(
+        f"{case['application_number']}  应缴 due {d['due']}  已缴 paid {d['paid']}  "
+        f"余额 balance {d['balance']}  ({d['state']})  缴费期限 pay by {d['due_on'] or '—'}"
+    )
+    if d.get("sheet"):
+        _show_sheet(d["sheet"])
+    if d.get("explanation"):
+        console.print(f"[dim]{d['explanation']['zh']}[/]")
+    for p in d["payments"]:
+        console.print(f"  {p['created_at']}  {p['method']}  {p['amount']}  {p['status']}")
+
+
+@app.command("show")
+def show(
+    application_number: Annotated[str, typer.Argument(help="application or PCT number")],
+    server: ServerOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A case's fees: the sheet, which schedule applies and why, payments and the balance."""
+    with errors_reported(as_json), _api(server) as api:
+        case_id = _case_id(api, application_number)
+        emit(api.get(f"/api/v1/cases/{case_id}/fees"), as_json, _show_fees)
+
+
+@authorization_app.command("add")
+def authorization_add(
+    account_name: Annotated[str, typer.Option("--account-name", help="账户名称")],
+    account_number: Annotated[str, typer.Option("--account-number", help="账号")],
+    bank: Annotated[str, typer.Option("--bank", help="开户行")],
+    server: ServerOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Authorises an account for deductions of your domain's fees."""
+    with errors_reported(as_json), _api(server) as api:
+        body = {"account_name": account_name, "account_number": account_number, "bank": bank}
+        emit(
+            api.post("/api/v1/fees/authorizations", json=body),
+            as_json,
+            lambda d: console.print(
+                f"已授权扣款账户 {d['account_number']} / authorized: {d['id']}"
+            ),
+        )
+
+
+@authorization_app.command("list")
+def authorization_list(server: ServerOpt = None, as_json: JsonOpt = False) -> None:
+    """Your domain's authorized-deduction accounts."""
+    with errors_reported(as_json), _api(server) as api:
+        emit(api.get("/api/v1/fees/authorizations"), as_json)
+
+
+@authorization_app.command("revoke")
+def authorization_revoke(
+    authorization_id: Annotated[str, typer.Argument(help="the authorization id")],
+    server: ServerOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Revokes an authorization: no more deductions from that account."""
+    with errors_reported(as_json), _api(server) as api:
+        emit(api.request("DELETE", f"/api/v1/fees/authorizations/{authorization_id}"), as_json)

@@ -4,12 +4,14 @@ The package reader is built in parallel (``patentdesk.packages``); until the two
 aligned this module reads the ZIP directly and defensively. Fields read (docs/fees.md):
 
 ``forms/request.json``
-    ``business_type`` (or ``type``); ``patent_type``, else the type digit of
-    ``application_number`` (1/8 invention, 2/9 utility, 3 design); ``claims_count`` or
+    ``business_type`` (or ``type``, else the manifest's ``business_type``); ``patent_type``,
+    else ``entry_kind`` (PCT national phase), else the type digit of ``application_number``
+    (1/8 invention, 2/9 utility, 3 design); ``claims_count`` or
     ``claims`` (a number or a list), else the claims attachment is counted; ``priorities``
     (a list, or a number); ``applicants`` (a list; ``fee_reduction`` truthy on an applicant
-    means it qualifies for 费用减缴); ``fee_reduction_requested`` (default: some applicant
-    qualifies); ``annual_fee_year``, ``granted_in_year``, ``extension_months``,
+    means it qualifies for 费用减缴); ``fee_reduction`` (the request form's own flag: reduction
+    requested, and every applicant declared qualifying unless applicants carry flags);
+    ``fee_reduction_requested`` (default: that flag, else some applicant qualifies); ``annual_fee_year``, ``granted_in_year``, ``extension_months``,
     ``international_search_by`` (or ``isa``), ``efiling_format``, ``request_examination``,
     ``sheets`` / ``request_sheets`` (PCT), ``changes`` (a list of ``{"item": ...}`` or
     strings), ``fees`` / ``requested_items`` (a list of ``{"code", "count"}`` or codes).
@@ -17,7 +19,8 @@ attachments
     roles from ``manifest.json`` (``{"files": [{"path", "role", "pages"}]}``), else from the
     path (``attachments/<role>/…``, ``<role>.pdf``, or a form code such as ``100002``);
     page counts from the manifest, else counted (PDF pages; text rendered as the client
-    renders it; an image is one page).
+    renders it; an image is one page). A text attachment stored next to the PDF the client
+    rendered from it (``claims.txt`` and ``claims.pdf``) is counted once, as the PDF.
 
 The excess-pages fee counts the description including drawings (说明书含附图); a PCT
 application's sheets count description, claims, abstract and drawings (+ request sheets).
@@ -112,16 +115,38 @@ def _count_claims(text: str) -> int:
     return count
 
 
-def _manifest_entries(archive: zipfile.ZipFile) -> list[dict[str, Any]]:
+def _manifest(archive: zipfile.ZipFile) -> Any:
     for path in MANIFEST_PATHS:
         if path in archive.namelist():
             try:
-                data = json.loads(archive.read(path))
+                return json.loads(archive.read(path))
             except (ValueError, UnicodeDecodeError):
-                return []
-            files = data.get("files", data) if isinstance(data, dict) else data
-            return [f for f in files if isinstance(f, dict)] if isinstance(files, list) else []
-    return []
+                return None
+    return None
+
+
+def _manifest_entries(archive: zipfile.ZipFile) -> list[dict[str, Any]]:
+    data = _manifest(archive)
+    files = data.get("files", data) if isinstance(data, dict) else data
+    return [f for f in files if isinstance(f, dict)] if isinstance(files, list) else []
+
+
+def _renditions(found: list[tuple[str, str, int | None]]) -> list[tuple[str, str, int | None]]:
+    """Drops a text attachment whose PDF rendition sits next to it (same role and stem): the
+    client stores both, and the PDF is what the office counts."""
+    pdfs = {
+        (role, str(PurePosixPath(name).with_suffix("")))
+        for name, role, _ in found
+        if name.lower().endswith(".pdf")
+    }
+    return [
+        (name, role, pages)
+        for name, role, pages in found
+        if not (
+            PurePosixPath(name).suffix.lower() == ".txt"
+            and (role, str(PurePosixPath(name).with_suffix(""))) in pdfs
+        )
+    ]
 
 
 def _attachments(archive: zipfile.ZipFile) -> list[tuple[str, str, int | None]]:
@@ -145,7 +170,7 @@ def _attachments(archive: zipfile.ZipFile) -> list[tuple[str, str, int | None]]:
         role = _role_of(member)
         if role is not None:
             result.append((member, role, None))
-    return result
+    return _renditions(result)
 
 
 def _int(value: Any, field: str, path: Path) -> int:
@@ -200,6 +225,10 @@ def fee_input_from_package(path: Path) -> FeeInput:
             ) from None
         if not isinstance(request, dict):
             raise _unreadable(path, "forms/request.json 不是对象", "request.json is not an object")
+        manifest = _manifest(archive)
+        if not (request.get("business_type") or request.get("type")) and isinstance(manifest, dict):
+            # The package format keeps the business type in the manifest, not in the form.
+            request = {**request, "business_type": manifest.get("business_type")}
         pages_by_role: dict[str, int] = {}
         claims_text = ""
         try:
@@ -226,6 +255,8 @@ def _build(
         "business_type": business.replace("_", "-") if isinstance(business, str) else business
     }
     patent_type = request.get("patent_type")
+    if not patent_type and fields["business_type"] == "pct-national":
+        patent_type = request.get("entry_kind")
     number = str(request.get("application_number") or "")
     digits = re.sub(r"\D", "", number.split(".")[0])
     if not patent_type and len(digits) in (8, 12):
@@ -247,11 +278,20 @@ def _build(
     priorities = request.get("priorities", request.get("priority_claims"))
     if priorities is not None:
         fields["priority_claims"] = _int(priorities, "priorities", path)
+    declared = request.get("fee_reduction")
+    declared = declared if isinstance(declared, bool) else None
     applicants = request.get("applicants")
     if isinstance(applicants, list) and applicants:
         fields["applicants"] = len(applicants)
-        fields["qualifying_applicants"] = sum(_qualifies(a) for a in applicants)
-    requested = request.get("fee_reduction_requested")
+        flagged = any(isinstance(a, dict) and "fee_reduction" in a for a in applicants)
+        # The request form's own 费减 flag declares every applicant qualifying (the office's
+        # 费减备案 decides); flags on the applicants, where given, say it one by one.
+        fields["qualifying_applicants"] = (
+            sum(_qualifies(a) for a in applicants)
+            if flagged
+            else (len(applicants) if declared else 0)
+        )
+    requested = request.get("fee_reduction_requested", declared)
     fields["reduction_requested"] = (
         bool(requested) if requested is not None else bool(fields.get("qualifying_applicants"))
     )

@@ -63,3 +63,118 @@ class PackageUnreadable(ValidationFailed):
     code = "FEE_PACKAGE_UNREADABLE"
     message_zh = "无法从案卷包 {path} 读取计费信息：{reason_zh}"
     message_en = "Cannot read fee information from package {path}: {reason_en}"
+
+
+# ---------------------------------------------------------------- payments (缴费)
+
+
+class PaymentMethodInvalid(ValidationFailed):
+    code = "FEE_PAYMENT_METHOD_INVALID"
+    message_zh = "缴费方式 {method} 不正确，应为 online-banking（网银）、payment-notice（缴费通知书）或 authorized-deduction（授权扣款）"
+    message_en = (
+        "Payment method {method} is not valid: use online-banking, payment-notice or "
+        "authorized-deduction"
+    )
+
+
+class PaymentAmountInvalid(ValidationFailed):
+    code = "FEE_PAYMENT_AMOUNT_INVALID"
+    message_zh = "缴费金额 {amount} 不正确：应为大于 0、不超过 {limit} 元、最多两位小数的金额"
+    message_en = (
+        "Payment amount {amount} is not valid: give more than 0 and at most CNY {limit}, "
+        "with at most two decimals"
+    )
+
+
+class NothingDue(Conflict):
+    code = "FEES_NOTHING_DUE"
+    message_zh = "申请 {number} 目前没有应缴未缴的费用"
+    message_en = "Application {number} has no fees outstanding"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "FEE_IDEMPOTENCY_KEY_REUSED"
+    message_zh = "该幂等键已用于另一申请的缴费"
+    message_en = "This idempotency key was already used for a payment of another application"
+
+
+class PaymentNoticeUnknown(ValidationFailed):
+    code = "PAYMENT_NOTICE_UNKNOWN"
+    message_zh = (
+        "发文序列号为 {serial} 的缴费通知书不存在或不属于申请 {number}；"
+        "请核对通知书，或在通知书页面云端二次下载后再缴费"
+    )
+    message_en = (
+        "No payment notice with dispatch serial {serial} exists for application {number}; "
+        "check the notice (download it again from the cloud) and pay again"
+    )
+
+
+class PaymentNoticeWithoutAmounts(ValidationFailed):
+    code = "PAYMENT_NOTICE_WITHOUT_AMOUNTS"
+    message_zh = "缴费通知书 {serial} 未列明缴费金额，请选择网银缴费并填写金额"
+    message_en = "Payment notice {serial} states no amounts; pay by online banking with an amount"
+
+
+class DeductionNotAuthorized(Conflict):
+    code = "FEE_DEDUCTION_NOT_AUTHORIZED"
+    message_zh = (
+        "本权限域没有有效的授权扣款账户，不能以授权扣款方式缴费；"
+        "请先创建授权（patentdesk fees authorization add）或选择网银缴费"
+    )
+    message_en = (
+        "This permission domain has no active authorized-deduction account; create one first "
+        "(patentdesk fees authorization add) or pay by online banking"
+    )
+
+
+class AuthorizationInvalid(ValidationFailed):
+    code = "FEE_AUTHORIZATION_INVALID"
+    message_zh = "授权扣款账户信息不正确：{problems}"
+    message_en = "The authorized-deduction account is not valid: {problems}"
+
+
+class AuthorizationNotFound(NotFound):
+    code = "FEE_AUTHORIZATION_NOT_FOUND"
+    message_zh = "授权扣款账户不存在"
+    message_en = "No such authorized-deduction account"
+
+
+class PaymentNotFound(NotFound):
+    code = "FEE_PAYMENT_NOT_FOUND"
+    message_zh = "缴费记录不存在"
+    message_en = "No such payment"
+
+
+class PaymentAlreadySettled(Conflict):
+    code = "FEE_PAYMENT_ALREADY_SETTLED"
+    message_zh = "该笔缴费已处理（{status}），不能再次确认"
+    message_en = "This payment has already been settled ({status})"
+
+
+class CallbackInvalid(PatentDeskError):
+    """A bank callback whose signature or content does not verify: nothing changes."""
+
+    code = "PAYMENT_CALLBACK_INVALID"
+    status = 400
+    message_zh = "银行回调无效：{reason_zh}"
+    message_en = "The bank callback is not valid: {reason_en}"
+
+
+class GatewayInvalid(PatentDeskError):
+    code = "PAYMENT_GATEWAY_INVALID"
+    status = 500
+    message_zh = "支付网关配置 {spec} 无效"
+    message_en = "The payment gateway setting {spec} is not valid"
+
+
+class GatewayNotConfigured(PatentDeskError):
+    code = "PAYMENT_GATEWAY_NOT_CONFIGURED"
+    status = 503
+    message_zh = (
+        "网银缴费暂不可用：生产环境须配置支付网关（PATENTDESK_PAYMENT_GATEWAY）；可改用授权扣款"
+    )
+    message_en = (
+        "Online payment is not available: production needs a payment gateway "
+        "(PATENTDESK_PAYMENT_GATEWAY); pay by authorized deduction instead"
+    )

@@ -208,7 +208,14 @@ def case_out(case: Any) -> dict[str, Any]:
         "international_number": case.international_number,
         "patent_number": case.patent_number,
         "domain": str(case.domain_id),
+        **_pct_links(case),
     }
+
+
+def _pct_links(case: Any) -> dict[str, Any]:
+    from patentdesk.fees.pct import case_links
+
+    return case_links(case)
 
 
 @router.get("/cases/by-number/{number:path}")

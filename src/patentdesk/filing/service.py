@@ -167,7 +167,7 @@ def _file(
         package_size=package_size,
         manifest=package.manifest.model_dump(mode="json"),
         forms=package.forms,
-        fee_sheet=_fee_sheet(blobs.path(package_sha256), filing_date),
+        fee_sheet=_fee_sheet(blobs.path(package_sha256), filing_date, ctx.settings.data),
         signer_user_id=signer.record.user_id,
         signer_name=signer.verified.name or "",
         signer_certificate_serial=str(signer.verified.serial),
@@ -251,6 +251,7 @@ def _new_case(
             "inventors": form.get("inventors", []),
             "agency": form.get("agency"),
             "international_application_number": form.get("international_application_number"),
+            **_pct_record(db, actor, business, form, filing_date),
         },
         status="submitted",
         filing_date=filing_date,
@@ -263,6 +264,20 @@ def _new_case(
     db.add(case)
     db.flush()
     return case
+
+
+def _pct_record(
+    db: Db, actor: Actor, business: str, form: dict[str, Any], filing_date: dt.date
+) -> dict[str, Any]:
+    """PCT: designations (all states by default) and the international filing date; a
+    national phase entry's link to its international application (E1)."""
+    from patentdesk.fees import pct
+
+    if business == "pct":
+        return pct.international_record(form, filing_date)
+    if business == "pct-national":
+        return pct.national_phase_record(db, actor.domain_id, form)
+    return {}
 
 
 def _party(entry: dict[str, Any]) -> dict[str, Any]:
@@ -362,14 +377,15 @@ def _case_from_legacy_notice(db: Db, actor: Actor, notice: Notice) -> Case:
     return case
 
 
-def _fee_sheet(path: Path, filing_date: dt.date) -> dict[str, Any] | None:
-    """The fee calculation sheet (费用计算页) by the schedule in force on the filing date."""
+def _fee_sheet(path: Path, filing_date: dt.date, data_dir: Path) -> dict[str, Any] | None:
+    """The fee calculation sheet (费用计算页) by the schedule in force on the filing date,
+    among the bundled schedules and those the operator added to the data folder."""
     from patentdesk.errors import PatentDeskError as _Err
     from patentdesk.fees import calculate
     from patentdesk.fees.adapter import fee_input_from_package
 
     try:
-        sheet = calculate(fee_input_from_package(path), filing_date)
+        sheet = calculate(fee_input_from_package(path), filing_date, data_dir=data_dir)
     except _Err:
         return None  # business without fees, or nothing to charge yet
     data: dict[str, Any] = sheet.to_json()

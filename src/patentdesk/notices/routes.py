@@ -4,6 +4,7 @@ bulk download, deadlines (JSON and iCalendar)."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import uuid
 from typing import Any
 
@@ -16,6 +17,19 @@ from patentdesk.notices import service
 from patentdesk.notices.ical import to_ical
 
 router = APIRouter(prefix="/api/v1", tags=["notices"])
+
+# Dated obligations other domains list with the notices' deadlines: (module, function(db,
+# ctx, actor, within_days=N) -> rows shaped as notices are, with their own "kind").
+DEADLINE_SOURCES: list[tuple[str, str]] = [("patentdesk.fees.due", "deadline_rows")]
+
+
+def _other_deadlines(db: Any, ctx: Any, actor: Any, days: int | None) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for module_name, func in DEADLINE_SOURCES:
+        rows += getattr(importlib.import_module(module_name), func)(
+            db, ctx, actor, within_days=days
+        )
+    return rows
 
 
 def _blobs(request: Request) -> BlobStore:
@@ -92,13 +106,20 @@ def download_many(body: BulkIn, actor: CurrentActor, db: DbSession, request: Req
 
 @router.get("/deadlines")
 def deadlines(
-    actor: CurrentActor, db: DbSession, days: int | None = None, include_past: bool = False
+    actor: CurrentActor,
+    db: DbSession,
+    ctx: Ctx,
+    days: int | None = None,
+    include_past: bool = False,
 ) -> list[dict[str, Any]]:
-    """Response deadlines of the domain, soonest first."""
-    return [
-        service.notice_out(n)
+    """Response deadlines of the domain, soonest first (``kind: "notice"``), with the fees
+    due (``kind: "fee"``): an unpaid fee stays listed after its deadline, ``overdue``."""
+    rows = [
+        service.notice_out(n) | {"kind": "notice"}
         for n in service.deadlines(db, actor, within_days=days, include_past=include_past)
     ]
+    rows += _other_deadlines(db, ctx, actor, days)
+    return sorted(rows, key=lambda r: (r["deadline"], r["serial"]))
 
 
 @router.get("/deadlines.ics", response_class=Response)

@@ -71,6 +71,9 @@ class NoticeIn(BaseModel):
     application_number: str = Field(max_length=32)
     code: str = Field(max_length=8)
     text: str = Field(default="", max_length=5000)
+    data: dict[str, Any] | None = Field(
+        default=None, description='e.g. the fee sheet a payment notice states: {"fee_sheet": {…}}'
+    )
 
 
 @router.post("/notices", status_code=201)
@@ -85,6 +88,7 @@ def issue_notice(
         application_number=body.application_number,
         code=body.code,
         text=body.text,
+        data=body.data,
         blobs=_blobs(request),
     )
     return {"notice_id": str(notice.id), "serial": notice.serial, **notice_out(notice)}

@@ -226,14 +226,30 @@ def issue_notice(
     application_number: str,
     code: str,
     text: str = "",
+    data: dict[str, Any] | None = None,
     blobs: BlobStore,
 ) -> Notice:
-    """Any notice or decision from its template (e.g. 210407 驳回决定)."""
+    """Any notice or decision from its template (e.g. 210407 驳回决定).
+
+    A payment notice (缴费通知书 200701) states a fee sheet: ``data.fee_sheet`` as given, or
+    the case's outstanding fees by the schedule in force on its filing date (seed E1)."""
     authorize(actor, Permission.OFFICE_WORK)
     notice_type(code)  # unknown codes are refused with a clear error
     case = _find_case(db, application_number)
     if case is None:
         raise NotFound("申请号 {n} 不存在", "No application {n}", n=application_number)
+    if code == "200701":
+        from patentdesk.fees.due import payment_notice_data, sheet_text
+
+        data = payment_notice_data(db, ctx, case, data)
+        text = text or sheet_text(data["fee_sheet"])
     return notices.issue(
-        db, ctx, case=case, code=code, text=text, issued_by=actor.user_id, blobs=blobs
+        db,
+        ctx,
+        case=case,
+        code=code,
+        text=text,
+        issued_by=actor.user_id,
+        data=data,
+        blobs=blobs,
     )

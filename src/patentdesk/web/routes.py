@@ -20,7 +20,7 @@ from patentdesk.web.render import check_csrf, error_text, lang_of, page
 router = APIRouter(include_in_schema=False)
 
 # Extra My Desk navigation and panels that other domains contribute: (href, i18n key).
-NAV_ITEMS: list[dict[str, str]] = []
+NAV_ITEMS: list[dict[str, str]] = [{"href": "/fees", "key": "nav.fees"}]
 
 
 def mount_static(app: Any) -> None:

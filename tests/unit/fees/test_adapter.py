@@ -156,3 +156,36 @@ def test_damaged_pdf_attachment(tmp_path: Path) -> None:
     with pytest.raises(PackageUnreadable) as err:
         fee_input_from_package(package(tmp_path, {"business_type": "invention"}, files))
     assert "attachment" in err.value.en
+
+
+def _real_package(tmp_path: Path, kind: str, *fields: str) -> Path:
+    """A package as the client writes it (patentdesk.packages), text attachments included."""
+    from patentdesk.packages.editing import add_attachment, new_package, set_fields
+
+    path = tmp_path / f"{kind}.zip"
+    new_package(kind, path)
+    set_fields(path, ["applicants.0.name=某公司", "applicants.1.name=某大学", *fields])
+    add_attachment(path, "claims", CLAIMS_TEXT, filename="claims.txt")
+    add_attachment(path, "description", pdf_pages(32), filename="description.pdf")
+    return path
+
+
+def test_business_type_from_the_manifest_and_text_counted_once(tmp_path: Path) -> None:
+    fi = fee_input_from_package(_real_package(tmp_path, "pct"))
+    # The claims text and the PDF the client rendered from it are one document, not two.
+    claims_pages = 1
+    assert fi.business_type == "pct" and fi.claims == 12
+    assert fi.sheets == 32 + claims_pages
+
+
+def test_national_phase_kind_and_the_forms_fee_reduction(tmp_path: Path) -> None:
+    path = _real_package(
+        tmp_path,
+        "pct-national",
+        "entry_kind=utility",
+        "fee_reduction=true",
+        "international_application_number=PCT/CN2022/000001",
+    )
+    fi = fee_input_from_package(path)
+    assert (fi.business_type, fi.patent_type) == ("pct-national", "utility")
+    assert fi.reduction_requested and fi.applicants == fi.qualifying_applicants == 2

@@ -1,0 +1,89 @@
+"""Fee tests: PCT packages, filing them in-process, frozen Beijing clocks, paying."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from patentdesk.packages.editing import add_attachment, new_package, set_fields
+from patentdesk.timeutil import BEIJING
+from tests.support.factories import auth, valid_uscc
+from tests.support.filing import ABSTRACT, CLAIMS, DESCRIPTION
+from tests.support.inproc import submit
+
+
+def build_pct(
+    path: Path, *, title: str = "一种折叠式电动自行车", extra: tuple[str, ...] = ()
+) -> Path:
+    """A PCT international application (RO/CN) as the client builds it."""
+    new_package("pct", path)
+    set_fields(
+        path,
+        [
+            f"title={title}",
+            "applicants.0.name=杭州某某科技有限公司",
+            f"applicants.0.uscc={valid_uscc()}",
+            "applicants.0.address=浙江省杭州市西湖区文三路1号",
+            "applicants.0.postal_code=310012",
+            "inventors.0.name=张三",
+            *extra,
+        ],
+    )
+    for role, text in (("claims", CLAIMS), ("description", DESCRIPTION), ("abstract", ABSTRACT)):
+        add_attachment(path, role, text.encode("utf-8"), filename=f"{role}.txt")
+    return path
+
+
+def file_package(client: Any, phone: Any, token: str, package: Path) -> dict[str, Any]:
+    """Signs and submits; returns the submission result plus the case's id."""
+    phone.sign(token, package)
+    r = submit(client, token, package)
+    assert r.status_code == 201, r.text
+    out = dict(r.json())
+    case = client.get(f"/api/v1/cases/by-number/{out['application_number']}", headers=auth(token))
+    assert case.status_code == 200, case.text
+    out["case_id"] = case.json()["id"]
+    return out
+
+
+def beijing(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=BEIJING)  # type: ignore[misc]
+
+
+@contextmanager
+def beijing_clock(start: dt.datetime) -> Iterator[Any]:
+    """The whole test's clock (the server's included) from ``start``, ticking.
+
+    Enter it before the app fixture is made (request it as the first fixture) so that the
+    CA and every certificate are valid at those dates; ``move_to`` jumps forward (sessions
+    expire after a jump of days: log in again).
+    """
+    import time_machine
+
+    traveller = time_machine.travel(start, tick=True)
+    coordinates = traveller.start()
+    try:
+        yield coordinates
+    finally:
+        traveller.stop()
+
+
+def pay(client: Any, token: str, case_id: str, **body: Any) -> Any:
+    return client.post(f"/api/v1/cases/{case_id}/payments", json=body, headers=auth(token))
+
+
+def bank_confirms(client: Any, pay_url: str, decision: str = "pay") -> Any:
+    """The payer confirms at the simulated bank, which calls the server back (signed)."""
+    path = pay_url.split("://", 1)[-1].split("/", 1)[1]
+    return client.post(
+        f"/{path}", data={"decision": decision}, headers={"Accept": "application/json"}
+    )
+
+
+def fees_of(client: Any, token: str, case_id: str) -> dict[str, Any]:
+    r = client.get(f"/api/v1/cases/{case_id}/fees", headers=auth(token))
+    assert r.status_code == 200, r.text
+    return dict(r.json())
