@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.acceptance.test_filing_authz import FILING_ENDPOINTS
 from tests.acceptance.test_signing_authz import PKI_ENDPOINTS
 from tests.support.factories import auth
 
@@ -155,16 +156,21 @@ def test_every_endpoint_is_in_the_matrix(app, matrix_world):
 
 
 # Domains add their own matrix rows in their own test modules and list them here.
-EXTRA_COVERED: set[tuple[str, str]] = set(PKI_ENDPOINTS) | {  # PKI: test_signing_authz.py
-    # fees: tests/acceptance/test_fees_api.py (every role, own and other domain; the bank's
-    # callback is public and verified by its signature instead)
-    ("GET", "/api/v1/cases/{case_id}/fees"),
-    ("POST", "/api/v1/cases/{case_id}/payments"),
-    ("GET", "/api/v1/fees/authorizations"),
-    ("POST", "/api/v1/fees/authorizations"),
-    ("DELETE", "/api/v1/fees/authorizations/{authorization_id}"),
-    ("POST", "/api/v1/payments/callbacks/{gateway}"),
-}
+EXTRA_COVERED: set[tuple[str, str]] = (
+    set(PKI_ENDPOINTS)
+    | FILING_ENDPOINTS
+    | {
+        # PKI: test_signing_authz.py; filing, notices, office: test_filing_authz.py
+        # fees: tests/acceptance/test_fees_api.py (every role, own and other domain; the bank's
+        # callback is public and verified by its signature instead)
+        ("GET", "/api/v1/cases/{case_id}/fees"),
+        ("POST", "/api/v1/cases/{case_id}/payments"),
+        ("GET", "/api/v1/fees/authorizations"),
+        ("POST", "/api/v1/fees/authorizations"),
+        ("DELETE", "/api/v1/fees/authorizations/{authorization_id}"),
+        ("POST", "/api/v1/payments/callbacks/{gateway}"),
+    }
+)
 
 
 def _template(path: str, w: dict[str, Any]) -> str:
