@@ -36,7 +36,7 @@ AGENCY_USCC = demo_uscc("91110108MA01AGEN0")
 LEGAL_USCC = demo_uscc("91330106MA2LEGAL0")
 
 
-def _as(user: User, role: Role = Role.NATURAL, org_id=None, domain_id=None) -> Actor:  # type: ignore[no-untyped-def]
+def _as(user: User, role: Role = Role.NATURAL, org_id=None, domain_id=None) -> Actor:
     return Actor(user_id=user.id, name=user.name, role=role, domain_id=domain_id, org_id=org_id)
 
 

@@ -18,7 +18,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(fees_admin_app, name="fees")
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings():
     from patentdesk.bootstrap import prepare
     from patentdesk.config import load_settings
 

@@ -15,7 +15,7 @@ app = typer.Typer(
 )
 
 
-def _api(server: str | None):  # type: ignore[no-untyped-def]
+def _api(server: str | None):
     from patentdesk.cli.client import Api
 
     api = Api(server)

@@ -16,7 +16,7 @@ notice_app = typer.Typer(help="Issue notices and decisions.", no_args_is_help=Tr
 app.add_typer(notice_app, name="notice")
 
 
-def _api(server: str | None):  # type: ignore[no-untyped-def]
+def _api(server: str | None):
     from patentdesk.cli.client import Api
 
     api = Api(server)

@@ -21,7 +21,7 @@ app.add_typer(sub_app, name="subaccount")
 app.add_typer(handler_app, name="handler")
 
 
-def _api(server: str | None):  # type: ignore[no-untyped-def]
+def _api(server: str | None):
     from patentdesk.cli.client import Api
 
     api = Api(server)

@@ -98,10 +98,10 @@ def verify_bundle(data: bytes, ca_certificate: x509.Certificate) -> dict[str, An
         raise ReceiptInvalid(why="不是回执文件包 not a receipt bundle") from exc
     verify_detached(
         parts[RECORD + SIG], parts[RECORD], ca_certificate=ca_certificate, purposes={"office"}
-    )  # type: ignore[arg-type]
+    )
     verify_detached(
         parts[PDF + SIG], parts[PDF], ca_certificate=ca_certificate, purposes={"office"}
-    )  # type: ignore[arg-type]
+    )
     try:
         record: dict[str, Any] = json.loads(parts[RECORD])
     except ValueError as exc:

@@ -141,7 +141,7 @@ async def submit(request: Request, response: Response) -> dict[str, Any]:
                     raise TooLarge(limit=settings.max_upload_bytes)
                 tmp.write(chunk)
             tmp.seek(0)
-            sha, size = await run_in_threadpool(blobs.put_file, tmp)
+            sha, size = await run_in_threadpool(blobs.put_file, tmp)  # type: ignore[arg-type]
     result = await run_in_threadpool(_submit, request, actor, sha, size, key)
     if result.get("replay"):
         response.status_code = status.HTTP_200_OK

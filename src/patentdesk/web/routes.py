@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from patentdesk.authz import Actor
 from patentdesk.deps import SESSION_COOKIE, Ctx, DbSession, OptionalActor
 from patentdesk.errors import PatentDeskError
 from patentdesk.identity import service as identity
@@ -458,12 +460,17 @@ def manage(request: Request, actor: OptionalActor, db: DbSession) -> Response:
         )
 
 
-async def _manage_action(request: Request, actor: Any, db: DbSession, action: Any) -> Response:
-    if (r := _login_required(actor)) is not None:
-        return r
+async def _manage_action(
+    request: Request,
+    actor: Actor | None,
+    db: DbSession,
+    action: Callable[[dict[str, str], Actor], object],
+) -> Response:
+    if actor is None:
+        return _redirect("/login")
     form = await _form(request)
     try:
-        action(form)
+        action(form, actor)
     except PatentDeskError as exc:
         _settle(db, exc)
         return _manage_page(
@@ -481,8 +488,8 @@ async def manage_add_branch(
     request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
 ) -> Response:
     return await _manage_action(
-        request, actor, db, lambda f: orgs.add_branch(db, ctx, actor, name=f.get("name", ""))
-    )  # type: ignore[arg-type]
+        request, actor, db, lambda f, a: orgs.add_branch(db, ctx, a, name=f.get("name", ""))
+    )
 
 
 @router.post("/manage/branches/{branch_id}")
@@ -493,13 +500,8 @@ async def manage_edit_branch(
         request,
         actor,
         db,
-        lambda f: orgs.edit_branch(
-            db,
-            ctx,
-            actor,
-            branch_id,
-            name=f.get("name") or None,  # type: ignore[arg-type]
-            disabled=_bool(f.get("disabled")),
+        lambda f, a: orgs.edit_branch(
+            db, ctx, a, branch_id, name=f.get("name") or None, disabled=_bool(f.get("disabled"))
         ),
     )
 
@@ -512,12 +514,12 @@ async def manage_add_sub(
         request,
         actor,
         db,
-        lambda f: orgs.add_sub_account(
+        lambda f, a: orgs.add_sub_account(
             db,
             ctx,
-            actor,
+            a,
             phone=f.get("phone", ""),
-            name=f.get("name", ""),  # type: ignore[arg-type]
+            name=f.get("name", ""),
             branch=f.get("branch") or None,
         ),
     )
@@ -527,13 +529,13 @@ async def manage_add_sub(
 async def manage_edit_sub(
     account_id: uuid.UUID, request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
 ) -> Response:
-    def action(f: dict[str, str]) -> None:
+    def action(f: dict[str, str], a: Actor) -> None:
         branch = f.get("branch")
         orgs.edit_sub_account(
             db,
             ctx,
-            actor,
-            account_id,  # type: ignore[arg-type]
+            a,
+            account_id,
             branch=None if branch in (None, "", "main") else branch,
             move_to_main=branch == "main",
             disabled=_bool(f.get("disabled")),
@@ -550,7 +552,5 @@ async def manage_add_handler(
         request,
         actor,
         db,
-        lambda f: orgs.add_handler(
-            db, ctx, actor, phone=f.get("phone", ""), name=f.get("name", "")
-        ),
-    )  # type: ignore[arg-type]
+        lambda f, a: orgs.add_handler(db, ctx, a, phone=f.get("phone", ""), name=f.get("name", "")),
+    )
