@@ -11,6 +11,7 @@ DOMAINS_WITH_MODELS: tuple[str, ...] = (
     "patentdesk.pki.models",
     "patentdesk.filing.models",
     "patentdesk.notices.models",
+    "patentdesk.query.models",
 )
 
 
