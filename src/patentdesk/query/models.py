@@ -8,6 +8,11 @@ The title/name search index is dialect-specific and lives outside the ORM metada
 * PostgreSQL: the ``pg_trgm`` extension with GIN trigram indexes on the title, the
   application and internal numbers and the applicant / inventor names.
 
+Two-character words (common in Chinese: "电池", "张伟") have no trigram. SQLite indexes every
+character pair of the title and names followed by ``PAIR_END`` (``*_pairs`` columns), so a
+pair becomes a three-character phrase; PostgreSQL indexes the array of character pairs
+(``patentdesk_pairs``) with GIN.
+
 Alembic's autogenerate would report those as objects to drop; :data:`UNMANAGED_NAMES` lists
 them so that ``alembic check`` can leave them alone (migrations/env.py ``include_name``).
 """
@@ -26,12 +31,17 @@ from patentdesk.timeutil import now
 FTS_TABLE = "case_search"
 FTS_KEYS_TABLE = "case_search_keys"
 PG_NAMES_FUNCTION = "patentdesk_names"
+PG_PAIRS_FUNCTION = "patentdesk_pairs"
+PAIR_END = "\x1f"  # follows every character pair in the SQLite *_pairs columns
 PG_TRIGRAM_INDEXES = (
     "ix_cases_title_trgm",
     "ix_cases_application_number_trgm",
     "ix_cases_internal_number_trgm",
     "ix_cases_applicant_names_trgm",
     "ix_cases_inventor_names_trgm",
+    "ix_cases_title_pairs",
+    "ix_cases_applicant_pairs",
+    "ix_cases_inventor_pairs",
 )
 # FTS5 keeps its data in shadow tables named after the virtual table.
 _FTS_SHADOWS = tuple(f"{FTS_TABLE}_{s}" for s in ("data", "idx", "content", "docsize", "config"))

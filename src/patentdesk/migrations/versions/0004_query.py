@@ -30,21 +30,60 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _sqlite_names(column: str) -> str:
+# Each character pair of a text, followed by PAIR_END (a control character that no query
+# contains): the trigram index then also finds two-character words, common in Chinese
+# ("电池", "张伟"), as the three-character phrase pair + PAIR_END.
+PAIR_END = "char(31)"
+_TITLE_MAX = 200
+_NAME_MAX = 100
+
+
+def _offsets(n: int) -> str:
+    return "'[" + ",".join(str(i) for i in range(n)) + "]'"
+
+
+def _name_of(item: str) -> str:
     # A name list holds objects with "name" (the package forms) or plain strings.
+    return f"CASE json_type({item}) WHEN 'text' THEN {item} ELSE json_extract({item}, '$.name') END"
+
+
+def _sqlite_names(column: str) -> str:
+    return f"(SELECT group_concat({_name_of('value')}, char(10)) FROM json_each({column}))"
+
+
+def _sqlite_pairs(text: str) -> str:
     return (
-        "(SELECT group_concat(CASE json_type(value) WHEN 'text' THEN value "
-        f"ELSE json_extract(value, '$.name') END, char(10)) FROM json_each({column}))"
+        f"(SELECT group_concat(substr({text}, o.value + 1, 2) || {PAIR_END}, '') "
+        f"FROM json_each({_offsets(_TITLE_MAX)}) AS o WHERE o.value < length({text}) - 1)"
     )
 
 
-_FTS_COLUMNS = "title, application_number, internal_number, applicants, inventors"
+def _sqlite_name_pairs(column: str) -> str:
+    return (
+        f"(SELECT group_concat(substr(n.v, o.value + 1, 2) || {PAIR_END}, '') "
+        f"FROM (SELECT {_name_of('value')} AS v FROM json_each({column})) AS n "
+        f"JOIN json_each({_offsets(_NAME_MAX)}) AS o ON o.value < length(n.v) - 1)"
+    )
+
+
+_FTS_COLUMNS = (
+    "title, application_number, internal_number, applicants, inventors, "
+    "title_pairs, applicant_pairs, inventor_pairs"
+)
 
 
 def _fts_values(row: str) -> str:
-    return (
-        f"{row}.title, {row}.application_number, {row}.internal_number, "
-        f"{_sqlite_names(row + '.applicants')}, {_sqlite_names(row + '.inventors')}"
+    return ", ".join(
+        (
+            f"{row}.title",
+            f"{row}.application_number",
+            f"{row}.internal_number",
+            _sqlite_names(f"{row}.applicants"),
+            _sqlite_names(f"{row}.inventors"),
+            _sqlite_pairs(f"{row}.title"),
+            _sqlite_name_pairs(f"{row}.applicants"),
+            _sqlite_name_pairs(f"{row}.inventors"),
+        )
     )
 
 
@@ -98,7 +137,15 @@ PG_UP = [
         FROM json_array_elements(
             CASE json_typeof(j) WHEN 'array' THEN j ELSE '[]'::json END) AS e
     $$""",
+    # The distinct lower-cased character pairs of a text: two-character words have no
+    # trigram, so a GIN index over this array finds them.
+    """CREATE FUNCTION patentdesk_pairs(t text) RETURNS text[]
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT coalesce(array_agg(DISTINCT lower(substr(t, i, 2))), '{}')
+        FROM generate_series(1, length(t) - 1) AS i
+    $$""",
     "CREATE INDEX ix_cases_title_trgm ON cases USING gin (title gin_trgm_ops)",
+    "CREATE INDEX ix_cases_title_pairs ON cases USING gin (patentdesk_pairs(title))",
     "CREATE INDEX ix_cases_application_number_trgm ON cases "
     "USING gin (application_number gin_trgm_ops)",
     "CREATE INDEX ix_cases_internal_number_trgm ON cases USING gin (internal_number gin_trgm_ops)",
@@ -106,14 +153,22 @@ PG_UP = [
     "USING gin (patentdesk_names(applicants) gin_trgm_ops)",
     "CREATE INDEX ix_cases_inventor_names_trgm ON cases "
     "USING gin (patentdesk_names(inventors) gin_trgm_ops)",
+    "CREATE INDEX ix_cases_applicant_pairs ON cases "
+    "USING gin (patentdesk_pairs(patentdesk_names(applicants)))",
+    "CREATE INDEX ix_cases_inventor_pairs ON cases "
+    "USING gin (patentdesk_pairs(patentdesk_names(inventors)))",
 ]
 
 PG_DOWN = [
+    "DROP INDEX IF EXISTS ix_cases_inventor_pairs",
+    "DROP INDEX IF EXISTS ix_cases_applicant_pairs",
+    "DROP INDEX IF EXISTS ix_cases_title_pairs",
     "DROP INDEX IF EXISTS ix_cases_inventor_names_trgm",
     "DROP INDEX IF EXISTS ix_cases_applicant_names_trgm",
     "DROP INDEX IF EXISTS ix_cases_internal_number_trgm",
     "DROP INDEX IF EXISTS ix_cases_application_number_trgm",
     "DROP INDEX IF EXISTS ix_cases_title_trgm",
+    "DROP FUNCTION IF EXISTS patentdesk_pairs(text)",
     "DROP FUNCTION IF EXISTS patentdesk_names(json)",
     # The extension stays: other schemas of the database may use it.
 ]

@@ -1,0 +1,170 @@
+"""Substring conditions on titles, numbers and names, per database.
+
+SQLite answers words of three or more characters from the FTS5 trigram index
+(``case_search``, built by migration 0004_query), two-character words from its character
+pair columns, and single characters with ``LIKE`` over the domain's rows. PostgreSQL uses
+``ILIKE`` / ``LIKE``, which the planner serves from the ``pg_trgm`` GIN indexes, and for
+two-character words an array containment on ``patentdesk_pairs`` (GIN) checked by ``ILIKE``.
+Both match case-insensitively (ASCII) for titles and names and exactly (case-sensitive) for
+internal numbers.
+
+Every subquery over the search index is itself restricted to the actor's domain through
+:func:`patentdesk.authz.restrict`, so an index hit in another domain never reaches a result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import ColumnElement
+
+from patentdesk.authz import Actor, Permission, restrict
+from patentdesk.filing.models import Case
+from patentdesk.query.language import CaseQuery, glob_parts
+from patentdesk.query.models import (
+    FTS_KEYS_TABLE,
+    FTS_TABLE,
+    PAIR_END,
+    PG_NAMES_FUNCTION,
+    PG_PAIRS_FUNCTION,
+)
+
+TRIGRAM = 3  # the shortest substring a trigram index can find
+PAIR = 2  # two-character words: found through the character-pair indexes
+
+# The hand-built search tables, described outside the ORM metadata (see query.models).
+_search_meta = sa.MetaData()
+search_keys = sa.Table(
+    FTS_KEYS_TABLE,
+    _search_meta,
+    sa.Column("key", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.Uuid),
+    sa.Column("domain_id", sa.Uuid),
+)
+search_fts = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
+
+
+def like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _contains(text: str) -> str:
+    return f"%{like_escape(text)}%"
+
+
+def _fts_phrase(column: str, text: str) -> str:
+    return f'{column} : "{text.replace(chr(34), chr(34) * 2)}"'
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"[{c}]" if c in "[]?" else c for c in text)
+
+
+class _Builder:
+    def __init__(self, dialect: str, actor: Actor) -> None:
+        self.sqlite = dialect == "sqlite"
+        self.actor = actor
+        self.phrases: list[str] = []
+        self.conditions: list[ColumnElement[bool]] = []
+
+    # -- per field -----------------------------------------------------------------------
+
+    def title(self, words: list[str]) -> None:
+        for word in words:
+            if self.sqlite and len(word) >= TRIGRAM:
+                self.phrases.append(_fts_phrase("title", word))
+            elif self.sqlite and len(word) == PAIR:
+                self.phrases.append(_fts_phrase("title_pairs", word + PAIR_END))
+            elif self.sqlite:
+                self.conditions.append(Case.title.like(_contains(word), escape="\\"))
+            else:
+                self._pg_text(Case.title, word)
+
+    def names(self, column: str, words: list[str]) -> None:
+        source = Case.applicants if column == "applicants" else Case.inventors
+        pairs_column = "applicant_pairs" if column == "applicants" else "inventor_pairs"
+        for word in words:
+            if self.sqlite and len(word) >= TRIGRAM:
+                self.phrases.append(_fts_phrase(column, word))
+            elif self.sqlite and len(word) == PAIR:
+                self.phrases.append(_fts_phrase(pairs_column, word + PAIR_END))
+            elif self.sqlite:
+                self.conditions.append(_sqlite_name_like(column, word))
+            else:
+                self._pg_text(getattr(sa.func, PG_NAMES_FUNCTION)(source), word)
+
+    def _pg_text(self, text: Any, word: str) -> None:
+        self.conditions.append(text.ilike(_contains(word), escape="\\"))
+        if len(word) == PAIR:
+            pairs = getattr(sa.func, PG_PAIRS_FUNCTION)(text, type_=ARRAY(sa.Text))
+            wanted = sa.literal([word.lower()], type_=ARRAY(sa.Text))
+            self.conditions.append(pairs.op("@>")(wanted))
+
+    def partial_number(self, digits: str) -> None:
+        if self.sqlite and len(digits) >= TRIGRAM:
+            self.phrases.append(_fts_phrase("application_number", digits))
+        else:
+            self.conditions.append(Case.application_number.like(_contains(digits), escape="\\"))
+
+    def internal_number(self, value: str) -> None:
+        if "*" not in value:
+            self.conditions.append(Case.internal_number == value)
+            return
+        if not self.sqlite:
+            pattern = "%".join(like_escape(p) for p in value.split("*"))
+            self.conditions.append(Case.internal_number.like(pattern, escape="\\"))
+            return
+        # SQLite's LIKE ignores case; GLOB is exact, as internal numbers are.
+        glob = "*".join(_glob_escape(p) for p in value.split("*"))
+        self.conditions.append(Case.internal_number.op("GLOB")(glob))
+        prefix = value.split("*", 1)[0]
+        if prefix:
+            # A fixed prefix is a range on the (domain_id, internal_number) index.
+            self.conditions.append(Case.internal_number >= prefix)
+            self.conditions.append(Case.internal_number < prefix + "\U0010ffff")
+            return
+        longest = max(glob_parts(value), key=len, default="")
+        if len(longest) >= TRIGRAM:
+            self.phrases.append(_fts_phrase("internal_number", longest))
+
+    # -- result --------------------------------------------------------------------------
+
+    def build(self) -> list[ColumnElement[bool]]:
+        conditions = list(self.conditions)
+        if self.phrases:
+            hits = sa.select(search_fts.c.rowid).where(
+                sa.literal_column(FTS_TABLE).op("MATCH")(" AND ".join(self.phrases))
+            )
+            keys = sa.select(search_keys.c.case_id).where(search_keys.c.key.in_(hits))
+            keys = restrict(keys, search_keys.c.domain_id, self.actor, Permission.QUERY)
+            conditions.append(Case.id.in_(keys))
+        return conditions
+
+
+def _sqlite_name_like(column: str, word: str) -> ColumnElement[bool]:
+    each = sa.func.json_each(getattr(Case, column)).table_valued("value", "type")
+    name = sa.case(
+        (each.c.type == "text", each.c.value),
+        else_=sa.func.json_extract(each.c.value, "$.name"),
+    )
+    return sa.exists(sa.select(1).select_from(each).where(name.like(_contains(word), escape="\\")))
+
+
+def text_conditions(dialect: str, actor: Actor, query: CaseQuery) -> list[ColumnElement[bool]]:
+    """The WHERE conditions for the query's text fields (title, names, numbers)."""
+    b = _Builder(dialect, actor)
+    b.title(query.words("title"))
+    b.names("applicants", query.words("applicant"))
+    b.names("inventors", query.words("inventor"))
+    if query.number is not None:
+        if query.number.mode == "exact":
+            b.conditions.append(Case.application_number == query.number.value)
+        elif query.number.mode == "pct":
+            b.conditions.append(Case.international_number == query.number.value)
+        else:
+            b.partial_number(query.number.value)
+    if query.internal_number is not None:
+        b.internal_number(query.internal_number)
+    return b.build()
