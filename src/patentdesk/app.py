@@ -25,6 +25,8 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.pki.routes", "router"),
     ("patentdesk.web.routes", "router"),
     ("patentdesk.updates.routes", "router"),
+    ("patentdesk.query.routes", "router"),
+    ("patentdesk.query.pages", "router"),
 ]
 
 

@@ -42,13 +42,14 @@ def _offsets(n: int) -> str:
     return "'[" + ",".join(str(i) for i in range(n)) + "]'"
 
 
-def _name_of(item: str) -> str:
-    # A name list holds objects with "name" (the package forms) or plain strings.
-    return f"CASE json_type({item}) WHEN 'text' THEN {item} ELSE json_extract({item}, '$.name') END"
+def _name_of() -> str:
+    # A name list holds objects with "name" (the package forms) or plain strings; json_each's
+    # own "type" column tells them apart (a bare string is not JSON for json_type()).
+    return "CASE type WHEN 'text' THEN value ELSE json_extract(value, '$.name') END"
 
 
 def _sqlite_names(column: str) -> str:
-    return f"(SELECT group_concat({_name_of('value')}, char(10)) FROM json_each({column}))"
+    return f"(SELECT group_concat({_name_of()}, char(10)) FROM json_each({column}))"
 
 
 def _sqlite_pairs(text: str) -> str:
@@ -61,7 +62,7 @@ def _sqlite_pairs(text: str) -> str:
 def _sqlite_name_pairs(column: str) -> str:
     return (
         f"(SELECT group_concat(substr(n.v, o.value + 1, 2) || {PAIR_END}, '') "
-        f"FROM (SELECT {_name_of('value')} AS v FROM json_each({column})) AS n "
+        f"FROM (SELECT {_name_of()} AS v FROM json_each({column})) AS n "
         f"JOIN json_each({_offsets(_NAME_MAX)}) AS o ON o.value < length(n.v) - 1)"
     )
 
