@@ -66,7 +66,8 @@ SECTIONS = tuple(f.name for f in fields(Stats) if f.name not in ("as_of", "total
 
 
 def _cases(actor: Actor, *columns: sa.ColumnElement[object]) -> sa.Select[tuple[object, ...]]:
-    return restrict(sa.select(*columns), Case.domain_id, actor, Permission.QUERY)
+    # select_from: an office user's count has no WHERE that would name the table.
+    return restrict(sa.select(*columns).select_from(Case), Case.domain_id, actor, Permission.QUERY)
 
 
 def _grouped(db: Session, stmt: sa.Select[tuple[object, ...]]) -> list[tuple[object, int]]:
@@ -160,7 +161,10 @@ def _deadlines_due(db: Session, actor: Actor, today: dt.date) -> list[Count]:
     out = []
     for days in DEADLINE_WINDOWS:
         stmt = restrict(
-            sa.select(sa.func.count()), Notice.domain_id, actor, Permission.NOTICE_VIEW
+            sa.select(sa.func.count()).select_from(Notice),
+            Notice.domain_id,
+            actor,
+            Permission.NOTICE_VIEW,
         ).where(Notice.deadline >= today, Notice.deadline <= today + dt.timedelta(days=days))
         out.append(
             Count(
