@@ -30,6 +30,7 @@ from patentdesk.timeutil import now
 
 FTS_TABLE = "case_search"
 FTS_KEYS_TABLE = "case_search_keys"
+FTS_OFFSETS_TABLE = "case_search_offsets"
 PG_NAMES_FUNCTION = "patentdesk_names"
 PG_PAIRS_FUNCTION = "patentdesk_pairs"
 PAIR_END = "\x1f"  # follows every character pair in the SQLite *_pairs columns
@@ -46,7 +47,7 @@ PG_TRIGRAM_INDEXES = (
 # FTS5 keeps its data in shadow tables named after the virtual table.
 _FTS_SHADOWS = tuple(f"{FTS_TABLE}_{s}" for s in ("data", "idx", "content", "docsize", "config"))
 UNMANAGED_NAMES: frozenset[str] = frozenset(
-    (FTS_TABLE, FTS_KEYS_TABLE, *_FTS_SHADOWS, *PG_TRIGRAM_INDEXES)
+    (FTS_TABLE, FTS_KEYS_TABLE, FTS_OFFSETS_TABLE, *_FTS_SHADOWS, *PG_TRIGRAM_INDEXES)
 )
 
 

@@ -34,12 +34,9 @@ depends_on: str | Sequence[str] | None = None
 # contains): the trigram index then also finds two-character words, common in Chinese
 # ("电池", "张伟"), as the three-character phrase pair + PAIR_END.
 PAIR_END = "char(31)"
-_TITLE_MAX = 200
-_NAME_MAX = 100
-
-
-def _offsets(n: int) -> str:
-    return "'[" + ",".join(str(i) for i in range(n)) + "]'"
+# Character positions 1…N, so that a trigger (which cannot use a recursive CTE) can walk a
+# text: titles are at most 200 characters, a name list rarely more than a few hundred.
+OFFSETS_MAX = 2000
 
 
 def _name_of() -> str:
@@ -54,16 +51,16 @@ def _sqlite_names(column: str) -> str:
 
 def _sqlite_pairs(text: str) -> str:
     return (
-        f"(SELECT group_concat(substr({text}, o.value + 1, 2) || {PAIR_END}, '') "
-        f"FROM json_each({_offsets(_TITLE_MAX)}) AS o WHERE o.value < length({text}) - 1)"
+        f"(SELECT group_concat(substr({text}, o.n, 2) || {PAIR_END}, '') "
+        f"FROM case_search_offsets AS o WHERE o.n < length({text}))"
     )
 
 
 def _sqlite_name_pairs(column: str) -> str:
     return (
-        f"(SELECT group_concat(substr(n.v, o.value + 1, 2) || {PAIR_END}, '') "
+        f"(SELECT group_concat(substr(n.v, o.n, 2) || {PAIR_END}, '') "
         f"FROM (SELECT {_name_of()} AS v FROM json_each({column})) AS n "
-        f"JOIN json_each({_offsets(_NAME_MAX)}) AS o ON o.value < length(n.v) - 1)"
+        f"JOIN case_search_offsets AS o ON o.n < length(n.v))"
     )
 
 
@@ -89,6 +86,10 @@ def _fts_values(row: str) -> str:
 
 
 SQLITE_UP = [
+    "CREATE TABLE case_search_offsets (n INTEGER PRIMARY KEY)",
+    "INSERT INTO case_search_offsets(n) SELECT value FROM json_each('["
+    + ",".join(str(i) for i in range(1, OFFSETS_MAX + 1))
+    + "]')",
     """CREATE TABLE case_search_keys (
         key INTEGER PRIMARY KEY,
         case_id CHAR(32) NOT NULL UNIQUE,
@@ -126,6 +127,7 @@ SQLITE_DOWN = [
     "DROP TRIGGER IF EXISTS cases_search_insert",
     "DROP TABLE IF EXISTS case_search",
     "DROP TABLE IF EXISTS case_search_keys",
+    "DROP TABLE IF EXISTS case_search_offsets",
 ]
 
 PG_UP = [
