@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import statistics
@@ -333,20 +334,56 @@ def report(
         print(f"| {name} | {p50:.1f} | {p95:.1f} | {rows:.0f} |")
 
 
-def run(kind: str, url: str, data: Path, n: int, orgs: int, runs: int) -> None:
+def _save_world(path: Path, domains: list[DomainInfo]) -> None:
+    rows = [
+        {
+            **d.__dict__,
+            "id": str(d.id),
+            "org_id": str(d.org_id),
+            "user_id": str(d.user_id),
+            "sub_accounts": [str(s) for s in d.sub_accounts],
+        }
+        for d in domains
+    ]
+    path.write_text(json.dumps(rows, ensure_ascii=False), "utf-8")
+
+
+def _load_world(path: Path) -> list[DomainInfo]:
+    domains = []
+    for row in json.loads(path.read_text("utf-8")):
+        row.update(
+            id=uuid.UUID(row["id"]),
+            org_id=uuid.UUID(row["org_id"]),
+            user_id=uuid.UUID(row["user_id"]),
+            sub_accounts=[uuid.UUID(s) for s in row["sub_accounts"]],
+        )
+        domains.append(DomainInfo(**row))
+    return domains
+
+
+def run(
+    kind: str, url: str, data: Path, n: int, orgs: int, runs: int, world: Path | None = None
+) -> None:
+    """Loads the data (or, with ``world`` saved by an earlier run, reuses it) and measures."""
     from patentdesk.db import migrate
 
     migrate(url)
     settings = Settings(data=data, database_url=url, environment="bench", base_url="http://bench")
     db = Database(url)
     try:
-        t0 = time.perf_counter()
-        domains = build_world(settings, db, orgs)
-        fill(db, domains, n)
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
-            conn.commit()
-        print(f"{kind}: loaded in {time.perf_counter() - t0:,.0f} s", file=sys.stderr)
+        if world is not None and world.exists():
+            domains = _load_world(world)
+        else:
+            t0 = time.perf_counter()
+            domains = build_world(settings, db, orgs)
+            fill(db, domains, n)
+            with db.engine.connect() as conn:
+                conn.exec_driver_sql("ANALYZE")
+                conn.commit()
+            print(f"{kind}: loaded in {time.perf_counter() - t0:,.0f} s", file=sys.stderr)
+            if world is not None:
+                _save_world(world, domains)
+        n = sum(d.cases for d in domains)
         largest = max(domains, key=lambda d: d.cases)
         report(kind, n, largest, measure(db, largest, runs))
     finally:
@@ -359,13 +396,19 @@ def main() -> None:
     parser.add_argument("--orgs", type=int, default=10)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--db", default="sqlite,postgresql")
-    parser.add_argument("--keep", type=Path, help="keep the SQLite file in this folder")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep the SQLite database in this folder, and reuse it when it is there",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="patentdesk-bench-") as tmp:
         base = args.keep or Path(tmp)
         if "sqlite" in args.db:
             path = base / "bench.db"
-            path.unlink(missing_ok=True)
+            world = base / "bench-world.json" if args.keep else None
+            if world is None or not world.exists():
+                path.unlink(missing_ok=True)
             run(
                 "SQLite",
                 f"sqlite:///{path}",
@@ -373,6 +416,7 @@ def main() -> None:
                 args.cases,
                 args.orgs,
                 args.runs,
+                world,
             )
         if "postgresql" in args.db:
             from tests.support.pg import Cluster, find_bindir
