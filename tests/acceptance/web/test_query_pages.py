@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -102,5 +103,5 @@ def test_desk_panel_and_statistics(page, world, db, settings):
     assert page.locator("#fees-not-connected").count() == 1
     with page.expect_download() as info:
         page.click("#stats-export")
-    text = open(info.value.path(), encoding="utf-8-sig").read()
+    text = Path(info.value.path()).read_text("utf-8-sig")
     assert "by_status,accepted,已受理,2" in text.splitlines()
