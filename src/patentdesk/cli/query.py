@@ -11,13 +11,16 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
 import typer
 
 from patentdesk.cli.common import ServerOpt
 from patentdesk.cli.output import JsonOpt, emit, errors_reported, fail
+
+if TYPE_CHECKING:
+    from patentdesk.cli.client import Api
 
 CsvOpt = Annotated[bool, typer.Option("--csv", help="print CSV (with a header row)")]
 Opt = Annotated[str | None, typer.Option(show_default=False)]
@@ -37,7 +40,7 @@ CSV_COLUMNS = (
 )
 
 
-def _api(server: str | None):  # type: ignore[no-untyped-def]
+def _api(server: str | None) -> Api:
     from patentdesk.cli.client import Api
 
     api = Api(server)

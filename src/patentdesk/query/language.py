@@ -290,9 +290,7 @@ class CaseQuery:
 
 def _merge(params: Mapping[str, Any] | Iterable[tuple[str, str]]) -> dict[str, str]:
     """Repeated parameters become one comma-separated value; blanks are dropped."""
-    pairs: Iterable[tuple[str, Any]] = (
-        params.items() if isinstance(params, Mapping) else params  # type: ignore[assignment]
-    )
+    pairs: Iterable[tuple[str, Any]] = params.items() if isinstance(params, Mapping) else params
     merged: dict[str, list[str]] = {}
     for key, raw in pairs:
         items = raw if isinstance(raw, list | tuple) else [raw]

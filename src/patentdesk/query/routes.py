@@ -185,11 +185,12 @@ def _counts(counts: list[stats.Count] | None) -> list[CountOut] | None:
 def statistics(actor: CurrentActor, db: DbSession) -> StatsOut:
     """Statistics (统计) of the caller's permission domain (office users: the whole office)."""
     s = stats.compute(db, actor)
-    return StatsOut(
-        as_of=s.as_of,
-        total_cases=s.total_cases,
-        fees_paid=_counts(s.fees_paid),
-        **{k: _counts(getattr(s, k)) for k in stats.SECTIONS if k != "fees_paid"},
+    return StatsOut.model_validate(
+        {
+            "as_of": s.as_of,
+            "total_cases": s.total_cases,
+            **{k: _counts(getattr(s, k)) for k in stats.SECTIONS},
+        }
     )
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -231,12 +231,10 @@ def _rows(db: Session, cases: list[Case]) -> list[CaseRow]:
 def sub_accounts_of_domain(db: Session, actor: Actor) -> list[tuple[uuid.UUID, str]]:
     """The sub-accounts working in the actor's domain (the portal's submitter choice)."""
     authorize(actor, Permission.QUERY)
-    stmt = restrict(
-        sa.select(SubAccount.id, SubAccount.display_name),
-        SubAccount.domain_id,
-        actor,
-        Permission.QUERY,
-    ).order_by(SubAccount.display_name)
+    pairs = cast(sa.Select[Any], sa.select(SubAccount.id, SubAccount.display_name))
+    stmt = restrict(pairs, SubAccount.domain_id, actor, Permission.QUERY).order_by(
+        SubAccount.display_name
+    )
     return [(i, n) for i, n in db.execute(stmt)]
 
 

@@ -16,6 +16,7 @@ import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -65,12 +66,12 @@ class Stats:
 SECTIONS = tuple(f.name for f in fields(Stats) if f.name not in ("as_of", "total_cases"))
 
 
-def _cases(actor: Actor, *columns: sa.ColumnElement[object]) -> sa.Select[tuple[object, ...]]:
+def _cases(actor: Actor, *columns: Any) -> sa.Select[Any]:
     # select_from: an office user's count has no WHERE that would name the table.
     return restrict(sa.select(*columns).select_from(Case), Case.domain_id, actor, Permission.QUERY)
 
 
-def _grouped(db: Session, stmt: sa.Select[tuple[object, ...]]) -> list[tuple[object, int]]:
+def _grouped(db: Session, stmt: sa.Select[Any]) -> list[tuple[object, int]]:
     return [(key, int(n)) for key, n in db.execute(stmt).all()]
 
 
@@ -112,9 +113,10 @@ def compute(db: Session, actor: Actor, *, today: dt.date | None = None) -> Stats
 
 def _submissions_by_sub_account(db: Session, actor: Actor) -> list[Count]:
     sub_id, user_id = Submission.submitted_by_sub_account_id, Submission.submitted_by_user_id
-    stmt = restrict(
-        sa.select(sub_id, user_id, sa.func.count()), Submission.domain_id, actor, Permission.QUERY
-    ).group_by(sub_id, user_id)
+    grouped = cast(sa.Select[Any], sa.select(sub_id, user_id, sa.func.count()))
+    stmt = restrict(grouped, Submission.domain_id, actor, Permission.QUERY).group_by(
+        sub_id, user_id
+    )
     rows = db.execute(stmt).all()
     sub_names = dict(
         db.execute(
@@ -144,12 +146,10 @@ def _submissions_by_sub_account(db: Session, actor: Actor) -> list[Count]:
 
 
 def _notices_by_type(db: Session, actor: Actor) -> list[Count]:
-    stmt = restrict(
-        sa.select(Notice.code, sa.func.max(Notice.name), sa.func.count()),
-        Notice.domain_id,
-        actor,
-        Permission.NOTICE_VIEW,
-    ).group_by(Notice.code)
+    grouped = cast(
+        sa.Select[Any], sa.select(Notice.code, sa.func.max(Notice.name), sa.func.count())
+    )
+    stmt = restrict(grouped, Notice.domain_id, actor, Permission.NOTICE_VIEW).group_by(Notice.code)
     out = []
     for code, name, count in db.execute(stmt).all():
         en = notice_type(code).name_en if is_known_notice_code(code) else name
