@@ -1,20 +1,22 @@
 """Saved queries, and the names of the search structures the migration builds by hand.
 
-The title/name search index is dialect-specific and lives outside the ORM metadata:
+The title / number / name search structures are dialect-specific, all named ``cases_fts*``,
+and live outside the ORM metadata:
 
-* SQLite: an FTS5 table with the trigram tokenizer (``case_search``) fed by triggers on
-  ``cases``, keyed through ``case_search_keys`` (an INTEGER PRIMARY KEY per case: the implicit
+* SQLite: an FTS5 table with the trigram tokenizer (``cases_fts``) fed by triggers on
+  ``cases``, keyed through ``cases_fts_keys`` (an INTEGER PRIMARY KEY per case: the implicit
   rowid of ``cases`` is not stable across VACUUM, so the FTS rowid cannot borrow it).
-* PostgreSQL: the ``pg_trgm`` extension with GIN trigram indexes on the title, the
-  application and internal numbers and the applicant / inventor names.
+* PostgreSQL: a ``cases_fts`` table of the same texts in the schema ``patentdesk_search``
+  (out of the default schema that model checks compare), kept by a trigger, with ``pg_trgm``
+  GIN indexes.
 
 Two-character words (common in Chinese: "电池", "张伟") have no trigram. SQLite indexes every
 character pair of the title and names followed by ``PAIR_END`` (``*_pairs`` columns), so a
 pair becomes a three-character phrase; PostgreSQL indexes the array of character pairs
 (``patentdesk_pairs``) with GIN.
 
-Alembic's autogenerate would report those as objects to drop; :data:`UNMANAGED_NAMES` lists
-them so that ``alembic check`` can leave them alone (migrations/env.py ``include_name``).
+Alembic's autogenerate would report those as tables to drop; :data:`UNMANAGED_NAMES` lists
+them so that ``alembic check`` leaves them alone (migrations/env.py ``include_name``).
 """
 
 from __future__ import annotations
@@ -28,26 +30,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from patentdesk.db import Base, new_id
 from patentdesk.timeutil import now
 
-FTS_TABLE = "case_search"
-FTS_KEYS_TABLE = "case_search_keys"
-FTS_OFFSETS_TABLE = "case_search_offsets"
+FTS_TABLE = "cases_fts"
+FTS_KEYS_TABLE = "cases_fts_keys"  # SQLite only
+FTS_OFFSETS_TABLE = "cases_fts_offsets"  # SQLite only: character positions for the triggers
+PG_SEARCH_SCHEMA = "patentdesk_search"  # PostgreSQL: cases_fts lives in this schema
 PG_NAMES_FUNCTION = "patentdesk_names"
 PG_PAIRS_FUNCTION = "patentdesk_pairs"
 PAIR_END = "\x1f"  # follows every character pair in the SQLite *_pairs columns
-PG_TRIGRAM_INDEXES = (
-    "ix_cases_title_trgm",
-    "ix_cases_application_number_trgm",
-    "ix_cases_internal_number_trgm",
-    "ix_cases_applicant_names_trgm",
-    "ix_cases_inventor_names_trgm",
-    "ix_cases_title_pairs",
-    "ix_cases_applicant_pairs",
-    "ix_cases_inventor_pairs",
-)
 # FTS5 keeps its data in shadow tables named after the virtual table.
 _FTS_SHADOWS = tuple(f"{FTS_TABLE}_{s}" for s in ("data", "idx", "content", "docsize", "config"))
 UNMANAGED_NAMES: frozenset[str] = frozenset(
-    (FTS_TABLE, FTS_KEYS_TABLE, FTS_OFFSETS_TABLE, *_FTS_SHADOWS, *PG_TRIGRAM_INDEXES)
+    (FTS_TABLE, FTS_KEYS_TABLE, FTS_OFFSETS_TABLE, *_FTS_SHADOWS)
 )
 
 
@@ -77,7 +70,6 @@ def _case_indexes() -> None:
 
     Index("ix_cases_domain_filed_id", Case.domain_id, Case.filing_date, Case.id)
     Index("ix_cases_domain_number", Case.domain_id, Case.application_number)
-    Index("ix_cases_domain_internal_id", Case.domain_id, Case.internal_number, Case.id)
     Index("ix_cases_domain_sub_account", Case.domain_id, Case.submitted_by_sub_account_id)
     Index("ix_submissions_domain_type", Submission.domain_id, Submission.business_type)
     Index("ix_notices_domain_code", Notice.domain_id, Notice.code)

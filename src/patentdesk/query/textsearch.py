@@ -1,14 +1,14 @@
 """Substring conditions on titles, numbers and names, per database.
 
 SQLite answers words of three or more characters from the FTS5 trigram index
-(``case_search``, built by migration 0004_query), two-character words from its character
-pair columns, and single characters with ``LIKE`` over the domain's rows. PostgreSQL uses
-``ILIKE`` / ``LIKE``, which the planner serves from the ``pg_trgm`` GIN indexes, and for
-two-character words an array containment on ``patentdesk_pairs`` (GIN) checked by ``ILIKE``.
-Both match case-insensitively (ASCII) for titles and names and exactly (case-sensitive) for
-internal numbers.
+(``cases_fts``, built by migration 0004_query), two-character words from its character pair
+columns, and single characters with ``LIKE`` over the domain's rows. PostgreSQL keeps the
+same texts in the table ``cases_fts`` and uses ``ILIKE`` / ``LIKE`` there, which the planner
+serves from the ``pg_trgm`` GIN indexes, and for two-character words an array containment on
+``patentdesk_pairs`` (GIN), checked by ``ILIKE``. Both match case-insensitively (ASCII) for
+titles and names and exactly (case-sensitive) for internal numbers.
 
-Every subquery over the search index is itself restricted to the actor's domain through
+Every subquery over a search table is itself restricted to the actor's domain through
 :func:`patentdesk.authz.restrict`, so an index hit in another domain never reaches a result.
 """
 
@@ -27,8 +27,8 @@ from patentdesk.query.models import (
     FTS_KEYS_TABLE,
     FTS_TABLE,
     PAIR_END,
-    PG_NAMES_FUNCTION,
     PG_PAIRS_FUNCTION,
+    PG_SEARCH_SCHEMA,
 )
 
 TRIGRAM = 3  # the shortest substring a trigram index can find
@@ -36,14 +36,26 @@ PAIR = 2  # two-character words: found through the character-pair indexes
 
 # The hand-built search tables, described outside the ORM metadata (see query.models).
 _search_meta = sa.MetaData()
-search_keys = sa.Table(
+sqlite_keys = sa.Table(
     FTS_KEYS_TABLE,
     _search_meta,
     sa.Column("key", sa.Integer, primary_key=True),
     sa.Column("case_id", sa.Uuid),
     sa.Column("domain_id", sa.Uuid),
 )
-search_fts = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
+sqlite_fts = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
+pg_fts = sa.Table(
+    FTS_TABLE,
+    _search_meta,
+    sa.Column("case_id", sa.Uuid, primary_key=True),
+    sa.Column("domain_id", sa.Uuid),
+    sa.Column("title", sa.Text),
+    sa.Column("application_number", sa.Text),
+    sa.Column("internal_number", sa.Text),
+    sa.Column("applicant_names", sa.Text),
+    sa.Column("inventor_names", sa.Text),
+    schema=PG_SEARCH_SCHEMA,
+)
 
 
 def like_escape(text: str) -> str:
@@ -66,44 +78,46 @@ class _Builder:
     def __init__(self, dialect: str, actor: Actor) -> None:
         self.sqlite = dialect == "sqlite"
         self.actor = actor
-        self.phrases: list[str] = []
-        self.conditions: list[ColumnElement[bool]] = []
+        self.phrases: list[str] = []  # SQLite: one FTS5 MATCH expression
+        self.on_pg_fts: list[ColumnElement[bool]] = []  # PostgreSQL: on cases_fts
+        self.conditions: list[ColumnElement[bool]] = []  # on cases
 
     # -- per field -----------------------------------------------------------------------
 
     def title(self, words: list[str]) -> None:
         for word in words:
-            if self.sqlite and len(word) >= TRIGRAM:
+            if not self.sqlite:
+                self._pg_text(pg_fts.c.title, word)
+            elif len(word) >= TRIGRAM:
                 self.phrases.append(_fts_phrase("title", word))
-            elif self.sqlite and len(word) == PAIR:
+            elif len(word) == PAIR:
                 self.phrases.append(_fts_phrase("title_pairs", word + PAIR_END))
-            elif self.sqlite:
-                self.conditions.append(Case.title.like(_contains(word), escape="\\"))
             else:
-                self._pg_text(Case.title, word)
+                self.conditions.append(Case.title.like(_contains(word), escape="\\"))
 
     def names(self, column: str, words: list[str]) -> None:
-        source = Case.applicants if column == "applicants" else Case.inventors
-        pairs_column = "applicant_pairs" if column == "applicants" else "inventor_pairs"
+        singular = column[:-1]  # applicant, inventor
         for word in words:
-            if self.sqlite and len(word) >= TRIGRAM:
+            if not self.sqlite:
+                self._pg_text(pg_fts.c[f"{singular}_names"], word)
+            elif len(word) >= TRIGRAM:
                 self.phrases.append(_fts_phrase(column, word))
-            elif self.sqlite and len(word) == PAIR:
-                self.phrases.append(_fts_phrase(pairs_column, word + PAIR_END))
-            elif self.sqlite:
-                self.conditions.append(_sqlite_name_like(column, word))
+            elif len(word) == PAIR:
+                self.phrases.append(_fts_phrase(f"{singular}_pairs", word + PAIR_END))
             else:
-                self._pg_text(getattr(sa.func, PG_NAMES_FUNCTION)(source), word)
+                self.conditions.append(_sqlite_name_like(column, word))
 
     def _pg_text(self, text: Any, word: str) -> None:
-        self.conditions.append(text.ilike(_contains(word), escape="\\"))
+        self.on_pg_fts.append(text.ilike(_contains(word), escape="\\"))
         if len(word) == PAIR:
             pairs = getattr(sa.func, PG_PAIRS_FUNCTION)(text, type_=ARRAY(sa.Text))
             wanted = sa.literal([word.lower()], type_=ARRAY(sa.Text))
-            self.conditions.append(pairs.op("@>")(wanted))
+            self.on_pg_fts.append(pairs.op("@>")(wanted))
 
     def partial_number(self, digits: str) -> None:
-        if self.sqlite and len(digits) >= TRIGRAM:
+        if not self.sqlite:
+            self.on_pg_fts.append(pg_fts.c.application_number.like(_contains(digits), escape="\\"))
+        elif len(digits) >= TRIGRAM:
             self.phrases.append(_fts_phrase("application_number", digits))
         else:
             self.conditions.append(Case.application_number.like(_contains(digits), escape="\\"))
@@ -114,7 +128,7 @@ class _Builder:
             return
         if not self.sqlite:
             pattern = "%".join(like_escape(p) for p in value.split("*"))
-            self.conditions.append(Case.internal_number.like(pattern, escape="\\"))
+            self.on_pg_fts.append(pg_fts.c.internal_number.like(pattern, escape="\\"))
             return
         # SQLite's LIKE ignores case; GLOB is exact, as internal numbers are.
         glob = "*".join(_glob_escape(p) for p in value.split("*"))
@@ -134,12 +148,16 @@ class _Builder:
     def build(self) -> list[ColumnElement[bool]]:
         conditions = list(self.conditions)
         if self.phrases:
-            hits = sa.select(search_fts.c.rowid).where(
+            hits = sa.select(sqlite_fts.c.rowid).where(
                 sa.literal_column(FTS_TABLE).op("MATCH")(" AND ".join(self.phrases))
             )
-            keys = sa.select(search_keys.c.case_id).where(search_keys.c.key.in_(hits))
-            keys = restrict(keys, search_keys.c.domain_id, self.actor, Permission.QUERY)
+            keys = sa.select(sqlite_keys.c.case_id).where(sqlite_keys.c.key.in_(hits))
+            keys = restrict(keys, sqlite_keys.c.domain_id, self.actor, Permission.QUERY)
             conditions.append(Case.id.in_(keys))
+        if self.on_pg_fts:
+            found = sa.select(pg_fts.c.case_id).where(*self.on_pg_fts)
+            found = restrict(found, pg_fts.c.domain_id, self.actor, Permission.QUERY)
+            conditions.append(Case.id.in_(found))
         return conditions
 
 

@@ -4,15 +4,17 @@ Revision ID: 0004_query
 Revises: 0003_pki_filing_notices
 Create Date: 2026-11-26 09:00:00
 
-The title / number / name search structures are dialect-specific and are not part of the
-ORM metadata (see patentdesk.query.models.UNMANAGED_NAMES):
+The title / number / name search structures are dialect-specific, named ``cases_fts*``, and
+are not part of the ORM metadata (see patentdesk.query.models.UNMANAGED_NAMES):
 
-* SQLite: ``case_search`` is an FTS5 table with the trigram tokenizer (substring search in
+* SQLite: ``cases_fts`` is an FTS5 table with the trigram tokenizer (substring search in
   Chinese needs no word segmentation) holding the title, numbers and names, kept current by
-  triggers on ``cases``. Its rowids come from ``case_search_keys`` (INTEGER PRIMARY KEY,
+  triggers on ``cases``. Its rowids come from ``cases_fts_keys`` (INTEGER PRIMARY KEY,
   stable) because the implicit rowid of ``cases`` may change on VACUUM.
-* PostgreSQL: ``pg_trgm`` GIN indexes; applicant and inventor names are indexed through the
-  immutable function ``patentdesk_names(json)``.
+* PostgreSQL: ``patentdesk_search.cases_fts`` is a table of the same texts (in a schema of its
+  own, so that model checks of the default schema do not see it), kept current by a trigger, with
+  ``pg_trgm`` GIN indexes; applicant and inventor names are flattened by the immutable
+  function ``patentdesk_names(json)``.
 """
 
 # ruff: noqa: S608  (the SQL below is built from constants only, never from input)
@@ -52,7 +54,7 @@ def _sqlite_names(column: str) -> str:
 def _sqlite_pairs(text: str) -> str:
     return (
         f"(SELECT group_concat(substr({text}, o.n, 2) || {PAIR_END}, '') "
-        f"FROM case_search_offsets AS o WHERE o.n < length({text}))"
+        f"FROM cases_fts_offsets AS o WHERE o.n < length({text}))"
     )
 
 
@@ -60,7 +62,7 @@ def _sqlite_name_pairs(column: str) -> str:
     return (
         f"(SELECT group_concat(substr(n.v, o.n, 2) || {PAIR_END}, '') "
         f"FROM (SELECT {_name_of()} AS v FROM json_each({column})) AS n "
-        f"JOIN case_search_offsets AS o ON o.n < length(n.v))"
+        f"JOIN cases_fts_offsets AS o ON o.n < length(n.v))"
     )
 
 
@@ -86,49 +88,56 @@ def _fts_values(row: str) -> str:
 
 
 SQLITE_UP = [
-    "CREATE TABLE case_search_offsets (n INTEGER PRIMARY KEY)",
-    "INSERT INTO case_search_offsets(n) SELECT value FROM json_each('["
+    "CREATE TABLE cases_fts_offsets (n INTEGER PRIMARY KEY)",
+    "INSERT INTO cases_fts_offsets(n) SELECT value FROM json_each('["
     + ",".join(str(i) for i in range(1, OFFSETS_MAX + 1))
     + "]')",
-    """CREATE TABLE case_search_keys (
+    """CREATE TABLE cases_fts_keys (
         key INTEGER PRIMARY KEY,
         case_id CHAR(32) NOT NULL UNIQUE,
         domain_id CHAR(32) NOT NULL
     )""",
-    f"CREATE VIRTUAL TABLE case_search USING fts5({_FTS_COLUMNS}, tokenize='trigram')",
-    f"""CREATE TRIGGER cases_search_insert AFTER INSERT ON cases BEGIN
-        INSERT INTO case_search_keys(case_id, domain_id) VALUES (new.id, new.domain_id);
-        INSERT INTO case_search(rowid, {_FTS_COLUMNS})
+    f"CREATE VIRTUAL TABLE cases_fts USING fts5({_FTS_COLUMNS}, tokenize='trigram')",
+    f"""CREATE TRIGGER cases_fts_insert AFTER INSERT ON cases BEGIN
+        INSERT INTO cases_fts_keys(case_id, domain_id) VALUES (new.id, new.domain_id);
+        INSERT INTO cases_fts(rowid, {_FTS_COLUMNS})
             VALUES (last_insert_rowid(), {_fts_values("new")});
     END""",
-    f"""CREATE TRIGGER cases_search_update AFTER UPDATE OF
+    f"""CREATE TRIGGER cases_fts_update AFTER UPDATE OF
         title, application_number, internal_number, applicants, inventors, domain_id
         ON cases BEGIN
-        UPDATE case_search_keys SET case_id = new.id, domain_id = new.domain_id
+        UPDATE cases_fts_keys SET case_id = new.id, domain_id = new.domain_id
             WHERE case_id = old.id;
-        UPDATE case_search SET ({_FTS_COLUMNS}) = ({_fts_values("new")})
-            WHERE rowid = (SELECT key FROM case_search_keys WHERE case_id = new.id);
+        UPDATE cases_fts SET ({_FTS_COLUMNS}) = ({_fts_values("new")})
+            WHERE rowid = (SELECT key FROM cases_fts_keys WHERE case_id = new.id);
     END""",
-    """CREATE TRIGGER cases_search_delete AFTER DELETE ON cases BEGIN
-        DELETE FROM case_search
-            WHERE rowid = (SELECT key FROM case_search_keys WHERE case_id = old.id);
-        DELETE FROM case_search_keys WHERE case_id = old.id;
+    """CREATE TRIGGER cases_fts_delete AFTER DELETE ON cases BEGIN
+        DELETE FROM cases_fts
+            WHERE rowid = (SELECT key FROM cases_fts_keys WHERE case_id = old.id);
+        DELETE FROM cases_fts_keys WHERE case_id = old.id;
     END""",
     # Cases filed before this revision.
-    "INSERT INTO case_search_keys(case_id, domain_id) SELECT id, domain_id FROM cases",
-    f"""INSERT INTO case_search(rowid, {_FTS_COLUMNS})
+    "INSERT INTO cases_fts_keys(case_id, domain_id) SELECT id, domain_id FROM cases",
+    f"""INSERT INTO cases_fts(rowid, {_FTS_COLUMNS})
         SELECT k.key, {_fts_values("c")}
-        FROM case_search_keys AS k JOIN cases AS c ON c.id = k.case_id""",
+        FROM cases_fts_keys AS k JOIN cases AS c ON c.id = k.case_id""",
 ]
 
 SQLITE_DOWN = [
-    "DROP TRIGGER IF EXISTS cases_search_delete",
-    "DROP TRIGGER IF EXISTS cases_search_update",
-    "DROP TRIGGER IF EXISTS cases_search_insert",
-    "DROP TABLE IF EXISTS case_search",
-    "DROP TABLE IF EXISTS case_search_keys",
-    "DROP TABLE IF EXISTS case_search_offsets",
+    "DROP TRIGGER IF EXISTS cases_fts_delete",
+    "DROP TRIGGER IF EXISTS cases_fts_update",
+    "DROP TRIGGER IF EXISTS cases_fts_insert",
+    "DROP TABLE IF EXISTS cases_fts",
+    "DROP TABLE IF EXISTS cases_fts_keys",
+    "DROP TABLE IF EXISTS cases_fts_offsets",
 ]
+
+
+def _gin(name: str, expression: str) -> str:
+    return f"CREATE INDEX {name} ON patentdesk_search.cases_fts USING gin ({expression})"
+
+
+_PG_SEARCHED = "title, application_number, internal_number, applicant_names, inventor_names"
 
 PG_UP = [
     # Trusted extension (PostgreSQL 13+): the database owner may create it.
@@ -147,30 +156,55 @@ PG_UP = [
         SELECT coalesce(array_agg(DISTINCT lower(substr(t, i, 2))), '{}')
         FROM generate_series(1, length(t) - 1) AS i
     $$""",
-    "CREATE INDEX ix_cases_title_trgm ON cases USING gin (title gin_trgm_ops)",
-    "CREATE INDEX ix_cases_title_pairs ON cases USING gin (patentdesk_pairs(title))",
-    "CREATE INDEX ix_cases_application_number_trgm ON cases "
-    "USING gin (application_number gin_trgm_ops)",
-    "CREATE INDEX ix_cases_internal_number_trgm ON cases USING gin (internal_number gin_trgm_ops)",
-    "CREATE INDEX ix_cases_applicant_names_trgm ON cases "
-    "USING gin (patentdesk_names(applicants) gin_trgm_ops)",
-    "CREATE INDEX ix_cases_inventor_names_trgm ON cases "
-    "USING gin (patentdesk_names(inventors) gin_trgm_ops)",
-    "CREATE INDEX ix_cases_applicant_pairs ON cases "
-    "USING gin (patentdesk_pairs(patentdesk_names(applicants)))",
-    "CREATE INDEX ix_cases_inventor_pairs ON cases "
-    "USING gin (patentdesk_pairs(patentdesk_names(inventors)))",
+    # Its own schema keeps the search table out of the default schema that model checks
+    # (alembic check, tests/unit/test_migrations.py) compare with the ORM metadata.
+    "CREATE SCHEMA IF NOT EXISTS patentdesk_search",
+    """CREATE TABLE patentdesk_search.cases_fts (
+        case_id uuid PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+        domain_id uuid NOT NULL,
+        title text NOT NULL,
+        application_number text NOT NULL,
+        internal_number text,
+        applicant_names text,
+        inventor_names text
+    )""",
+    "CREATE INDEX ix_cases_fts_domain ON patentdesk_search.cases_fts (domain_id)",
+    _gin("ix_cases_fts_title", "title gin_trgm_ops"),
+    _gin("ix_cases_fts_title_pairs", "patentdesk_pairs(title)"),
+    _gin("ix_cases_fts_number", "application_number gin_trgm_ops"),
+    _gin("ix_cases_fts_internal", "internal_number gin_trgm_ops"),
+    _gin("ix_cases_fts_applicants", "applicant_names gin_trgm_ops"),
+    _gin("ix_cases_fts_applicant_pairs", "patentdesk_pairs(applicant_names)"),
+    _gin("ix_cases_fts_inventors", "inventor_names gin_trgm_ops"),
+    _gin("ix_cases_fts_inventor_pairs", "patentdesk_pairs(inventor_names)"),
+    f"""CREATE FUNCTION cases_fts_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO patentdesk_search.cases_fts (case_id, domain_id, {_PG_SEARCHED})
+        VALUES (NEW.id, NEW.domain_id, NEW.title, NEW.application_number, NEW.internal_number,
+                patentdesk_names(NEW.applicants), patentdesk_names(NEW.inventors))
+        ON CONFLICT (case_id) DO UPDATE SET
+            domain_id = EXCLUDED.domain_id, title = EXCLUDED.title,
+            application_number = EXCLUDED.application_number,
+            internal_number = EXCLUDED.internal_number,
+            applicant_names = EXCLUDED.applicant_names,
+            inventor_names = EXCLUDED.inventor_names;
+        RETURN NULL;
+    END $$""",
+    # Deletes follow through the foreign key (ON DELETE CASCADE).
+    """CREATE TRIGGER cases_fts_sync AFTER INSERT OR UPDATE OF
+        title, application_number, internal_number, applicants, inventors, domain_id
+        ON cases FOR EACH ROW EXECUTE FUNCTION cases_fts_sync()""",
+    f"""INSERT INTO patentdesk_search.cases_fts (case_id, domain_id, {_PG_SEARCHED})
+        SELECT id, domain_id, title, application_number, internal_number,
+               patentdesk_names(applicants), patentdesk_names(inventors)
+        FROM cases""",
 ]
 
 PG_DOWN = [
-    "DROP INDEX IF EXISTS ix_cases_inventor_pairs",
-    "DROP INDEX IF EXISTS ix_cases_applicant_pairs",
-    "DROP INDEX IF EXISTS ix_cases_title_pairs",
-    "DROP INDEX IF EXISTS ix_cases_inventor_names_trgm",
-    "DROP INDEX IF EXISTS ix_cases_applicant_names_trgm",
-    "DROP INDEX IF EXISTS ix_cases_internal_number_trgm",
-    "DROP INDEX IF EXISTS ix_cases_application_number_trgm",
-    "DROP INDEX IF EXISTS ix_cases_title_trgm",
+    "DROP TRIGGER IF EXISTS cases_fts_sync ON cases",
+    "DROP FUNCTION IF EXISTS cases_fts_sync()",
+    "DROP TABLE IF EXISTS patentdesk_search.cases_fts",
+    "DROP SCHEMA IF EXISTS patentdesk_search",
     "DROP FUNCTION IF EXISTS patentdesk_pairs(text)",
     "DROP FUNCTION IF EXISTS patentdesk_names(json)",
     # The extension stays: other schemas of the database may use it.
@@ -180,7 +214,6 @@ PG_DOWN = [
 INDEXES: list[tuple[str, str, list[str]]] = [
     ("ix_cases_domain_filed_id", "cases", ["domain_id", "filing_date", "id"]),
     ("ix_cases_domain_number", "cases", ["domain_id", "application_number"]),
-    ("ix_cases_domain_internal_id", "cases", ["domain_id", "internal_number", "id"]),
     ("ix_cases_domain_sub_account", "cases", ["domain_id", "submitted_by_sub_account_id"]),
     ("ix_submissions_domain_type", "submissions", ["domain_id", "business_type"]),
     ("ix_notices_domain_code", "notices", ["domain_id", "code"]),
