@@ -41,10 +41,11 @@ PAIR_END = "char(31)"
 OFFSETS_MAX = 2000
 
 
-def _name_of() -> str:
+def _name_of(each: str = "") -> str:
     # A name list holds objects with "name" (the package forms) or plain strings; json_each's
     # own "type" column tells them apart (a bare string is not JSON for json_type()).
-    return "CASE type WHEN 'text' THEN value ELSE json_extract(value, '$.name') END"
+    p = f"{each}." if each else ""
+    return f"CASE {p}type WHEN 'text' THEN {p}value ELSE json_extract({p}value, '$.name') END"
 
 
 def _sqlite_names(column: str) -> str:
@@ -59,10 +60,12 @@ def _sqlite_pairs(text: str) -> str:
 
 
 def _sqlite_name_pairs(column: str) -> str:
+    # CROSS JOIN fixes the loop order: each name, then its positions (a range on the key).
+    name = _name_of("j")
     return (
-        f"(SELECT group_concat(substr(n.v, o.n, 2) || {PAIR_END}, '') "
-        f"FROM (SELECT {_name_of()} AS v FROM json_each({column})) AS n "
-        f"JOIN cases_fts_offsets AS o ON o.n < length(n.v))"
+        f"(SELECT group_concat(substr({name}, o.n, 2) || {PAIR_END}, '') "
+        f"FROM json_each({column}) AS j CROSS JOIN cases_fts_offsets AS o "
+        f"WHERE o.n < length({name}))"
     )
 
 
