@@ -72,3 +72,34 @@ def test_saving_needs_the_form_token_and_a_name(client, portal):
     )
     assert r.status_code == 303 and r.headers["location"] == "/query?title=%E7%94%B5%E6%B1%A0"
     assert 'data-saved="电池"' in client.get("/query").text
+
+
+def test_the_desk_panel_lists_drafts_and_payments_once_connected(client, portal, monkeypatch):
+    import datetime as dt
+    from decimal import Decimal
+
+    from patentdesk.query import desk
+
+    r = client.get("/desk")
+    assert 'id="drafts-where"' in r.text and 'id="payments-not-connected"' in r.text
+    monkeypatch.setattr(
+        desk,
+        "DRAFTS_PROVIDERS",
+        [lambda db, actor: [desk.DraftItem("<b>草稿</b>", "change", None, "/drafts/x")]],
+    )
+    monkeypatch.setattr(
+        desk,
+        "PAYMENTS_DUE_PROVIDERS",
+        [
+            lambda db, actor, today: [
+                desk.PaymentDue("202610000001.X", "申请费", Decimal("900"), dt.date(2026, 6, 1))
+            ]
+        ],
+    )
+    r = client.get("/desk")
+    assert 'id="drafts-count">1<' in r.text
+    assert "&lt;b&gt;草稿&lt;/b&gt;" in r.text and "著录项目变更" in r.text
+    assert "申请费 · 900 · 2026-06-01" in r.text
+    api = client.get("/api/v1/desk").json()
+    assert api["drafts"][0]["href"] == "/drafts/x"
+    assert api["payments_due"][0]["amount"] == "900"

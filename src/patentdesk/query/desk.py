@@ -2,12 +2,15 @@
 
 * unconfirmed notices (通知书未确认接收);
 * response deadlines within :data:`DESK_DEADLINE_DAYS` days;
-* drafts not submitted: there are none on the server. A draft is a case package that the
-  desktop client keeps on the user's computer (``patentdesk package``); the server only ever
-  sees a package when it is submitted, so the panel says where drafts live instead of
-  showing a count it cannot know;
-* payments due: the fees domain plugs in through :data:`PAYMENTS_DUE_PROVIDERS`; until a
-  provider is registered the answer is ``None`` ("not connected"), never a made-up zero.
+* drafts not submitted: a draft is a case package being prepared, either in the desktop
+  client on the user's own computer (``patentdesk package``, invisible to the server) or in
+  the portal's business collection (业务采集), which keeps its drafts per user and domain.
+  The latter plugs in through :data:`DRAFTS_PROVIDERS`; without a provider the panel says
+  where drafts live instead of showing a count it cannot know;
+* payments due: the fees domain plugs in through :data:`PAYMENTS_DUE_PROVIDERS`.
+
+Until a provider is registered the answer is ``None`` ("not connected"), never a made-up
+zero.
 """
 
 from __future__ import annotations
@@ -59,12 +62,27 @@ PAYMENTS_DUE_PROVIDERS: list[PaymentsDueProvider] = []
 
 
 @dataclass(frozen=True)
+class DraftItem:
+    """A draft not yet submitted: what a drafts provider reports (newest first)."""
+
+    title: str
+    business_type: str
+    updated: dt.datetime | None
+    href: str  # where the user opens it, e.g. /drafts/<id>
+
+
+DraftsProvider = Callable[[Session, Actor], list[DraftItem]]
+DRAFTS_PROVIDERS: list[DraftsProvider] = []
+
+
+@dataclass(frozen=True)
 class Attention:
     as_of: dt.date
     unconfirmed_count: int
     unconfirmed: list[NoticeItem]
     deadlines_count: int
     deadlines: list[NoticeItem]
+    drafts: list[DraftItem] | None
     payments_due: list[PaymentDue] | None
 
 
@@ -99,6 +117,9 @@ def attention(
     payments: list[PaymentDue] | None = None
     if PAYMENTS_DUE_PROVIDERS:
         payments = [p for provider in PAYMENTS_DUE_PROVIDERS for p in provider(db, actor, today)]
+    drafts: list[DraftItem] | None = None
+    if DRAFTS_PROVIDERS:
+        drafts = [d for provider in DRAFTS_PROVIDERS for d in provider(db, actor)]
     return Attention(
         as_of=today,
         unconfirmed_count=count(unconfirmed),
@@ -115,6 +136,7 @@ def attention(
                 soon.order_by(Notice.deadline, Notice.serial).limit(limit)
             ).scalars()
         ],
+        drafts=drafts,
         payments_due=payments,
     )
 
@@ -123,8 +145,10 @@ def desk_panel(db: Session, actor: Actor) -> dict[str, Any] | None:
     """The My Desk panel's context (web.routes.DESK_PANELS); office users have their console."""
     if actor.is_office or not actor.can(Permission.NOTICE_VIEW):
         return None
+    # The keys join the desk page's context next to other panels': all start with query_.
     return {
-        "attention": attention(db, actor),
+        "query_attention": attention(db, actor),
         "query_text": labels.text,
-        "deadline_days": DESK_DEADLINE_DAYS,
+        "query_business_label": labels.business_label,
+        "query_deadline_days": DESK_DEADLINE_DAYS,
     }

@@ -110,10 +110,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "desk.due_today": ("今天到期", "due today"),
     "desk.drafts": ("未提交的草稿", "Drafts not submitted"),
     "desk.drafts.where": (
-        "草稿（案卷包）保存在您电脑上的客户端中，服务器不保存未提交的草稿。"
-        "请在客户端用 patentdesk package 命令查看和编辑。",
-        "Drafts (case packages) live in the desktop client on your computer; the server keeps "
-        "no unsubmitted drafts. Use patentdesk package in the client to list and edit them.",
+        "草稿列表尚未接入本页。在客户端中编辑的案卷包保存在您的电脑上（patentdesk package），"
+        "服务器看不到，提交后才会出现在案件中。",
+        "The drafts list is not connected to this page. Case packages edited in the desktop "
+        "client stay on your computer (patentdesk package); the server sees them only once "
+        "they are submitted.",
     ),
     "desk.payments": ("待缴费用", "Payments due"),
     "desk.payments.none": (

@@ -18,6 +18,7 @@ from patentdesk.query.schemas import (
     CaseOut,
     CasePageOut,
     CountOut,
+    DraftOut,
     NoticeBrief,
     SavedQueryIn,
     SavedQueryOut,
@@ -216,8 +217,9 @@ def attention(actor: CurrentActor, db: DbSession) -> AttentionOut:
         unconfirmed=[_brief(n) for n in a.unconfirmed],
         deadlines_soon=a.deadlines_count,
         deadlines=[_brief(n) for n in a.deadlines],
-        drafts=labels.text("zh", "desk.drafts.where"),
-        drafts_en=labels.text("en", "desk.drafts.where"),
+        drafts=None if a.drafts is None else [DraftOut(**d.__dict__) for d in a.drafts],
+        drafts_note=labels.text("zh", "desk.drafts.where"),
+        drafts_note_en=labels.text("en", "desk.drafts.where"),
         payments_due=None
         if a.payments_due is None
         else [

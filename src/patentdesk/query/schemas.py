@@ -113,6 +113,13 @@ class NoticeBrief(BaseModel):
     days_left: int | None
 
 
+class DraftOut(BaseModel):
+    title: str
+    business_type: str
+    updated: dt.datetime | None
+    href: str
+
+
 class AttentionOut(BaseModel):
     """What needs attention today (My Desk): the panel and ``GET /api/v1/desk``."""
 
@@ -121,8 +128,11 @@ class AttentionOut(BaseModel):
     unconfirmed: list[NoticeBrief]
     deadlines_soon: int
     deadlines: list[NoticeBrief]
-    drafts: str = Field(description="where drafts live: case packages are kept by the client")
-    drafts_en: str
+    drafts: list[DraftOut] | None = Field(
+        description="drafts not submitted; null while no drafts provider is installed"
+    )
+    drafts_note: str = Field(description="where drafts live, when the list is not available")
+    drafts_note_en: str
     payments_due: list[dict[str, object]] | None = Field(
         description="null while no payments provider is installed (fees are not built yet)"
     )

@@ -84,7 +84,7 @@ def test_desk_panel_and_statistics(page, world, db, settings):
     assert panel.locator("#unconfirmed-count").inner_text() == "2"
     assert panel.locator("#deadlines-count").inner_text() == "3"
     assert "剩 5 天" in panel.locator("#deadlines-soon").inner_text()
-    assert "客户端" in panel.locator("#drafts-where").inner_text()
+    assert "patentdesk package" in panel.locator("#drafts-where").inner_text()
     assert "尚未接入" in panel.locator("#payments-not-connected").inner_text()
 
     page.click("#deadlines-all")

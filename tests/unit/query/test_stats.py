@@ -106,6 +106,14 @@ def test_attention(db, seeded):
     assert a.deadlines_count == 3
     assert [(n.code, n.days_left) for n in a.deadlines] == [("210401", 0), ("210401", 7)]
     assert a.payments_due is None  # fees are not connected: no made-up number
+    assert a.drafts is None  # no drafts provider: the panel says where drafts live
+
+
+def test_drafts_come_from_a_registered_provider(db, seeded, monkeypatch):
+    draft = desk.DraftItem("一种电池", "invention", None, "/drafts/abc")
+    monkeypatch.setattr(desk, "DRAFTS_PROVIDERS", [lambda db, actor: [draft]])
+    with db.unit_of_work() as s:
+        assert desk.attention(s, seeded["actor"], today=TODAY).drafts == [draft]
 
 
 def test_payments_due_come_from_a_registered_provider(db, seeded, monkeypatch):
@@ -123,7 +131,7 @@ def test_desk_panel_is_not_for_office_users(db, seeded):
     office = replace(seeded["actor"], role=Role.OFFICE)
     with db.unit_of_work() as s:
         assert desk.desk_panel(s, office) is None
-        assert desk.desk_panel(s, seeded["actor"])["attention"].unconfirmed_count == 4
+        assert desk.desk_panel(s, seeded["actor"])["query_attention"].unconfirmed_count == 4
 
 
 def test_charts_escape_every_text():
