@@ -229,8 +229,13 @@ def _rows(db: Session, cases: list[Case]) -> list[CaseRow]:
 
 
 def sub_accounts_of_domain(db: Session, actor: Actor) -> list[tuple[uuid.UUID, str]]:
-    """The sub-accounts working in the actor's domain (the portal's submitter choice)."""
+    """The sub-accounts working in the actor's domain (the portal's submitter choice).
+
+    Office users work across every domain: a list of every sub-account would be no choice.
+    """
     authorize(actor, Permission.QUERY)
+    if actor.is_office:
+        return []
     pairs = cast(sa.Select[Any], sa.select(SubAccount.id, SubAccount.display_name))
     stmt = restrict(pairs, SubAccount.domain_id, actor, Permission.QUERY).order_by(
         SubAccount.display_name
