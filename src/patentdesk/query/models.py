@@ -5,7 +5,9 @@ and live outside the ORM metadata:
 
 * SQLite: an FTS5 table with the trigram tokenizer (``cases_fts``) fed by triggers on
   ``cases``, keyed through ``cases_fts_keys`` (an INTEGER PRIMARY KEY per case: the implicit
-  rowid of ``cases`` is not stable across VACUUM, so the FTS rowid cannot borrow it).
+  rowid of ``cases`` is not stable across VACUUM, so the FTS rowid cannot borrow it). Each
+  document also carries its domain as one token (``cases_fts_domains`` numbers the domains),
+  so that a search ANDs it and the index never hands over another domain's hits.
 * PostgreSQL: a ``cases_fts`` table of the same texts in the schema ``patentdesk_search``
   (out of the default schema that model checks compare), kept by a trigger, with ``pg_trgm``
   GIN indexes.
@@ -33,6 +35,9 @@ from patentdesk.timeutil import now
 FTS_TABLE = "cases_fts"
 FTS_KEYS_TABLE = "cases_fts_keys"  # SQLite only
 FTS_OFFSETS_TABLE = "cases_fts_offsets"  # SQLite only: character positions for the triggers
+FTS_DOMAINS_TABLE = "cases_fts_domains"  # SQLite only: a number per domain (its FTS token)
+DOMAIN_TOKEN_BASE = 0xE000  # the token: the number in three Private Use Area characters
+DOMAIN_TOKEN_RADIX = 6400
 PG_SEARCH_SCHEMA = "patentdesk_search"  # PostgreSQL: cases_fts lives in this schema
 PG_NAMES_FUNCTION = "patentdesk_names"
 PG_PAIRS_FUNCTION = "patentdesk_pairs"
@@ -40,7 +45,7 @@ PAIR_END = "\x1f"  # follows every character pair in the SQLite *_pairs columns
 # FTS5 keeps its data in shadow tables named after the virtual table.
 _FTS_SHADOWS = tuple(f"{FTS_TABLE}_{s}" for s in ("data", "idx", "content", "docsize", "config"))
 UNMANAGED_NAMES: frozenset[str] = frozenset(
-    (FTS_TABLE, FTS_KEYS_TABLE, FTS_OFFSETS_TABLE, *_FTS_SHADOWS)
+    (FTS_TABLE, FTS_KEYS_TABLE, FTS_OFFSETS_TABLE, FTS_DOMAINS_TABLE, *_FTS_SHADOWS)
 )
 
 

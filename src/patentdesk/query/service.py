@@ -87,9 +87,9 @@ def _notice_condition(actor: Actor, query: CaseQuery, today: dt.date) -> ColumnE
 
 
 def conditions(
-    dialect: str, actor: Actor, query: CaseQuery, today: dt.date
+    db: Session, actor: Actor, query: CaseQuery, today: dt.date
 ) -> list[ColumnElement[bool]]:
-    out = text_conditions(dialect, actor, query)
+    out = text_conditions(db, actor, query)
     if query.kind:
         out.append(Case.kind.in_(query.kind))
     if query.status:
@@ -161,7 +161,7 @@ def search(
     authorize(actor, Permission.QUERY)
     today = today or beijing_date()
     stmt = restrict(sa.select(Case), Case.domain_id, actor, Permission.QUERY)
-    stmt = stmt.where(*conditions(db.get_bind().dialect.name, actor, query, today))
+    stmt = stmt.where(*conditions(db, actor, query, today))
     stmt = _order_and_seek(stmt, query).limit(query.limit + 1)
     cases = list(db.execute(stmt).scalars())
     more = len(cases) > query.limit

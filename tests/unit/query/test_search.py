@@ -225,3 +225,27 @@ def test_iter_rows_walks_every_page_up_to_a_cap(db, desk, actor):
     with db.unit_of_work() as s:
         assert len(list(service.iter_rows(s, actor, CaseQuery(), batch=2))) == 7
         assert len(list(service.iter_rows(s, actor, CaseQuery(), batch=2, max_rows=5))) == 5
+
+
+@pytest.mark.parametrize("drive_limit", [1000, 1])
+def test_both_plans_for_index_hits_give_the_same_pages(db, desk, actor, monkeypatch, drive_limit):
+    """Few hits are fetched by id; many make SQLite walk the domain in sort order."""
+    from patentdesk.query import textsearch
+
+    monkeypatch.setattr(textsearch, "DRIVE_LIMIT", drive_limit)
+    days = itertools.cycle([dt.date(2026, 1, 1), dt.date(2026, 1, 2)])
+    made = [case(db, desk, title=f"一种电池{i}", filing_date=next(days)) for i in range(5)]
+    case(db, desk, title="另一种东西")
+    add_case(db, desk.branch_domain, desk.branch_person.user_id, title="一种电池")
+    query = CaseQuery.from_query_string("title=一种电池&limit=2")
+    seen: list[str] = []
+    while True:
+        with db.unit_of_work() as s:
+            page = service.search(s, actor, query)
+        seen += [r.application_number for r in page.rows]
+        if page.next_cursor is None:
+            break
+        query = query.next_page(page.next_cursor)
+    expected = sorted(made, key=lambda c: (c.filing_date, c.id.hex), reverse=True)
+    assert seen == [c.application_number for c in expected]
+    assert titles(db, actor, "title=电池 东西") == set()

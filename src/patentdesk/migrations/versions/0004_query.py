@@ -69,9 +69,23 @@ def _sqlite_name_pairs(column: str) -> str:
     )
 
 
+# Each domain gets a number, written as three Private Use Area characters: one trigram
+# that the FTS query ANDs with the search words, so the index itself keeps to one domain.
+DOMAIN_TOKEN_BASE = 0xE000
+DOMAIN_TOKEN_RADIX = 6400  # U+E000…U+F8FF
+
+
+def _domain_token(domain: str) -> str:
+    b, r = DOMAIN_TOKEN_BASE, DOMAIN_TOKEN_RADIX
+    return (
+        f"(SELECT char({b} + n / {r * r}, {b} + (n / {r}) % {r}, {b} + n % {r}) "
+        f"FROM cases_fts_domains WHERE domain_id = {domain})"
+    )
+
+
 _FTS_COLUMNS = (
     "title, application_number, internal_number, applicants, inventors, "
-    "title_pairs, applicant_pairs, inventor_pairs"
+    "title_pairs, applicant_pairs, inventor_pairs, domain"
 )
 
 
@@ -86,6 +100,7 @@ def _fts_values(row: str) -> str:
             _sqlite_pairs(f"{row}.title"),
             _sqlite_name_pairs(f"{row}.applicants"),
             _sqlite_name_pairs(f"{row}.inventors"),
+            _domain_token(f"{row}.domain_id"),
         )
     )
 
@@ -95,6 +110,7 @@ SQLITE_UP = [
     "INSERT INTO cases_fts_offsets(n) SELECT value FROM json_each('["
     + ",".join(str(i) for i in range(1, OFFSETS_MAX + 1))
     + "]')",
+    "CREATE TABLE cases_fts_domains (n INTEGER PRIMARY KEY, domain_id CHAR(32) NOT NULL UNIQUE)",
     """CREATE TABLE cases_fts_keys (
         key INTEGER PRIMARY KEY,
         case_id CHAR(32) NOT NULL UNIQUE,
@@ -102,6 +118,7 @@ SQLITE_UP = [
     )""",
     f"CREATE VIRTUAL TABLE cases_fts USING fts5({_FTS_COLUMNS}, tokenize='trigram')",
     f"""CREATE TRIGGER cases_fts_insert AFTER INSERT ON cases BEGIN
+        INSERT OR IGNORE INTO cases_fts_domains(domain_id) VALUES (new.domain_id);
         INSERT INTO cases_fts_keys(case_id, domain_id) VALUES (new.id, new.domain_id);
         INSERT INTO cases_fts(rowid, {_FTS_COLUMNS})
             VALUES (last_insert_rowid(), {_fts_values("new")});
@@ -109,6 +126,7 @@ SQLITE_UP = [
     f"""CREATE TRIGGER cases_fts_update AFTER UPDATE OF
         title, application_number, internal_number, applicants, inventors, domain_id
         ON cases BEGIN
+        INSERT OR IGNORE INTO cases_fts_domains(domain_id) VALUES (new.domain_id);
         UPDATE cases_fts_keys SET case_id = new.id, domain_id = new.domain_id
             WHERE case_id = old.id;
         UPDATE cases_fts SET ({_FTS_COLUMNS}) = ({_fts_values("new")})
@@ -120,6 +138,7 @@ SQLITE_UP = [
         DELETE FROM cases_fts_keys WHERE case_id = old.id;
     END""",
     # Cases filed before this revision.
+    "INSERT OR IGNORE INTO cases_fts_domains(domain_id) SELECT DISTINCT domain_id FROM cases",
     "INSERT INTO cases_fts_keys(case_id, domain_id) SELECT id, domain_id FROM cases",
     f"""INSERT INTO cases_fts(rowid, {_FTS_COLUMNS})
         SELECT k.key, {_fts_values("c")}
@@ -133,6 +152,7 @@ SQLITE_DOWN = [
     "DROP TABLE IF EXISTS cases_fts",
     "DROP TABLE IF EXISTS cases_fts_keys",
     "DROP TABLE IF EXISTS cases_fts_offsets",
+    "DROP TABLE IF EXISTS cases_fts_domains",
 ]
 
 
