@@ -20,27 +20,27 @@ def _short(text: str, limit: int) -> str:
 
 
 def bar_chart(
-    items: list[tuple[str, int]], *, title: str, chart_id: str, width: int = 520
+    items: list[tuple[str, int]], *, title: str, chart_id: str, width: int = 360
 ) -> Markup:
     """Horizontal bars, one per item, labelled with the item and its count."""
-    row, top, label_w, count_w = 22, 8, 170, 56
+    row, top, label_w, count_w = 24, 6, 120, 48
     height = top * 2 + row * max(len(items), 1)
     peak = max((n for _, n in items), default=0) or 1
     bar_room = width - label_w - count_w
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" id="{escape(chart_id)}" class="chart" '
         f'role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}" {FONT} '
-        f'font-size="12"><title>{escape(title)}</title>'
+        f'font-size="13"><title>{escape(title)}</title>'
     ]
     for i, (label, n) in enumerate(items):
         y = top + i * row
         w = round(bar_room * n / peak)
         parts.append(
-            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" fill="{INK}">'
-            f"<title>{escape(label)}</title>{escape(_short(label, 14))}</text>"
+            f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end" fill="{INK}">'
+            f"<title>{escape(label)}</title>{escape(_short(label, 9))}</text>"
             f'<rect x="{label_w}" y="{y + 3}" width="{max(w, 1)}" height="{row - 6}" '
             f'fill="{BRAND}" data-label="{escape(label)}" data-count="{n}"/>'
-            f'<text x="{label_w + w + 4}" y="{y + 15}" fill="{MUTED}">{n}</text>'
+            f'<text x="{label_w + w + 4}" y="{y + 17}" fill="{MUTED}">{n}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text above is escaped)
