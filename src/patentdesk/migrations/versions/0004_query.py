@@ -116,7 +116,8 @@ SQLITE_UP = [
         case_id CHAR(32) NOT NULL UNIQUE,
         domain_id CHAR(32) NOT NULL
     )""",
-    f"CREATE VIRTUAL TABLE cases_fts USING fts5({_FTS_COLUMNS}, tokenize='trigram')",
+    # Contentless (content=''): the texts are in cases already; only the index is kept.
+    f"CREATE VIRTUAL TABLE cases_fts USING fts5({_FTS_COLUMNS}, content='', tokenize='trigram')",
     f"""CREATE TRIGGER cases_fts_insert AFTER INSERT ON cases BEGIN
         INSERT OR IGNORE INTO cases_fts_domains(domain_id) VALUES (new.domain_id);
         INSERT INTO cases_fts_keys(case_id, domain_id) VALUES (new.id, new.domain_id);
@@ -127,14 +128,18 @@ SQLITE_UP = [
         title, application_number, internal_number, applicants, inventors, domain_id
         ON cases BEGIN
         INSERT OR IGNORE INTO cases_fts_domains(domain_id) VALUES (new.domain_id);
+        INSERT INTO cases_fts(cases_fts, rowid, {_FTS_COLUMNS})
+            SELECT 'delete', key, {_fts_values("old")} FROM cases_fts_keys WHERE case_id = old.id;
         UPDATE cases_fts_keys SET case_id = new.id, domain_id = new.domain_id
             WHERE case_id = old.id;
-        UPDATE cases_fts SET ({_FTS_COLUMNS}) = ({_fts_values("new")})
-            WHERE rowid = (SELECT key FROM cases_fts_keys WHERE case_id = new.id);
+        INSERT INTO cases_fts(rowid, {_FTS_COLUMNS})
+            SELECT key, {_fts_values("new")} FROM cases_fts_keys WHERE case_id = new.id;
     END""",
-    """CREATE TRIGGER cases_fts_delete AFTER DELETE ON cases BEGIN
-        DELETE FROM cases_fts
-            WHERE rowid = (SELECT key FROM cases_fts_keys WHERE case_id = old.id);
+    # A contentless index forgets a document when told the very values it indexed: the
+    # old row's, computed the same way as on insert.
+    f"""CREATE TRIGGER cases_fts_delete AFTER DELETE ON cases BEGIN
+        INSERT INTO cases_fts(cases_fts, rowid, {_FTS_COLUMNS})
+            SELECT 'delete', key, {_fts_values("old")} FROM cases_fts_keys WHERE case_id = old.id;
         DELETE FROM cases_fts_keys WHERE case_id = old.id;
     END""",
     # Cases filed before this revision.
