@@ -402,6 +402,9 @@ def main() -> None:
         type=Path,
         help="keep the SQLite database in this folder, and reuse it when it is there",
     )
+    parser.add_argument(
+        "--pg-url", help="use this PostgreSQL database instead of a throwaway cluster"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="patentdesk-bench-") as tmp:
         base = args.keep or Path(tmp)
@@ -419,7 +422,13 @@ def main() -> None:
                 args.runs,
                 world,
             )
-        if "postgresql" in args.db:
+        if "postgresql" in args.db and args.pg_url:
+            # An existing (empty, or loaded by an earlier run with the same --keep) database.
+            world = base / "bench-world-pg.json" if args.keep else None
+            run(
+                "PostgreSQL", args.pg_url, base / "data-pg", args.cases, args.orgs, args.runs, world
+            )
+        elif "postgresql" in args.db:
             from tests.support.pg import Cluster, find_bindir
 
             bindir = find_bindir()
