@@ -24,7 +24,7 @@ from patentdesk.notices.models import Notice
 from patentdesk.orgs.models import Domain, SubAccount
 from patentdesk.query.language import CaseQuery, Cursor
 from patentdesk.query.models import SavedQuery
-from patentdesk.query.textsearch import text_conditions
+from patentdesk.query.textsearch import text_search
 from patentdesk.timeutil import beijing_date
 
 
@@ -86,10 +86,9 @@ def _notice_condition(actor: Actor, query: CaseQuery, today: dt.date) -> ColumnE
     return Case.id.in_(sub)
 
 
-def conditions(
-    db: Session, actor: Actor, query: CaseQuery, today: dt.date
-) -> list[ColumnElement[bool]]:
-    out = text_conditions(db, actor, query)
+def conditions(actor: Actor, query: CaseQuery, today: dt.date) -> list[ColumnElement[bool]]:
+    """The conditions other than the text fields (see textsearch)."""
+    out: list[ColumnElement[bool]] = []
     if query.kind:
         out.append(Case.kind.in_(query.kind))
     if query.status:
@@ -109,27 +108,38 @@ def conditions(
     return out
 
 
-_ORDER: dict[str, tuple[Any, bool]] = {
-    # sort name: (column, descending)
-    "-filing_date": (Case.filing_date, True),
-    "filing_date": (Case.filing_date, False),
-    "application_number": (Case.application_number, False),
-    "-application_number": (Case.application_number, True),
+# Sort name: (key column, descending). "id" breaks ties; application numbers are unique.
+_ORDER: dict[str, tuple[str, bool]] = {
+    "-filing_date": ("filing_date", True),
+    "filing_date": ("filing_date", False),
+    "application_number": ("application_number", False),
+    "-application_number": ("application_number", True),
+}
+_CASE_KEYS: dict[str, Any] = {
+    "filing_date": Case.filing_date,
+    "application_number": Case.application_number,
+    "id": Case.id,
 }
 
 
-def _order_and_seek(stmt: sa.Select[Any], query: CaseQuery) -> sa.Select[Any]:
-    column, desc = _ORDER[query.sort]
-    unique = column is Case.application_number  # no tie-breaker needed
+def _order_and_seek(
+    stmt: sa.Select[Any], query: CaseQuery, keys: dict[str, Any] | None = None
+) -> sa.Select[Any]:
+    """ORDER BY the sort key and id, and start after the cursor. ``keys`` may name the same
+    values in a joined table (PostgreSQL's cases_fts), whose index the planner can walk."""
+    keys = keys or _CASE_KEYS
+    name, desc = _ORDER[query.sort]
+    column, ident = keys[name], keys["id"]
+    unique = name == "application_number"  # no tie-breaker needed
     if desc:
-        stmt = stmt.order_by(column.desc(), *([] if unique else [Case.id.desc()]))
+        stmt = stmt.order_by(column.desc(), *([] if unique else [ident.desc()]))
     else:
-        stmt = stmt.order_by(column.asc(), *([] if unique else [Case.id.asc()]))
+        stmt = stmt.order_by(column.asc(), *([] if unique else [ident.asc()]))
     cursor = query.decoded_cursor
     if cursor is None:
         return stmt
     key: Any = cursor.key
-    if column is Case.filing_date:
+    if name == "filing_date":
         try:
             key = dt.date.fromisoformat(cursor.key)
         except ValueError as exc:
@@ -140,15 +150,33 @@ def _order_and_seek(stmt: sa.Select[Any], query: CaseQuery) -> sa.Select[Any]:
             ) from exc
     if unique:
         return stmt.where(column < key if desc else column > key)
-    pair = sa.tuple_(column, Case.id)
+    pair = sa.tuple_(column, ident)
     bound = sa.tuple_(sa.literal(key, type_=column.type), sa.literal(cursor.id, type_=sa.Uuid))
     return stmt.where(pair < bound if desc else pair > bound)
 
 
 def _cursor_after(row: Case, query: CaseQuery) -> str:
-    column, _desc = _ORDER[query.sort]
-    key = row.filing_date.isoformat() if column is Case.filing_date else row.application_number
+    name, _desc = _ORDER[query.sort]
+    key = row.filing_date.isoformat() if name == "filing_date" else row.application_number
     return Cursor(query.sort, key, row.id).encode()
+
+
+def statement(db: Session, actor: Actor, query: CaseQuery, today: dt.date) -> sa.Select[Any]:
+    """The SELECT of one page (one row more than the page, to know whether more follow)."""
+    stmt = restrict(sa.select(Case), Case.domain_id, actor, Permission.QUERY)
+    text = text_search(db, actor, query)
+    keys = _CASE_KEYS
+    if text.join is not None:
+        found = text.join
+        stmt = stmt.join(found, found.c.case_id == Case.id)
+        stmt = restrict(stmt, found.c.domain_id, actor, Permission.QUERY)
+        keys = {
+            "filing_date": found.c.filing_date,
+            "id": found.c.case_id,
+            "application_number": found.c.application_number,
+        }
+    stmt = stmt.where(*text.conditions, *conditions(actor, query, today))
+    return _order_and_seek(stmt, query, keys).limit(query.limit + 1)
 
 
 # -- search -------------------------------------------------------------------------------
@@ -159,10 +187,7 @@ def search(
 ) -> CasePage:
     """One page of the cases ``actor`` may see that match ``query``."""
     authorize(actor, Permission.QUERY)
-    today = today or beijing_date()
-    stmt = restrict(sa.select(Case), Case.domain_id, actor, Permission.QUERY)
-    stmt = stmt.where(*conditions(db, actor, query, today))
-    stmt = _order_and_seek(stmt, query).limit(query.limit + 1)
+    stmt = statement(db, actor, query, today or beijing_date())
     cases = list(db.execute(stmt).scalars())
     more = len(cases) > query.limit
     cases = cases[: query.limit]

@@ -14,6 +14,7 @@ Every subquery over a search table is itself restricted to the actor's domain th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,6 +63,7 @@ pg_fts = sa.Table(
     sa.Column("domain_id", sa.Uuid),
     sa.Column("title", sa.Text),
     sa.Column("application_number", sa.Text),
+    sa.Column("filing_date", sa.Date),
     sa.Column("internal_number", sa.Text),
     sa.Column("applicant_names", sa.Text),
     sa.Column("inventor_names", sa.Text),
@@ -156,18 +158,19 @@ class _Builder:
 
     # -- result --------------------------------------------------------------------------
 
-    def build(self, db: Session) -> list[ColumnElement[bool]]:
+    def build(self, db: Session) -> TextSearch:
         conditions = list(self.conditions)
         if self.phrases:
             found = self._sqlite_hits(db)
             if found is None:
-                return [sa.false()]
+                return TextSearch([sa.false()])
             conditions.append(found)
         if self.on_pg_fts:
-            found = sa.select(pg_fts.c.case_id).where(*self.on_pg_fts)
-            found = restrict(found, pg_fts.c.domain_id, self.actor, Permission.QUERY)
-            conditions.append(Case.id.in_(found))
-        return conditions
+            # Joined one to one, so that the planner may also walk cases_fts in sort order
+            # (its covering index) when a word is common, or start from the GIN index when
+            # it is rare.
+            return TextSearch(conditions + self.on_pg_fts, join=pg_fts)
+        return TextSearch(conditions)
 
     def _sqlite_hits(self, db: Session) -> ColumnElement[bool] | None:
         """Cases among the FTS hits; ``None`` when there are none.
@@ -216,8 +219,17 @@ def _sqlite_name_like(column: str, word: str) -> ColumnElement[bool]:
     return sa.exists(sa.select(1).select_from(each).where(name.like(_contains(word), escape="\\")))
 
 
-def text_conditions(db: Session, actor: Actor, query: CaseQuery) -> list[ColumnElement[bool]]:
-    """The WHERE conditions for the query's text fields (title, names, numbers)."""
+@dataclass(frozen=True)
+class TextSearch:
+    """WHERE conditions for the text fields; on PostgreSQL also the table to join (one row
+    per case, ``case_id``), whose ``domain_id`` the caller restricts like ``cases``."""
+
+    conditions: list[ColumnElement[bool]]
+    join: sa.Table | None = None
+
+
+def text_search(db: Session, actor: Actor, query: CaseQuery) -> TextSearch:
+    """The conditions for the query's text fields (title, names, numbers)."""
     b = _Builder(db.get_bind().dialect.name, actor)
     b.title(query.words("title"))
     b.names("applicants", query.words("applicant"))

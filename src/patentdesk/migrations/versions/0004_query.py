@@ -165,7 +165,9 @@ def _gin(name: str, expression: str) -> str:
     return f"CREATE INDEX {name} ON patentdesk_search.cases_fts USING gin ({expression})"
 
 
-_PG_SEARCHED = "title, application_number, internal_number, applicant_names, inventor_names"
+_PG_SEARCHED = (
+    "title, application_number, filing_date, internal_number, applicant_names, inventor_names"
+)
 
 PG_UP = [
     # Trusted extension (PostgreSQL 13+): the database owner may create it.
@@ -192,11 +194,17 @@ PG_UP = [
         domain_id uuid NOT NULL,
         title text NOT NULL,
         application_number text NOT NULL,
+        filing_date date NOT NULL,
         internal_number text,
         applicant_names text,
         inventor_names text
     )""",
-    "CREATE INDEX ix_cases_fts_domain ON patentdesk_search.cases_fts (domain_id)",
+    # Walked in sort order when a word is common: the title rides along for the filter.
+    "CREATE INDEX ix_cases_fts_domain_filed ON patentdesk_search.cases_fts "
+    "(domain_id, filing_date, case_id) INCLUDE (title)",
+    # Internal-number prefixes (AG-2026-*) in any collation.
+    "CREATE INDEX ix_cases_fts_internal_prefix ON patentdesk_search.cases_fts "
+    "(domain_id, internal_number text_pattern_ops)",
     _gin("ix_cases_fts_title", "title gin_trgm_ops"),
     _gin("ix_cases_fts_title_pairs", "patentdesk_pairs(title)"),
     _gin("ix_cases_fts_number", "application_number gin_trgm_ops"),
@@ -208,11 +216,13 @@ PG_UP = [
     f"""CREATE FUNCTION cases_fts_sync() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         INSERT INTO patentdesk_search.cases_fts (case_id, domain_id, {_PG_SEARCHED})
-        VALUES (NEW.id, NEW.domain_id, NEW.title, NEW.application_number, NEW.internal_number,
-                patentdesk_names(NEW.applicants), patentdesk_names(NEW.inventors))
+        VALUES (NEW.id, NEW.domain_id, NEW.title, NEW.application_number, NEW.filing_date,
+                NEW.internal_number, patentdesk_names(NEW.applicants),
+                patentdesk_names(NEW.inventors))
         ON CONFLICT (case_id) DO UPDATE SET
             domain_id = EXCLUDED.domain_id, title = EXCLUDED.title,
             application_number = EXCLUDED.application_number,
+            filing_date = EXCLUDED.filing_date,
             internal_number = EXCLUDED.internal_number,
             applicant_names = EXCLUDED.applicant_names,
             inventor_names = EXCLUDED.inventor_names;
@@ -220,10 +230,10 @@ PG_UP = [
     END $$""",
     # Deletes follow through the foreign key (ON DELETE CASCADE).
     """CREATE TRIGGER cases_fts_sync AFTER INSERT OR UPDATE OF
-        title, application_number, internal_number, applicants, inventors, domain_id
+        title, application_number, filing_date, internal_number, applicants, inventors, domain_id
         ON cases FOR EACH ROW EXECUTE FUNCTION cases_fts_sync()""",
     f"""INSERT INTO patentdesk_search.cases_fts (case_id, domain_id, {_PG_SEARCHED})
-        SELECT id, domain_id, title, application_number, internal_number,
+        SELECT id, domain_id, title, application_number, filing_date, internal_number,
                patentdesk_names(applicants), patentdesk_names(inventors)
         FROM cases""",
 ]
