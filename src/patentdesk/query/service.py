@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -182,13 +183,35 @@ def statement(db: Session, actor: Actor, query: CaseQuery, today: dt.date) -> sa
 # -- search -------------------------------------------------------------------------------
 
 
+@contextmanager
+def _planned_for_its_values(db: Session) -> Iterator[None]:
+    """PostgreSQL: plan each search for its own values.
+
+    psycopg prepares a statement it has run a few times, and the server then plans it once
+    for every value: a generic plan cannot tell a common word from a rare one, or a prefix
+    from a substring, and picks one path for all (measured: 260 ms instead of 7 ms for some
+    names). Searches are therefore sent unprepared; the connection's setting is restored.
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    raw = db.connection().connection.driver_connection
+    before = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = before
+
+
 def search(
     db: Session, actor: Actor, query: CaseQuery, *, today: dt.date | None = None
 ) -> CasePage:
     """One page of the cases ``actor`` may see that match ``query``."""
     authorize(actor, Permission.QUERY)
-    stmt = statement(db, actor, query, today or beijing_date())
-    cases = list(db.execute(stmt).scalars())
+    with _planned_for_its_values(db):
+        stmt = statement(db, actor, query, today or beijing_date())
+        cases = list(db.execute(stmt).scalars())
     more = len(cases) > query.limit
     cases = cases[: query.limit]
     next_cursor = _cursor_after(cases[-1], query) if more and cases else None

@@ -14,6 +14,7 @@ Every subquery over a search table is itself restricted to the actor's domain th
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,8 +89,9 @@ def _glob_escape(text: str) -> str:
 
 
 class _Builder:
-    def __init__(self, dialect: str, actor: Actor) -> None:
-        self.sqlite = dialect == "sqlite"
+    def __init__(self, db: Session, actor: Actor) -> None:
+        self.db = db
+        self.sqlite = db.get_bind().dialect.name == "sqlite"
         self.actor = actor
         self.phrases: list[str] = []  # SQLite: one FTS5 MATCH expression
         self.on_pg_fts: list[ColumnElement[bool]] = []  # PostgreSQL: on cases_fts
@@ -100,7 +102,7 @@ class _Builder:
     def title(self, words: list[str]) -> None:
         for word in words:
             if not self.sqlite:
-                self._pg_text(pg_fts.c.title, word)
+                self._pg_text(pg_fts.c.title, "ix_cases_fts_title_pairs", word)
             elif len(word) >= TRIGRAM:
                 self.phrases.append(_fts_phrase("title", word))
             elif len(word) == PAIR:
@@ -112,7 +114,7 @@ class _Builder:
         singular = column[:-1]  # applicant, inventor
         for word in words:
             if not self.sqlite:
-                self._pg_text(pg_fts.c[f"{singular}_names"], word)
+                self._pg_text(pg_fts.c[f"{singular}_names"], f"ix_cases_fts_{singular}_pairs", word)
             elif len(word) >= TRIGRAM:
                 self.phrases.append(_fts_phrase(column, word))
             elif len(word) == PAIR:
@@ -120,12 +122,19 @@ class _Builder:
             else:
                 self.conditions.append(_sqlite_name_like(column, word))
 
-    def _pg_text(self, text: Any, word: str) -> None:
-        self.on_pg_fts.append(text.ilike(_contains(word), escape="\\"))
-        if len(word) == PAIR:
+    def _pg_text(self, text: Any, pairs_index: str, word: str) -> None:
+        """ILIKE, which the trigram index serves for three characters or more. A pair has no
+        trigram: a rare one is looked up in the pairs index (containment means the same as
+        ILIKE for two characters); a common one is left to ILIKE, so that the planner walks
+        the domain in sort order and stops at the end of the page instead of fetching and
+        sorting thousands of hits. Giving both would make the planner multiply their
+        selectivities and misjudge every pair as rare."""
+        if len(word) == PAIR and not pair_is_common(self.db, pairs_index, word.lower()):
             pairs = getattr(sa.func, PG_PAIRS_FUNCTION)(text, type_=ARRAY(sa.Text))
             wanted = sa.literal([word.lower()], type_=ARRAY(sa.Text))
             self.on_pg_fts.append(pairs.op("@>")(wanted))
+        else:
+            self.on_pg_fts.append(text.ilike(_contains(word), escape="\\"))
 
     def partial_number(self, digits: str) -> None:
         if not self.sqlite:
@@ -210,6 +219,30 @@ def domain_token(number: int) -> str:
     return chr(b + number // (r * r)) + chr(b + (number // r) % r) + chr(b + number % r)
 
 
+COMMON_PAIR = 0.005  # a pair in at least this share of the texts is "common"
+PAIR_STATS_TTL = 600.0  # seconds: ANALYZE refreshes the statistics now and then
+_pair_stats: dict[tuple[str, str], tuple[float, dict[str, float]]] = {}
+
+
+def pair_is_common(db: Session, index: str, pair: str) -> bool:
+    """Whether PostgreSQL's statistics of a pairs index (most common elements, refreshed by
+    ANALYZE) list ``pair`` as common. Cached per database and index for a few minutes."""
+    key = (str(db.get_bind().url), index)
+    cached = _pair_stats.get(key)
+    if cached is None or time.monotonic() - cached[0] > PAIR_STATS_TTL:
+        rows = db.execute(
+            sa.text(
+                "SELECT e, f FROM (SELECT unnest(most_common_elems::text::text[]) AS e,"
+                " unnest(most_common_elem_freqs) AS f FROM pg_stats"
+                " WHERE schemaname = :schema AND tablename = :index) AS s WHERE e IS NOT NULL"
+            ),
+            {"schema": PG_SEARCH_SCHEMA, "index": index},
+        ).all()
+        cached = (time.monotonic(), {str(e): float(f) for e, f in rows})
+        _pair_stats[key] = cached
+    return cached[1].get(pair, 0.0) >= COMMON_PAIR
+
+
 def _sqlite_name_like(column: str, word: str) -> ColumnElement[bool]:
     each = sa.func.json_each(getattr(Case, column)).table_valued("value", "type")
     name = sa.case(
@@ -230,7 +263,7 @@ class TextSearch:
 
 def text_search(db: Session, actor: Actor, query: CaseQuery) -> TextSearch:
     """The conditions for the query's text fields (title, names, numbers)."""
-    b = _Builder(db.get_bind().dialect.name, actor)
+    b = _Builder(db, actor)
     b.title(query.words("title"))
     b.names("applicants", query.words("applicant"))
     b.names("inventors", query.words("inventor"))

@@ -249,3 +249,21 @@ def test_both_plans_for_index_hits_give_the_same_pages(db, desk, actor, monkeypa
     expected = sorted(made, key=lambda c: (c.filing_date, c.id.hex), reverse=True)
     assert seen == [c.application_number for c in expected]
     assert titles(db, actor, "title=电池 东西") == set()
+
+
+@pytest.mark.parametrize("common_share", [0.0, 2.0])
+def test_both_paths_for_two_character_words_agree(db, desk, actor, monkeypatch, common_share):
+    """PostgreSQL treats a pair its statistics call common with ILIKE (walking the domain),
+    a rare one with the pairs index: the answers are the same either way."""
+    from patentdesk.query import textsearch
+
+    monkeypatch.setattr(textsearch, "COMMON_PAIR", common_share)
+    monkeypatch.setattr(textsearch, "_pair_stats", {})
+    case(db, desk, title="一种电池", inventors=[{"name": "王伟"}], applicants=["电池科技"])
+    case(db, desk, title="一种电机", inventors=[{"name": "王伟强"}], applicants=["某公司"])
+    case(db, desk, title="Smart LED 灯", inventors=[{"name": "李四"}], applicants=["某公司"])
+    assert titles(db, actor, "title=电池") == {"一种电池"}
+    assert titles(db, actor, "title=一种") == {"一种电池", "一种电机"}
+    assert titles(db, actor, "title=le") == {"Smart LED 灯"}
+    assert titles(db, actor, "inventor=王伟") == {"一种电池", "一种电机"}
+    assert titles(db, actor, "applicant=科技") == {"一种电池"}
