@@ -195,7 +195,7 @@ def _planned_for_its_values(db: Session) -> Iterator[None]:
     if db.get_bind().dialect.name != "postgresql":
         yield
         return
-    raw = db.connection().connection.driver_connection
+    raw: Any = db.connection().connection.driver_connection
     before = raw.prepare_threshold
     raw.prepare_threshold = None
     try:

@@ -227,7 +227,7 @@ _pair_stats: dict[tuple[str, str], tuple[float, dict[str, float]]] = {}
 def pair_is_common(db: Session, index: str, pair: str) -> bool:
     """Whether PostgreSQL's statistics of a pairs index (most common elements, refreshed by
     ANALYZE) list ``pair`` as common. Cached per database and index for a few minutes."""
-    key = (str(db.get_bind().url), index)
+    key = (str(db.get_bind().engine.url), index)
     cached = _pair_stats.get(key)
     if cached is None or time.monotonic() - cached[0] > PAIR_STATS_TTL:
         rows = db.execute(
