@@ -10,9 +10,39 @@ from typing import Any
 import pytest
 
 from patentdesk.timeutil import beijing_date
-from tests.acceptance.test_authz_matrix import _office_token
 from tests.support.cases import Desk, add_case, add_notice, agency_desk
-from tests.support.factories import auth
+from tests.support.factories import PASSWORD, auth, unique_phone
+
+# Listed in test_authz_matrix.EXTRA_COVERED: every role × own/other domain is tested here.
+QUERY_ENDPOINTS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/api/v1/cases"),
+        ("GET", "/api/v1/cases.csv"),
+        ("GET", "/api/v1/queries"),
+        ("POST", "/api/v1/queries"),
+        ("DELETE", "/api/v1/queries/{query_id}"),
+        ("GET", "/api/v1/stats"),
+        ("GET", "/api/v1/stats.csv"),
+        ("GET", "/api/v1/desk"),
+    }
+)
+
+
+def _office_token(client: Any, world: Any) -> str:
+    from patentdesk.identity.service import Context, create_office_user
+
+    phone = unique_phone()
+    with client.app.state.db.unit_of_work() as s:
+        create_office_user(
+            s, Context(client.app.state.settings), phone=phone, name="审查员", password=PASSWORD
+        )
+    r = client.post(
+        "/api/v1/auth/password-login",
+        json={"account": phone, "password": PASSWORD, "client_kind": "web"},
+    )
+    assert r.status_code == 200, r.text
+    return str(r.json()["token"])
+
 
 SAME = {
     "title": "一种折叠式电动自行车",
