@@ -152,6 +152,10 @@ def query(
     deadline_within: Annotated[
         int | None, typer.Option(help="a notice deadline within N days from today")
     ] = None,
+    notice_unconfirmed: Annotated[
+        bool,
+        typer.Option("--notice-unconfirmed", help="with a notice not yet confirmed (接收确认)"),
+    ] = False,
     sort: Annotated[
         str | None,
         typer.Option(
@@ -196,6 +200,7 @@ def query(
         "deadline_from": deadline_from,
         "deadline_to": deadline_to,
         "deadline_within": None if deadline_within is None else str(deadline_within),
+        "notice_unconfirmed": "1" if notice_unconfirmed else None,
         "sort": sort,
     }
     with errors_reported(json_out), _api(server) as api:

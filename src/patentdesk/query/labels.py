@@ -107,6 +107,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "desk.unconfirmed": ("未确认接收的通知书", "Notices not yet confirmed"),
     "desk.deadlines": ("{days} 天内到期的期限", "Deadlines within {days} days"),
     "desk.days_left": ("剩 {n} 天", "{n} days left"),
+    "desk.next": ("最近的期限", "Next deadline"),
     "desk.due_today": ("今天到期", "due today"),
     "desk.drafts": ("未提交的草稿", "Drafts not submitted"),
     "desk.drafts.where": (

@@ -22,6 +22,7 @@ read the same parameters:
 ``notice_code``     cases with a notice of this type (six digits)
 ``deadline_from/to``  cases with a notice whose response deadline is in this range
 ``deadline_within`` … whose deadline is within this many days from today (Beijing)
+``notice_unconfirmed``  ``1``: cases with a notice whose receipt is not yet confirmed (接收确认)
 ``sort``            ``-filing_date`` (default), ``filing_date``, ``application_number``,
                     ``-application_number``
 ``limit``           rows per page, 1–500 (default 50)
@@ -79,6 +80,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "deadline_from": ("期限起", "deadline from"),
     "deadline_to": ("期限止", "deadline to"),
     "deadline_within": ("期限天数内", "deadline within days"),
+    "notice_unconfirmed": ("未确认接收的通知书", "unconfirmed notice"),
     "sort": ("排序", "sort"),
     "limit": ("每页条数", "rows per page"),
     "cursor": ("翻页标记", "page cursor"),
@@ -163,6 +165,7 @@ class CaseQuery:
     deadline_from: dt.date | None = None
     deadline_to: dt.date | None = None
     deadline_within: int | None = None
+    notice_unconfirmed: bool = False
     sort: str = DEFAULT_SORT
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
@@ -206,6 +209,7 @@ class CaseQuery:
         values["deadline_within"] = _int(
             "deadline_within", merged.get("deadline_within"), 0, MAX_DEADLINE_DAYS, None
         )
+        values["notice_unconfirmed"] = _flag("notice_unconfirmed", merged.get("notice_unconfirmed"))
         values["sub_account"] = _uuid("sub_account", merged.get("sub_account"))
         sort = (merged.get("sort") or "").strip() or DEFAULT_SORT
         if sort not in SORTS:
@@ -236,7 +240,9 @@ class CaseQuery:
             if f.name == "number" or (not paging and f.name == "cursor"):
                 continue
             value = getattr(self, f.name)
-            if value in (None, (), "") or (f.name == "sort" and value == DEFAULT_SORT):
+            if value is None or value is False or value in ((), ""):
+                continue
+            if f.name == "sort" and value == DEFAULT_SORT:
                 continue
             if f.name == "limit" and value == DEFAULT_LIMIT:
                 continue
@@ -244,6 +250,8 @@ class CaseQuery:
                 value = ",".join(value)
             elif isinstance(value, uuid.UUID):
                 value = str(value)
+            elif value is True:
+                value = "1"
             elif isinstance(value, dt.date):
                 value = value.isoformat()
             out.append((f.name, str(value)))
@@ -268,6 +276,7 @@ class CaseQuery:
             or self.deadline_from
             or self.deadline_to
             or self.deadline_within is not None
+            or self.notice_unconfirmed
         )
 
     def deadline_range(self, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
@@ -408,6 +417,15 @@ def _int(name: str, raw: str | None, low: int, high: int, default: int | None) -
             high=high,
         )
     return int(value)
+
+
+def _flag(name: str, raw: str | None) -> bool:
+    value = _clean(raw or "").lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise _invalid(name, "应为 1 或 0", "use 1 or 0")
 
 
 def _uuid(name: str, raw: str | None) -> uuid.UUID | None:

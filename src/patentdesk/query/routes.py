@@ -76,6 +76,9 @@ def query_cases(
     deadline_from: Text = None,
     deadline_to: Text = None,
     deadline_within: Text = None,
+    notice_unconfirmed: Annotated[
+        str | None, Query(description="1: with a notice not yet confirmed (接收确认)")
+    ] = None,
     sort: Annotated[
         str | None,
         Query(

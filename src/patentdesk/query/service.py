@@ -75,6 +75,8 @@ def _notice_condition(actor: Actor, query: CaseQuery, today: dt.date) -> ColumnE
     sub = restrict(sub, Notice.domain_id, actor, Permission.NOTICE_VIEW)
     if query.notice_code:
         sub = sub.where(Notice.code.in_(query.notice_code))
+    if query.notice_unconfirmed:
+        sub = sub.where(Notice.confirmed_at.is_(None))
     if query.dispatched_from:
         sub = sub.where(Notice.dispatch_date >= query.dispatched_from)
     if query.dispatched_to:

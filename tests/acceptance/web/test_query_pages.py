@@ -83,13 +83,18 @@ def test_desk_panel_and_statistics(page, world, db, settings):
     panel = page.locator("#desk-attention")
     assert panel.locator("#unconfirmed-count").inner_text() == "2"
     assert panel.locator("#deadlines-count").inner_text() == "3"
-    assert "剩 5 天" in panel.locator("#deadlines-soon").inner_text()
+    assert "剩 5 天" in panel.locator("#deadline-next").inner_text()
     assert "patentdesk package" in panel.locator("#drafts-where").inner_text()
     assert "尚未接入" in panel.locator("#payments-not-connected").inner_text()
 
     page.click("#deadlines-all")
     page.wait_for_selector("#results")
     assert page.locator("#results tbody tr").count() == 3
+    page.goto("/desk")
+    page.click("#unconfirmed-all")  # the cases whose notices wait for 接收确认
+    page.wait_for_selector("#results")
+    assert page.locator("#results tbody tr").count() == 2
+    assert page.locator("#q-notice_unconfirmed").is_checked()
 
     page.click("a[href='/stats']")
     page.wait_for_selector("#total-cases")

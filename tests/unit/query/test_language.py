@@ -94,6 +94,7 @@ def test_unknown_fields_are_named():
         ("sub_account=someone", "sub_account"),
         ("cursor=not-a-cursor", "cursor"),
         ("title=" + "长" * 101, "title"),
+        ("notice_unconfirmed=maybe", "notice_unconfirmed"),
     ],
 )
 def test_bad_values_are_errors_naming_the_field_in_both_languages(text, field):
@@ -130,6 +131,9 @@ def test_deadline_within_narrows_the_window_from_today():
     assert q.deadline_range(today) == (dt.date(2026, 5, 3), dt.date(2026, 5, 31))
     assert q.has_notice_condition
     assert not parse("title=电池").has_notice_condition
+    assert parse("notice_unconfirmed=true").has_notice_condition
+    assert parse("notice_unconfirmed=true").params() == [("notice_unconfirmed", "1")]
+    assert parse("deadline_within=0").params() == [("deadline_within", "0")]
 
 
 def test_cursor_belongs_to_its_sort():

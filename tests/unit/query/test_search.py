@@ -155,6 +155,10 @@ def test_notice_conditions_hold_for_one_and_the_same_notice(db, desk, actor):
     assert titles(db, actor, "deadline_within=7") == {"一"}  # today is 2026-05-01
     assert titles(db, actor, "deadline_within=4") == set()
     assert titles(db, actor, "deadline_from=2025-01-01&deadline_to=2025-12-31") == {"二"}
+    assert titles(db, actor, "notice_unconfirmed=1") == {"一", "二"}
+    add_notice(db, case(db, desk, title="三"), "210401", confirmed=True)
+    assert titles(db, actor, "notice_unconfirmed=1") == {"一", "二"}
+    assert titles(db, actor, "notice_unconfirmed=0") == {"一", "二", "三"}
 
 
 @pytest.mark.parametrize(
