@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 # Routers of every domain, registered in this order: (module, attribute).
 ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.health", "router"),
+    ("patentdesk.query.routes", "router"),
+    ("patentdesk.query.pages", "router"),
     ("patentdesk.identity.routes", "router"),
     ("patentdesk.orgs.routes", "router"),
     ("patentdesk.pki.routes", "router"),

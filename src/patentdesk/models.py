@@ -8,6 +8,7 @@ DOMAINS_WITH_MODELS: tuple[str, ...] = (
     "patentdesk.audit",
     "patentdesk.identity.models",
     "patentdesk.orgs.models",
+    "patentdesk.query.models",
     "patentdesk.pki.models",
     "patentdesk.filing.models",
     "patentdesk.notices.models",

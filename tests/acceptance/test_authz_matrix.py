@@ -16,6 +16,7 @@ import pytest
 
 from tests.acceptance.test_filing_authz import FILING_ENDPOINTS
 from tests.acceptance.test_signing_authz import PKI_ENDPOINTS
+from tests.acceptance.test_query_authz import QUERY_ENDPOINTS
 from tests.support.factories import auth
 
 ANON = "anonymous"
@@ -159,6 +160,7 @@ def test_every_endpoint_is_in_the_matrix(app, matrix_world):
 EXTRA_COVERED: set[tuple[str, str]] = (
     set(PKI_ENDPOINTS)
     | FILING_ENDPOINTS
+    | set(QUERY_ENDPOINTS)
     | {
         # PKI: test_signing_authz.py; filing, notices, office: test_filing_authz.py
         # fees: tests/acceptance/test_fees_api.py (every role, own and other domain; the bank's

@@ -34,6 +34,7 @@ SUBCOMMANDS: list[tuple[str, str, str | None]] = [
     ("patentdesk.cli.update", "register", None),
     ("patentdesk.cli.doctor", "register", None),
     ("patentdesk.cli.package", "app", "package"),
+    ("patentdesk.cli.query", "register", None),
 ]
 
 

@@ -1,0 +1,237 @@
+"""Query, statistics and My Desk API (thin): parse, call the service, shape the answer."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from patentdesk.authz import Actor
+from patentdesk.deps import CurrentActor, DbSession
+from patentdesk.query import desk, labels, service, stats
+from patentdesk.query.language import CaseQuery
+from patentdesk.query.schemas import (
+    AttentionOut,
+    CaseOut,
+    CasePageOut,
+    CountOut,
+    DraftOut,
+    NoticeBrief,
+    SavedQueryIn,
+    SavedQueryOut,
+    StatsOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["query"])
+
+EXPORT_MAX_ROWS = 50_000
+CSV_COLUMNS = (
+    "application_number",
+    "title",
+    "status",
+    "internal_number",
+    "kind",
+    "filing_date",
+    "applicants",
+    "inventors",
+    "sub_account",
+    "domain",
+)
+
+# Documented here for the OpenAPI spec; patentdesk.query.language reads and checks them
+# (also repeated parameters), with errors naming the field in Chinese and English.
+Text = Annotated[str | None, Query(max_length=200)]
+
+
+def read_query(request: Request) -> CaseQuery:
+    return CaseQuery.parse(request.query_params.multi_items())
+
+
+@router.get("/cases", response_model=CasePageOut)
+def query_cases(
+    request: Request,
+    actor: CurrentActor,
+    db: DbSession,
+    application_number: Text = None,
+    title: Text = None,
+    applicant: Text = None,
+    inventor: Text = None,
+    internal_number: Annotated[
+        str | None, Query(max_length=200, description="机构内部编号; * is a wildcard")
+    ] = None,
+    kind: Annotated[
+        str | None, Query(description="invention,utility,design,pct,pct-national")
+    ] = None,
+    business_type: Text = None,
+    status: Text = None,
+    filed_from: Text = None,
+    filed_to: Text = None,
+    dispatched_from: Text = None,
+    dispatched_to: Text = None,
+    sub_account: Text = None,
+    notice_code: Text = None,
+    deadline_from: Text = None,
+    deadline_to: Text = None,
+    deadline_within: Text = None,
+    notice_unconfirmed: Annotated[
+        str | None, Query(description="1: with a notice not yet confirmed (接收确认)")
+    ] = None,
+    sort: Annotated[
+        str | None,
+        Query(
+            description="-filing_date (default), filing_date, application_number, "
+            "-application_number"
+        ),
+    ] = None,
+    limit: Annotated[str | None, Query(description="1–500, default 50")] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> CasePageOut:
+    """Advanced query (高级查询) over the cases of the caller's permission domain (office
+    users: every domain). Keyset paging: follow ``next_cursor``."""
+    query = read_query(request)
+    page = service.search(db, actor, query)
+    return CasePageOut(
+        items=[CaseOut.of(r) for r in page.rows],
+        next_cursor=page.next_cursor,
+        query=query.query_string(paging=False),
+        sort=query.sort,
+        limit=query.limit,
+    )
+
+
+def cases_csv(rows: list[service.CaseRow]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        writer.writerow(
+            [
+                stats.excel_safe(v)
+                for v in (
+                    r.application_number,
+                    r.title,
+                    r.status,
+                    r.internal_number or "",
+                    r.kind,
+                    r.filing_date.isoformat(),
+                    "；".join(r.applicants),
+                    "；".join(r.inventors),
+                    r.sub_account_name or "",
+                    r.domain_name or "",
+                )
+            ]
+        )
+    return buffer.getvalue()
+
+
+def csv_response(text: str, filename: str, truncated: bool = False) -> Response:
+    # The byte-order mark makes spreadsheet programs read the UTF-8 (Chinese) correctly.
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if truncated:
+        headers["X-PatentDesk-Truncated"] = str(EXPORT_MAX_ROWS)
+    return Response("\ufeff" + text, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def export_cases(db: DbSession, actor: Actor, query: CaseQuery) -> Response:
+    rows = list(service.iter_rows(db, actor, query, max_rows=EXPORT_MAX_ROWS + 1))
+    truncated = len(rows) > EXPORT_MAX_ROWS
+    return csv_response(cases_csv(rows[:EXPORT_MAX_ROWS]), "cases.csv", truncated)
+
+
+@router.get("/cases.csv", response_class=Response)
+def query_cases_csv(request: Request, actor: CurrentActor, db: DbSession) -> Response:
+    """Every case matching the query (parameters as for ``GET /api/v1/cases``) as CSV, up to
+    50,000 rows (header ``X-PatentDesk-Truncated`` when there were more)."""
+    return export_cases(db, actor, read_query(request))
+
+
+# -- saved queries -------------------------------------------------------------------------
+
+
+def _saved_out(s: service.SavedQuery) -> SavedQueryOut:
+    return SavedQueryOut(
+        id=s.id, name=s.name, query=s.query, created_at=s.created_at, updated_at=s.updated_at
+    )
+
+
+@router.get("/queries", response_model=list[SavedQueryOut])
+def saved_queries(actor: CurrentActor, db: DbSession) -> list[SavedQueryOut]:
+    """The caller's saved queries (保存的查询)."""
+    return [_saved_out(s) for s in service.list_saved(db, actor)]
+
+
+@router.post("/queries", response_model=SavedQueryOut, status_code=status.HTTP_201_CREATED)
+def save_query(body: SavedQueryIn, actor: CurrentActor, db: DbSession) -> SavedQueryOut:
+    """Saves a query under a name; saving under an existing name replaces it."""
+    query = CaseQuery.from_query_string(body.query)
+    return _saved_out(service.save_query(db, actor, body.name, query))
+
+
+@router.delete("/queries/{query_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_query(query_id: uuid.UUID, actor: CurrentActor, db: DbSession) -> Response:
+    service.delete_saved(db, actor, str(query_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# -- statistics and My Desk ----------------------------------------------------------------
+
+
+def _counts(counts: list[stats.Count] | None) -> list[CountOut] | None:
+    if counts is None:
+        return None
+    return [CountOut(key=c.key, label=c.label, label_en=c.label_en, count=c.count) for c in counts]
+
+
+@router.get("/stats", response_model=StatsOut)
+def statistics(actor: CurrentActor, db: DbSession) -> StatsOut:
+    """Statistics (统计) of the caller's permission domain (office users: the whole office)."""
+    s = stats.compute(db, actor)
+    return StatsOut.model_validate(
+        {
+            "as_of": s.as_of,
+            "total_cases": s.total_cases,
+            **{k: _counts(getattr(s, k)) for k in stats.SECTIONS},
+        }
+    )
+
+
+@router.get("/stats.csv", response_class=Response)
+def statistics_csv(
+    actor: CurrentActor, db: DbSession, lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh"
+) -> Response:
+    return csv_response(stats.to_csv(stats.compute(db, actor), lang), "statistics.csv")
+
+
+def _brief(n: desk.NoticeItem) -> NoticeBrief:
+    return NoticeBrief(**n.__dict__)
+
+
+@router.get("/desk", response_model=AttentionOut)
+def attention(actor: CurrentActor, db: DbSession) -> AttentionOut:
+    """What needs attention today (My Desk): unconfirmed notices, deadlines within 30 days,
+    where drafts live, payments due (null while fees are not connected)."""
+    a = desk.attention(db, actor, limit=20)
+    return AttentionOut(
+        as_of=a.as_of,
+        unconfirmed_notices=a.unconfirmed_count,
+        unconfirmed=[_brief(n) for n in a.unconfirmed],
+        deadlines_soon=a.deadlines_count,
+        deadlines=[_brief(n) for n in a.deadlines],
+        drafts=None if a.drafts is None else [DraftOut(**d.__dict__) for d in a.drafts],
+        drafts_note=labels.text("zh", "desk.drafts.where"),
+        drafts_note_en=labels.text("en", "desk.drafts.where"),
+        payments_due=None
+        if a.payments_due is None
+        else [
+            {
+                "application_number": p.application_number,
+                "fee_name": p.fee_name,
+                "amount": str(p.amount),
+                "due": p.due.isoformat() if p.due else None,
+            }
+            for p in a.payments_due
+        ],
+    )

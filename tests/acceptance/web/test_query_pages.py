@@ -1,0 +1,112 @@
+"""Advanced query, statistics and the My Desk panel in a real headless Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from patentdesk.timeutil import beijing_date
+from tests.support.browser import web_login
+from tests.support.cases import add_case, add_notice, agency_desk
+from tests.support.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def _as_sub_account(page, settings, desk) -> None:
+    """Logs in on the web and takes the sub-account role, as the user does."""
+    web_login(page, settings.data, desk.sub_person.phone, PASSWORD)
+    page.select_option("#role", f"sub:{desk.sub['account_id']}")
+    page.click("#role-submit")
+    page.wait_for_selector("text=子账户")
+
+
+@pytest.mark.seed("D1")
+def test_query_by_internal_number_in_the_portal(page, world, db, settings):
+    ours = agency_desk(world, "甲")
+    theirs = agency_desk(world, "乙")
+    mine = add_case(
+        db,
+        ours.main_domain,
+        ours.sub_person.user_id,
+        title="一种折叠式电动自行车",
+        internal_number="AG-2026-0001",
+    )
+    add_case(db, ours.main_domain, ours.sub_person.user_id, internal_number="AG-2026-0002")
+    add_case(db, theirs.main_domain, theirs.sub_person.user_id, internal_number="AG-2026-0001")
+    add_case(db, ours.branch_domain, ours.branch_person.user_id, internal_number="AG-2026-0001")
+
+    _as_sub_account(page, settings, ours)
+    page.click("a[href='/query']")  # 高级查询 in the navigation
+    page.fill("#q-internal_number", "AG-2026-0001")
+    page.click("#query-submit")
+    page.wait_for_selector("#results")
+    rows = page.locator("#results tbody tr")
+    assert rows.count() == 1
+    assert rows.first.locator(".application-number").inner_text() == mine.application_number
+    assert rows.first.locator(".internal-number").inner_text() == "AG-2026-0001"
+    assert rows.first.locator(".title").inner_text() == "一种折叠式电动自行车"
+    # The address is the API's query string: bookmarkable, and the same for the CLI.
+    assert "internal_number=AG-2026-0001" in page.url
+
+    # Save it, run it again from the saved list, then delete it.
+    page.fill("#save-name", "内部编号 0001")
+    page.click("#save-query")
+    page.wait_for_selector("tr[data-saved='内部编号 0001']")
+    page.goto("/query")
+    page.click("tr[data-saved='内部编号 0001'] a.saved-run")
+    page.wait_for_selector("#results")
+    assert page.locator("#results tbody tr").count() == 1
+    page.click("tr[data-saved='内部编号 0001'] button.saved-delete")
+    page.wait_for_selector("#saved-queries")
+    assert page.locator("tr[data-saved='内部编号 0001']").count() == 0
+
+
+def test_desk_panel_and_statistics(page, world, db, settings):
+    desk = agency_desk(world)
+    soon = beijing_date() + dt.timedelta(days=5)
+    for i in range(3):
+        c = add_case(
+            db,
+            desk.main_domain,
+            desk.sub_person.user_id,
+            title=f"一种电池{i}",
+            status="accepted" if i else "granted",
+            sub_account=desk.sub["account_id"],
+            business_type="invention",
+        )
+        add_notice(db, c, "210401", deadline=soon, confirmed=i == 0)
+
+    _as_sub_account(page, settings, desk)
+    panel = page.locator("#desk-attention")
+    assert panel.locator("#unconfirmed-count").inner_text() == "2"
+    assert panel.locator("#deadlines-count").inner_text() == "3"
+    assert "剩 5 天" in panel.locator("#deadline-next").inner_text()
+    assert "patentdesk package" in panel.locator("#drafts-where").inner_text()
+    assert "尚未接入" in panel.locator("#payments-not-connected").inner_text()
+
+    page.click("#deadlines-all")
+    page.wait_for_selector("#results")
+    assert page.locator("#results tbody tr").count() == 3
+    page.goto("/desk")
+    page.click("#unconfirmed-all")  # the cases whose notices wait for 接收确认
+    page.wait_for_selector("#results")
+    assert page.locator("#results tbody tr").count() == 2
+    assert page.locator("#q-notice_unconfirmed").is_checked()
+
+    page.click("a[href='/stats']")
+    page.wait_for_selector("#total-cases")
+    assert page.locator("#total-cases").inner_text() == "3"
+    bars = page.locator("#chart-status rect")
+    assert {bars.nth(i).get_attribute("data-label") for i in range(bars.count())} == {
+        "已受理",
+        "已授权",
+    }
+    assert page.locator("#chart-sub-accounts rect").first.get_attribute("data-count") == "3"
+    assert page.locator("#fees-not-connected").count() == 1
+    with page.expect_download() as info:
+        page.click("#stats-export")
+    text = Path(info.value.path()).read_text("utf-8-sig")
+    assert "by_status,accepted,已受理,2" in text.splitlines()
