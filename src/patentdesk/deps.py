@@ -20,6 +20,8 @@ def _unit_of_work(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back when it
     raises, except for errors whose own record must survive (a failed login's count)."""
     session: Session = request.app.state.db.sessionmaker()
+    # Providers that need the data folder (fees, drafts) find the settings with the session.
+    session.info["settings"] = request.app.state.settings
     try:
         yield session
         session.commit()

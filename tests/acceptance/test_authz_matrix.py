@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from tests.acceptance.test_filing_authz import FILING_ENDPOINTS
-from tests.acceptance.test_signing_authz import PKI_ENDPOINTS
 from tests.acceptance.test_query_authz import QUERY_ENDPOINTS
+from tests.acceptance.test_signing_authz import PKI_ENDPOINTS
 from tests.support.factories import auth
 
 ANON = "anonymous"

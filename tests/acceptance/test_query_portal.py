@@ -80,6 +80,8 @@ def test_the_desk_panel_lists_drafts_and_payments_once_connected(client, portal,
 
     from patentdesk.query import desk
 
+    monkeypatch.setattr(desk, "DRAFTS_PROVIDERS", [])
+    monkeypatch.setattr(desk, "PAYMENTS_DUE_PROVIDERS", [])
     r = client.get("/desk")
     assert 'id="drafts-where"' in r.text and 'id="payments-not-connected"' in r.text
     monkeypatch.setattr(

@@ -35,6 +35,9 @@ def register() -> None:
             web.NAV_ITEMS.append(dict(item))
     if all(template != PANEL_TEMPLATE for template, _ in web.DESK_PANELS):
         web.DESK_PANELS.append((PANEL_TEMPLATE, desk.desk_panel))
+    from patentdesk.query import providers
+
+    providers.register()
 
 
 register()

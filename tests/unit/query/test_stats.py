@@ -98,7 +98,9 @@ def test_excel_formulas_are_defused():
     assert stats.excel_safe("一种电池") == "一种电池"
 
 
-def test_attention(db, seeded):
+def test_attention(db, seeded, monkeypatch):
+    monkeypatch.setattr(desk, "PAYMENTS_DUE_PROVIDERS", [])
+    monkeypatch.setattr(desk, "DRAFTS_PROVIDERS", [])
     with db.unit_of_work() as s:
         a = desk.attention(s, seeded["actor"], today=TODAY, limit=2)
     assert a.unconfirmed_count == 4

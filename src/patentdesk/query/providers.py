@@ -1,0 +1,65 @@
+"""My Desk's payments due and drafts, from the fees and drafts domains.
+
+Registered at import by the query pages; each provider finds the settings (data folder) on
+the request's database session (``Session.info["settings"]``, set by the unit of work).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from patentdesk.authz import Actor
+from patentdesk.query.desk import (
+    DRAFTS_PROVIDERS,
+    PAYMENTS_DUE_PROVIDERS,
+    DraftItem,
+    PaymentDue,
+)
+
+
+def payments_due(db: Session, actor: Actor, today: dt.date) -> list[PaymentDue]:
+    from patentdesk.fees.due import deadline_rows
+    from patentdesk.identity.service import Context
+
+    settings = db.info.get("settings")
+    if settings is None:
+        return []
+    rows = deadline_rows(db, Context(settings), actor)
+    return [
+        PaymentDue(
+            application_number=r["application_number"],
+            fee_name=r["name"],
+            amount=Decimal(str(r["outstanding"])),
+            due=dt.date.fromisoformat(r["deadline"]),
+        )
+        for r in rows
+    ]
+
+
+def drafts(db: Session, actor: Actor) -> list[DraftItem]:
+    from patentdesk.drafts.store import DraftStore, Owner
+
+    settings = db.info.get("settings")
+    if settings is None:
+        return []
+    store = DraftStore(settings.data / "drafts", settings.max_upload_bytes)
+    return [
+        DraftItem(
+            title=str(e.get("title") or "（未命名）"),
+            business_type=str(e.get("business_type") or ""),
+            updated=e.get("updated_at"),
+            href=f"/drafts/{e['id']}",
+        )
+        for e in store.entries(Owner(actor.user_id, actor.domain_id))
+        if not e.get("damaged")
+    ]
+
+
+def register() -> None:
+    if payments_due not in PAYMENTS_DUE_PROVIDERS:
+        PAYMENTS_DUE_PROVIDERS.append(payments_due)
+    if drafts not in DRAFTS_PROVIDERS:
+        DRAFTS_PROVIDERS.append(drafts)
