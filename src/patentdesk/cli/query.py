@@ -18,6 +18,7 @@ import typer
 
 from patentdesk.cli.common import ServerOpt
 from patentdesk.cli.output import JsonOpt, emit, errors_reported, fail
+from patentdesk.query.language import CSV_COLUMNS
 
 if TYPE_CHECKING:
     from patentdesk.cli.client import Api
@@ -26,18 +27,6 @@ CsvOpt = Annotated[bool, typer.Option("--csv", help="print CSV (with a header ro
 Opt = Annotated[str | None, typer.Option(show_default=False)]
 
 PAGE_SIZE = 500  # the server's largest page
-CSV_COLUMNS = (
-    "application_number",
-    "title",
-    "status",
-    "internal_number",
-    "kind",
-    "filing_date",
-    "applicants",
-    "inventors",
-    "sub_account",
-    "domain",
-)
 
 
 def _api(server: str | None) -> Api:

@@ -51,6 +51,20 @@ from urllib.parse import parse_qsl, urlencode
 from patentdesk.errors import ValidationFailed
 from patentdesk.filing import numbers
 
+# The columns of a CSV export, the same from the API and the CLI.
+CSV_COLUMNS = (
+    "application_number",
+    "title",
+    "status",
+    "internal_number",
+    "kind",
+    "filing_date",
+    "applicants",
+    "inventors",
+    "sub_account",
+    "domain",
+)
+
 KINDS = ("invention", "utility", "design", "pct", "pct-national")
 SORTS = ("-filing_date", "filing_date", "application_number", "-application_number")
 DEFAULT_SORT = "-filing_date"

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from patentdesk.authz import Actor
 from patentdesk.deps import CurrentActor, DbSession
 from patentdesk.query import desk, labels, service, stats
-from patentdesk.query.language import CaseQuery
+from patentdesk.query.language import CSV_COLUMNS, CaseQuery
 from patentdesk.query.schemas import (
     AttentionOut,
     CaseOut,
@@ -28,18 +28,6 @@ from patentdesk.query.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["query"])
 
 EXPORT_MAX_ROWS = 50_000
-CSV_COLUMNS = (
-    "application_number",
-    "title",
-    "status",
-    "internal_number",
-    "kind",
-    "filing_date",
-    "applicants",
-    "inventors",
-    "sub_account",
-    "domain",
-)
 
 # Documented here for the OpenAPI spec; patentdesk.query.language reads and checks them
 # (also repeated parameters), with errors naming the field in Chinese and English.
