@@ -364,11 +364,16 @@ async def draft_add_attachment(draft_id: str, request: Request, actor: OptionalA
     )
 
 
-@router.post("/drafts/{draft_id}/attachments/delete")
-async def draft_delete_attachment(
-    draft_id: str, request: Request, actor: OptionalActor
+async def _section_change(
+    request: Request,
+    actor: Actor | None,
+    draft_id: str,
+    template: str,
+    anchor: str,
+    change: Callable[[Draft, dict[str, list[str]]], object],
 ) -> Response:
-    """Deletes one attachment (with its kept text source), e.g. a defective file (C9)."""
+    """The shape of a small change to one section: gate, draft, form, the change under the
+    user's lock, then the section again (with the error when the change was refused)."""
     if (r := _gate(request, actor)) is not None:
         return r
     assert actor is not None
@@ -377,52 +382,54 @@ async def draft_delete_attachment(
         values = await _form(request)
     except PatentDeskError as exc:
         return _error_page(request, actor, exc)
-    entry = _one(values, "entry")
     try:
-        await _locked(request, actor, lambda: service.delete_attachment(draft, entry))
+        await _locked(request, actor, lambda: change(draft, values))
     except PatentDeskError as exc:
-        return await _answer(request, actor, draft, "drafts_attachments.html", error=exc)
-    return await _answer(
-        request, actor, draft, "drafts_attachments.html", anchor="#attachments-section"
+        return await _answer(request, actor, draft, template, error=exc)
+    return await _answer(request, actor, draft, template, anchor=anchor)
+
+
+@router.post("/drafts/{draft_id}/attachments/delete")
+async def draft_delete_attachment(
+    draft_id: str, request: Request, actor: OptionalActor
+) -> Response:
+    """Deletes one attachment (with its kept text source), e.g. a defective file (C9)."""
+    return await _section_change(
+        request,
+        actor,
+        draft_id,
+        "drafts_attachments.html",
+        "#attachments-section",
+        lambda draft, values: service.delete_attachment(draft, _one(values, "entry")),
     )
 
 
 @router.post("/drafts/{draft_id}/related")
 async def draft_add_related(draft_id: str, request: Request, actor: OptionalActor) -> Response:
     """Adds a related business (关联业务), e.g. 实质审查请求书 with an invention."""
-    if (r := _gate(request, actor)) is not None:
-        return r
-    assert actor is not None
-    try:
-        draft = _get(request, actor, draft_id)
-        values = await _form(request)
-    except PatentDeskError as exc:
-        return _error_page(request, actor, exc)
-    kind, note = _one(values, "kind"), _one(values, "note") or None
-    try:
-        await _locked(request, actor, lambda: service.add_related_business(draft, kind, note))
-    except PatentDeskError as exc:
-        return await _answer(request, actor, draft, "drafts_related.html", error=exc)
-    return await _answer(request, actor, draft, "drafts_related.html", anchor="#related-section")
+    return await _section_change(
+        request,
+        actor,
+        draft_id,
+        "drafts_related.html",
+        "#related-section",
+        lambda draft, values: service.add_related_business(
+            draft, _one(values, "kind"), _one(values, "note") or None
+        ),
+    )
 
 
 @router.post("/drafts/{draft_id}/related/delete")
 async def draft_delete_related(draft_id: str, request: Request, actor: OptionalActor) -> Response:
     """Deletes a related business of the case (C9)."""
-    if (r := _gate(request, actor)) is not None:
-        return r
-    assert actor is not None
-    try:
-        draft = _get(request, actor, draft_id)
-        values = await _form(request)
-    except PatentDeskError as exc:
-        return _error_page(request, actor, exc)
-    kind = _one(values, "kind")
-    try:
-        await _locked(request, actor, lambda: service.delete_related_business(draft, kind))
-    except PatentDeskError as exc:
-        return await _answer(request, actor, draft, "drafts_related.html", error=exc)
-    return await _answer(request, actor, draft, "drafts_related.html", anchor="#related-section")
+    return await _section_change(
+        request,
+        actor,
+        draft_id,
+        "drafts_related.html",
+        "#related-section",
+        lambda draft, values: service.delete_related_business(draft, _one(values, "kind")),
+    )
 
 
 @router.get("/drafts/{draft_id}/validation", response_class=HTMLResponse)
