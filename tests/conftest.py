@@ -20,10 +20,19 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from patentdesk.config import Settings
 from patentdesk.db import Database, migrate
 from tests.support.pg import Cluster, find_bindir
+
+# The machines are noisy (2 cores shared by workers, databases and browsers): property tests
+# judge correctness, never speed.
+hypothesis_settings.register_profile(
+    "patentdesk", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("patentdesk")
 
 DB_KINDS = ["sqlite", "postgresql"]
 _counter = itertools.count()

@@ -26,7 +26,7 @@ def test_desk_lists_payments_due_and_drafts(client, app, world, settings, tmp_pa
     me = client.get("/api/v1/me", headers=auth(token)).json()
     store = DraftStore(settings.data / "drafts")
     store.create(
-        Owner(__import__("uuid").UUID(me["user_id"]), __import__("uuid").UUID(me["domain"])),
+        Owner(uuid.UUID(me["user_id"]), uuid.UUID(me["domain"])),
         "utility",
         Editor(),
     )
