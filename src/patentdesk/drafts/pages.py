@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -38,10 +38,17 @@ from patentdesk.packages.registry import (
     get_business_type,
 )
 from patentdesk.web.i18n import catalog
-from patentdesk.web.render import check_csrf, error_text, lang_of, page
+from patentdesk.web.render import (
+    check_csrf,
+    error_text,
+    lang_of,
+    page,
+    page_router,
+    posted,
+)
 from patentdesk.web.routes import NAV_ITEMS
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 if not any(item["href"] == "/drafts" for item in NAV_ITEMS):
     NAV_ITEMS.append({"href": "/drafts", "key": "nav.drafts"})
@@ -89,9 +96,9 @@ def _error_page(request: Request, actor: Actor | None, exc: PatentDeskError) -> 
     )
 
 
-async def _form(request: Request) -> dict[str, list[str]]:
-    await check_csrf(request)
-    form = await request.form()
+def _form(request: Request) -> dict[str, list[str]]:
+    check_csrf(request)
+    form = posted(request)
     values: dict[str, list[str]] = {}
     for key, value in form.multi_items():
         if isinstance(value, str):
@@ -238,7 +245,7 @@ async def drafts_create(request: Request, actor: OptionalActor) -> Response:
     if (r := _gate(request, actor)) is not None:
         return r
     assert actor is not None
-    values = await _form(request)
+    values = _form(request)
     business_type = _one(values, "business_type")
     try:
         draft = await run_in_threadpool(
@@ -263,8 +270,8 @@ async def drafts_import(request: Request, actor: OptionalActor) -> Response:
     store = _store(request)
     owner = _owner(actor)
     try:
-        await check_csrf(request)
-        upload = (await request.form()).get("package")
+        check_csrf(request)
+        upload = posted(request).get("package")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise UploadMissing()
 
@@ -315,7 +322,7 @@ async def draft_save_form(draft_id: str, request: Request, actor: OptionalActor)
     assert actor is not None
     try:
         draft = _get(request, actor, draft_id)
-        values = await _form(request)
+        values = _form(request)
     except PatentDeskError as exc:
         return _error_page(request, actor, exc)
     editor = view.editor_for(actor)
@@ -337,8 +344,8 @@ async def draft_add_attachment(draft_id: str, request: Request, actor: OptionalA
     assert actor is not None
     try:
         draft = _get(request, actor, draft_id)
-        await check_csrf(request)
-        form = await request.form()
+        check_csrf(request)
+        form = posted(request)
     except PatentDeskError as exc:
         return _error_page(request, actor, exc)
     upload = form.get("file")
@@ -379,7 +386,7 @@ async def _section_change(
     assert actor is not None
     try:
         draft = _get(request, actor, draft_id)
-        values = await _form(request)
+        values = _form(request)
     except PatentDeskError as exc:
         return _error_page(request, actor, exc)
     try:
@@ -482,7 +489,7 @@ async def draft_delete(draft_id: str, request: Request, actor: OptionalActor) ->
         return r
     assert actor is not None
     try:
-        await check_csrf(request)
+        check_csrf(request)
         await run_in_threadpool(_store(request).delete, _owner(actor), draft_id)
     except PatentDeskError as exc:
         return _error_page(request, actor, exc)

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import ChoiceLoader, FileSystemLoader
 
@@ -24,11 +24,18 @@ from patentdesk.fees import authorizations, due, payments
 from patentdesk.fees.errors import PaymentNotFound, SheetInvalid, SheetMismatch
 from patentdesk.fees.gateway import SimulatedBank, gateway_for
 from patentdesk.web.i18n import translate
-from patentdesk.web.render import check_csrf, lang_of, page, templates
+from patentdesk.web.render import (
+    check_csrf,
+    lang_of,
+    page,
+    page_router,
+    posted,
+    templates,
+)
 from patentdesk.web.routes import NAV_ITEMS
 
 HERE = Path(__file__).parent
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 if not any(
     getattr(loader, "searchpath", None) == [str(HERE / "templates")]
@@ -101,13 +108,11 @@ def fees_list(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -
 
 
 @router.post("/fees/authorizations", response_class=HTMLResponse)
-async def add_authorization(
-    request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
-) -> Response:
+def add_authorization(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -> Response:
     if actor is None:
         return _redirect("/login")
-    await check_csrf(request)
-    form = await request.form()
+    check_csrf(request)
+    form = posted(request)
     try:
         authorizations.create(
             db,
@@ -134,12 +139,12 @@ async def add_authorization(
 
 
 @router.post("/fees/authorizations/{authorization_id}/revoke")
-async def revoke_authorization(
+def revoke_authorization(
     authorization_id: uuid.UUID, request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
 ) -> Response:
     if actor is None:
         return _redirect("/login")
-    await check_csrf(request)
+    check_csrf(request)
     authorizations.revoke(db, ctx, actor, authorization_id)
     return _redirect("/fees")
 
@@ -187,13 +192,13 @@ def case_fees(
 
 
 @router.post("/cases/{case_id}/fees/pay", response_class=HTMLResponse)
-async def pay(
+def pay(
     case_id: uuid.UUID, request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
 ) -> Response:
     if actor is None:
         return _redirect("/login")
-    await check_csrf(request)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    check_csrf(request)
+    form = {k: v for k, v in posted(request).items() if isinstance(v, str)}
     method = form.get("method", "")
     try:
         sheet: Any = None
@@ -260,11 +265,11 @@ def bank_page(reference: str, request: Request, db: DbSession, ctx: Ctx) -> Resp
 
 
 @router.post("/sim-bank/pay/{reference}")
-async def bank_pay(reference: str, request: Request, db: DbSession, ctx: Ctx) -> Response:
+def bank_pay(reference: str, request: Request, db: DbSession, ctx: Ctx) -> Response:
     """The payer pays (or cancels) at the bank; the bank then calls the server back with a
     signed message, verified like any bank's."""
     bank = _bank(ctx)
-    form = await request.form()
+    form = posted(request)
     decision = str(form.get("decision") or request.query_params.get("decision") or "pay")
     payment, case = payments.pending_by_reference(db, reference)
     body, headers = bank.callback(

@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from patentdesk.authz import Permission
@@ -23,10 +23,16 @@ from patentdesk.filing.cases import (
 )
 from patentdesk.notices import service as notices
 from patentdesk.timeutil import beijing_date
-from patentdesk.web.render import error_text, lang_of, page, templates
+from patentdesk.web.render import (
+    error_text,
+    lang_of,
+    page,
+    page_router,
+    templates,
+)
 from patentdesk.web.routes import NAV_ITEMS, _settle
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 # Keys of the bibliographic record shown in their own rows; the rest follow generically.
 _SHOWN = ("applicants", "inventors", "agency", "efiling_user", "changes")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session as Db
 
@@ -23,10 +23,17 @@ from patentdesk.notices import service
 from patentdesk.notices.models import Notice
 from patentdesk.notices.types import all_notice_types
 from patentdesk.timeutil import beijing_date
-from patentdesk.web.render import check_csrf, error_text, lang_of, page
+from patentdesk.web.render import (
+    check_csrf,
+    error_text,
+    lang_of,
+    page,
+    page_router,
+    posted,
+)
 from patentdesk.web.routes import DESK_PANELS, NAV_ITEMS, _settle
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 DESK_WINDOW_DAYS = 30  # the My Desk panel shows deadlines due within this many days
 
@@ -165,9 +172,9 @@ def _back(value: str | None) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-async def _form_ids(request: Request) -> tuple[list[str], str]:
-    await check_csrf(request)
-    form = await request.form()
+def _form_ids(request: Request) -> tuple[list[str], str]:
+    check_csrf(request)
+    form = posted(request)
     ids = [v for v in form.getlist("ids") if isinstance(v, str) and v]
     back = form.get("back")
     return ids, _back(back if isinstance(back, str) else None)
@@ -189,13 +196,13 @@ def _action_failed(
 
 
 @router.post("/notices/{notice_id}/confirm", response_class=HTMLResponse)
-async def confirm_one(
+def confirm_one(
     notice_id: str, request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
 ) -> Response:
     if (r := _login(actor)) is not None:
         return r
     assert actor is not None
-    _ids, back = await _form_ids(request)
+    _ids, back = _form_ids(request)
     try:
         service.confirm(db, ctx, actor, notice_id)
     except PatentDeskError as exc:
@@ -204,14 +211,12 @@ async def confirm_one(
 
 
 @router.post("/notices/confirm", response_class=HTMLResponse)
-async def confirm_selected(
-    request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
-) -> Response:
+def confirm_selected(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -> Response:
     """接收确认 of every selected notice (all or nothing)."""
     if (r := _login(actor)) is not None:
         return r
     assert actor is not None
-    ids, back = await _form_ids(request)
+    ids, back = _form_ids(request)
     try:
         if not ids:
             raise _nothing_selected()
@@ -229,12 +234,12 @@ def _nothing_selected() -> ValidationFailed:
 
 
 @router.post("/notices/download", response_class=HTMLResponse)
-async def download_selected(request: Request, actor: OptionalActor, db: DbSession) -> Response:
+def download_selected(request: Request, actor: OptionalActor, db: DbSession) -> Response:
     """The selected notices as one ZIP of PDFs."""
     if (r := _login(actor)) is not None:
         return r
     assert actor is not None
-    ids, back = await _form_ids(request)
+    ids, back = _form_ids(request)
     try:
         if not ids:
             raise _nothing_selected()

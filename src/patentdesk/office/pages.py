@@ -9,7 +9,7 @@ import contextlib
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from patentdesk.authz import Actor
@@ -24,10 +24,16 @@ from patentdesk.notices.models import Notice
 from patentdesk.notices.types import all_notice_types
 from patentdesk.office import service
 from patentdesk.packages.registry import MAIN_FORM
-from patentdesk.web.render import error_text, lang_of, page, templates
+from patentdesk.web.render import (
+    error_text,
+    lang_of,
+    page,
+    page_router,
+    templates,
+)
 from patentdesk.web.routes import _form, _settle
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 STATUSES = ("received", "accepted", "refused", "all")
 
@@ -125,13 +131,13 @@ def _decided(
 
 
 @router.post("/office/submissions/{submission_id}/accept", response_class=HTMLResponse)
-async def accept(
+def accept(
     submission_id: str, request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
 ) -> Response:
     if (r := _office_only(request, actor)) is not None:
         return r
     assert actor is not None
-    await _form(request)
+    _form(request)
     try:
         sub, issued = service.accept(db, ctx, actor, submission_id, _blobs(request))
     except PatentDeskError as exc:
@@ -140,13 +146,13 @@ async def accept(
 
 
 @router.post("/office/submissions/{submission_id}/refuse", response_class=HTMLResponse)
-async def refuse(
+def refuse(
     submission_id: str, request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
 ) -> Response:
     if (r := _office_only(request, actor)) is not None:
         return r
     assert actor is not None
-    form = await _form(request)
+    form = _form(request)
     try:
         sub, notice = service.refuse(
             db, ctx, actor, submission_id, form.get("reason", ""), _blobs(request)
@@ -157,11 +163,11 @@ async def refuse(
 
 
 @router.post("/office/notices", response_class=HTMLResponse)
-async def issue_notice(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -> Response:
+def issue_notice(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -> Response:
     if (r := _office_only(request, actor)) is not None:
         return r
     assert actor is not None
-    form = await _form(request)
+    form = _form(request)
     code = form.get("code", "").strip()
     try:
         notice = service.issue_notice(

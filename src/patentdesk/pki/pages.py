@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from patentdesk.deps import Ctx, DbSession, OptionalActor
@@ -27,9 +27,16 @@ from patentdesk.pki import qr, service
 from patentdesk.pki.keys import format_serial
 from patentdesk.timeutil import now
 from patentdesk.web.i18n import translate
-from patentdesk.web.render import check_csrf, error_text, lang_of, page, templates
+from patentdesk.web.render import (
+    check_csrf,
+    error_text,
+    lang_of,
+    page,
+    page_router,
+    templates,
+)
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 QR_COOKIE = "pd_qr"
 QR_COOKIE_PATH = "/login/qr"
@@ -152,13 +159,13 @@ def certificate_panel(
 
 
 @router.post("/account/devices/{device_id}/lost", response_class=HTMLResponse)
-async def report_lost(
+def report_lost(
     device_id: uuid.UUID, request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
 ) -> Response:
     """挂失 from the web: the phone's certificates are revoked at once."""
     if actor is None:
         return RedirectResponse("/login", status_code=303)
-    await check_csrf(request)
+    check_csrf(request)
     lang = lang_of(request)
     try:
         service.report_lost(db, ctx, actor, device_id)

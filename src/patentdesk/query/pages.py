@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from patentdesk.authz import Actor
@@ -20,9 +20,15 @@ from patentdesk.notices.types import all_notice_types
 from patentdesk.query import charts, desk, labels, routes, service, stats
 from patentdesk.query.language import KINDS, LABELS, PAGE_ONLY, SORTS, CaseQuery
 from patentdesk.web import routes as web
-from patentdesk.web.render import check_csrf, error_text, lang_of, page
+from patentdesk.web.render import (
+    error_text,
+    form_values,
+    lang_of,
+    page,
+    page_router,
+)
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 PANEL_TEMPLATE = "query_desk_panel.html"
 _NAV = ({"href": "/query", "key": "nav.query"}, {"href": "/stats", "key": "nav.stats"})
@@ -122,17 +128,15 @@ def query_export(request: Request, actor: OptionalActor, db: DbSession) -> Respo
     return routes.export_cases(db, actor, CaseQuery.parse(_page_params(request)))
 
 
-async def _form(request: Request) -> dict[str, str]:
-    await check_csrf(request)
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+def _form(request: Request) -> dict[str, str]:
+    return form_values(request)
 
 
 @router.post("/query/saved", response_class=HTMLResponse)
-async def save_from_page(request: Request, actor: OptionalActor, db: DbSession) -> Response:
+def save_from_page(request: Request, actor: OptionalActor, db: DbSession) -> Response:
     if actor is None:
         return _redirect("/login")
-    form = await _form(request)
+    form = _form(request)
     query_string = form.get("query", "")
     try:
         saved = service.save_query(
@@ -154,12 +158,12 @@ async def save_from_page(request: Request, actor: OptionalActor, db: DbSession) 
 
 
 @router.post("/query/saved/{query_id}/delete")
-async def delete_from_page(
+def delete_from_page(
     query_id: uuid.UUID, request: Request, actor: OptionalActor, db: DbSession
 ) -> Response:
     if actor is None:
         return _redirect("/login")
-    await _form(request)
+    _form(request)
     service.delete_saved(db, actor, str(query_id))
     db.commit()
     return _redirect("/query")

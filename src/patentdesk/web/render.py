@@ -6,9 +6,10 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 
 from patentdesk.authz import Actor, Permission
 from patentdesk.errors import PatentDeskError, PermissionDenied
@@ -43,13 +44,33 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-async def check_csrf(request: Request) -> None:
+async def read_form(request: Request) -> None:
+    """Page routers read a posted form here, on the event loop, so that their handlers can be
+    plain functions. FastAPI runs those in its thread pool, where their database work (which on
+    SQLite queues for the write lock) cannot stall the event loop that the request holding the
+    lock needs in order to finish."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        request.state.form = await request.form()
+
+
+def page_router() -> APIRouter:
+    """The router every page module uses: hidden from the API schema, forms read up front."""
+    return APIRouter(include_in_schema=False, dependencies=[Depends(read_form)])
+
+
+def posted(request: Request) -> FormData:
+    """The form ``read_form`` read (empty when the request carried none)."""
+    form = getattr(request.state, "form", None)
+    return form if isinstance(form, FormData) else FormData()
+
+
+def check_csrf(request: Request) -> None:
     """Double-submit check: the form field (or htmx header) must equal the cookie."""
     cookie = request.cookies.get(CSRF_COOKIE)
     sent = request.headers.get("x-csrf-token")
     if sent is None:
-        form = await request.form()
-        value = form.get("csrf")
+        value = posted(request).get("csrf")
         sent = value if isinstance(value, str) else None
     if not cookie or not sent or not secrets.compare_digest(cookie, sent):
         raise PermissionDenied(
@@ -57,6 +78,12 @@ async def check_csrf(request: Request) -> None:
             "The form has expired; reload the page",
             details={"why": "csrf"},
         )
+
+
+def form_values(request: Request) -> dict[str, str]:
+    """The posted text fields, after the CSRF check."""
+    check_csrf(request)
+    return {k: v for k, v in posted(request).items() if isinstance(v, str)}
 
 
 def error_text(lang: str, exc: PatentDeskError) -> str:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -17,9 +17,16 @@ from patentdesk.identity import service as identity
 from patentdesk.identity.errors import ProfileIncomplete
 from patentdesk.identity.models import User
 from patentdesk.orgs import service as orgs
-from patentdesk.web.render import check_csrf, error_text, lang_of, page
+from patentdesk.web.render import (
+    check_csrf,
+    error_text,
+    form_values,
+    lang_of,
+    page,
+    page_router,
+)
 
-router = APIRouter(include_in_schema=False)
+router = page_router()
 
 # Extra My Desk navigation and panels that other domains contribute: (href, i18n key).
 NAV_ITEMS: list[dict[str, str]] = [{"href": "/fees", "key": "nav.fees"}]
@@ -61,10 +68,8 @@ def _settle(db: DbSession, exc: PatentDeskError) -> None:
         db.rollback()
 
 
-async def _form(request: Request) -> dict[str, str]:
-    await check_csrf(request)
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+def _form(request: Request) -> dict[str, str]:
+    return form_values(request)
 
 
 @router.get("/")
@@ -80,8 +85,8 @@ def login_page(request: Request, actor: OptionalActor) -> Response:
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login_submit(request: Request, db: DbSession, ctx: Ctx) -> Response:
-    form = await _form(request)
+def login_submit(request: Request, db: DbSession, ctx: Ctx) -> Response:
+    form = _form(request)
     lang = lang_of(request)
     try:
         result = identity.password_login(
@@ -127,8 +132,8 @@ async def login_submit(request: Request, db: DbSession, ctx: Ctx) -> Response:
 
 
 @router.post("/login/verify", response_class=HTMLResponse)
-async def login_verify(request: Request, db: DbSession, ctx: Ctx) -> Response:
-    form = await _form(request)
+def login_verify(request: Request, db: DbSession, ctx: Ctx) -> Response:
+    form = _form(request)
     try:
         token, _session = identity.verify_login_challenge(
             db, ctx, challenge_id=uuid.UUID(form.get("challenge_id", "")), code=form.get("code", "")
@@ -152,8 +157,8 @@ async def login_verify(request: Request, db: DbSession, ctx: Ctx) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -> Response:
-    await check_csrf(request)
+def logout(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -> Response:
+    check_csrf(request)
     if actor is not None and actor.session_id is not None:
         identity.end_session(db, ctx, actor, actor.session_id)
     response = _redirect("/login")
@@ -167,8 +172,8 @@ def register_page(request: Request, actor: OptionalActor) -> Response:
 
 
 @router.post("/register", response_class=HTMLResponse)
-async def register_submit(request: Request, db: DbSession, ctx: Ctx) -> Response:
-    form = await _form(request)
+def register_submit(request: Request, db: DbSession, ctx: Ctx) -> Response:
+    form = _form(request)
     try:
         identity.register_natural_person(
             db,
@@ -205,8 +210,8 @@ def complete_page(request: Request, account: str | None = None) -> Response:
 
 
 @router.post("/complete-profile", response_class=HTMLResponse)
-async def complete_submit(request: Request, db: DbSession, ctx: Ctx) -> Response:
-    form = await _form(request)
+def complete_submit(request: Request, db: DbSession, ctx: Ctx) -> Response:
+    form = _form(request)
     try:
         identity.complete_profile(
             db,
@@ -237,8 +242,8 @@ def recover_page(request: Request) -> Response:
 
 
 @router.post("/recover/send", response_class=HTMLResponse)
-async def recover_send(request: Request, db: DbSession, ctx: Ctx) -> Response:
-    form = await _form(request)
+def recover_send(request: Request, db: DbSession, ctx: Ctx) -> Response:
+    form = _form(request)
     phone = form.get("phone", "")
     try:
         identity.send_sms_code(db, ctx, phone, "recover")
@@ -258,8 +263,8 @@ async def recover_send(request: Request, db: DbSession, ctx: Ctx) -> Response:
 
 
 @router.post("/recover/reset", response_class=HTMLResponse)
-async def recover_reset(request: Request, db: DbSession, ctx: Ctx) -> Response:
-    form = await _form(request)
+def recover_reset(request: Request, db: DbSession, ctx: Ctx) -> Response:
+    form = _form(request)
     phone = form.get("phone", "")
     try:
         identity.reset_password(
@@ -315,11 +320,11 @@ def desk(request: Request, actor: OptionalActor, db: DbSession) -> Response:
 
 
 @router.post("/role")
-async def switch_role(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -> Response:
+def switch_role(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -> Response:
     if (r := _login_required(actor)) is not None:
         return r
     assert actor is not None
-    form = await _form(request)
+    form = _form(request)
     try:
         identity.change_role(db, ctx, actor, form.get("role", ""))
     except PatentDeskError as exc:
@@ -358,25 +363,25 @@ def account(
 
 
 @router.post("/account/sessions/{session_id}/end")
-async def account_end_session(
+def account_end_session(
     session_id: uuid.UUID, request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
 ) -> Response:
     if (r := _login_required(actor)) is not None:
         return r
     assert actor is not None
-    await check_csrf(request)
+    check_csrf(request)
     identity.end_session(db, ctx, actor, session_id)
     return _redirect("/account")
 
 
 @router.post("/account/org", response_class=HTMLResponse)
-async def account_register_org(
+def account_register_org(
     request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
 ) -> Response:
     if (r := _login_required(actor)) is not None:
         return r
     assert actor is not None
-    form = await _form(request)
+    form = _form(request)
     lang = lang_of(request)
     try:
         reg = orgs.register_organisation(
@@ -460,7 +465,7 @@ def manage(request: Request, actor: OptionalActor, db: DbSession) -> Response:
         )
 
 
-async def _manage_action(
+def _manage_action(
     request: Request,
     actor: Actor | None,
     db: DbSession,
@@ -468,7 +473,7 @@ async def _manage_action(
 ) -> Response:
     if actor is None:
         return _redirect("/login")
-    form = await _form(request)
+    form = _form(request)
     try:
         action(form, actor)
     except PatentDeskError as exc:
@@ -484,19 +489,17 @@ def _bool(value: str | None) -> bool | None:
 
 
 @router.post("/manage/branches")
-async def manage_add_branch(
-    request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
-) -> Response:
-    return await _manage_action(
+def manage_add_branch(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -> Response:
+    return _manage_action(
         request, actor, db, lambda f, a: orgs.add_branch(db, ctx, a, name=f.get("name", ""))
     )
 
 
 @router.post("/manage/branches/{branch_id}")
-async def manage_edit_branch(
+def manage_edit_branch(
     branch_id: uuid.UUID, request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
 ) -> Response:
-    return await _manage_action(
+    return _manage_action(
         request,
         actor,
         db,
@@ -507,10 +510,8 @@ async def manage_edit_branch(
 
 
 @router.post("/manage/subaccounts")
-async def manage_add_sub(
-    request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
-) -> Response:
-    return await _manage_action(
+def manage_add_sub(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -> Response:
+    return _manage_action(
         request,
         actor,
         db,
@@ -526,7 +527,7 @@ async def manage_add_sub(
 
 
 @router.post("/manage/subaccounts/{account_id}")
-async def manage_edit_sub(
+def manage_edit_sub(
     account_id: uuid.UUID, request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
 ) -> Response:
     def action(f: dict[str, str], a: Actor) -> None:
@@ -541,14 +542,12 @@ async def manage_edit_sub(
             disabled=_bool(f.get("disabled")),
         )
 
-    return await _manage_action(request, actor, db, action)
+    return _manage_action(request, actor, db, action)
 
 
 @router.post("/manage/handlers")
-async def manage_add_handler(
-    request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
-) -> Response:
-    return await _manage_action(
+def manage_add_handler(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -> Response:
+    return _manage_action(
         request,
         actor,
         db,
