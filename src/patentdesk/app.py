@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -87,7 +91,22 @@ class EnvironmentHeader:
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or load_settings()
     db = db or Database(settings.sqlalchemy_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        from patentdesk.housekeeping import run_periodically
+
+        task = None
+        if settings.housekeeping_interval_seconds > 0:
+            task = asyncio.create_task(run_periodically(db, settings))
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     app = FastAPI(
+        lifespan=lifespan,
         title="PatentDesk API",
         version=__version__,
         description="专利业务办理系统 — registration, login, filing, notices, fees, query.",

@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     delivery_rule: Literal["classic", "electronic"] = "classic"
     max_upload_bytes: int = 512 * 1024 * 1024
     secure_cookies: bool = False
+    housekeeping_interval_seconds: int = Field(
+        default=3600, ge=0, description="how often the server purges expired data; 0: never"
+    )
+    expired_grace_hours: int = Field(
+        default=24, ge=1, description="expired QR/SMS codes are kept this long, then purged"
+    )
+    upload_ttl_hours: int = Field(
+        default=24, ge=1, description="an upload nobody adds to for this long is purged"
+    )
 
     @cached_property
     def sqlalchemy_url(self) -> str:

@@ -135,4 +135,25 @@ def audit_verify(json_out: JsonOpt = False) -> None:
         emit(data, json_out, lambda d: console.print(f"audit log OK: {d['events']} events"))
 
 
+@app.command("purge")
+def purge(json_out: JsonOpt = False) -> None:
+    """Deletes expired QR and SMS codes, login challenges, old failed-login records and
+    abandoned uploads now (the server also does it every hour)."""
+    from patentdesk.db import Database
+    from patentdesk.housekeeping import purge as run_purge
+
+    with errors_reported(json_out):
+        settings = _settings()
+        db = Database(settings.sqlalchemy_url)
+        counts = run_purge(db, settings)
+        db.dispose()
+        emit(
+            counts,
+            json_out,
+            lambda d: console.print(
+                "已清理 purged: " + ", ".join(f"{k} {v}" for k, v in d.items())
+            ),
+        )
+
+
 app.add_typer(release_app, name="release")

@@ -30,6 +30,12 @@ def register(app: typer.Typer) -> None:
 
             for line in seed_demo(settings):
                 typer.echo(line)
+        from patentdesk.db import Database
+        from patentdesk.housekeeping import purge
+
+        db = Database(settings.sqlalchemy_url)
+        purge(db, settings)
+        db.dispose()
         url = f"http://{host}:{port}/"
         typer.echo(f"PatentDesk [{settings.environment}] serving {url} (data: {settings.data})")
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

@@ -120,3 +120,21 @@ class Uploads:
         part.unlink(missing_ok=True)
         meta.unlink(missing_ok=True)
         return sha, size
+
+    def purge_stale(self, cutoff: float) -> int:
+        """Deletes uploads nobody has added to since ``cutoff`` (a POSIX time): packages
+        abandoned half-way. Returns how many went."""
+        if not self.root.is_dir():
+            return 0
+        purged = 0
+        for meta in self.root.glob("*.json"):
+            part = meta.with_suffix(".part")
+            try:
+                latest = max(p.stat().st_mtime for p in (meta, part) if p.exists())
+            except (OSError, ValueError):  # gone meanwhile: finished or purged by another run
+                continue
+            if latest < cutoff:
+                part.unlink(missing_ok=True)
+                meta.unlink(missing_ok=True)
+                purged += 1
+        return purged

@@ -14,7 +14,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session as Db
 
 from patentdesk import audit
@@ -598,3 +598,25 @@ def messages(db: Db, actor: Actor, limit: int = 50) -> list[UserMessage]:
             .limit(limit)
         )
     )
+
+
+def purge_expired(db: Db, settings: Settings, cutoff: dt.datetime) -> dict[str, int]:
+    """Deletes SMS codes and password-login challenges that expired before ``cutoff`` and
+    failed-login records too old to count toward the throttle. Sessions stay: users see
+    them as the history of their logins."""
+    window = dt.timedelta(seconds=settings.login_failure_window_seconds)
+    challenges = db.execute(delete(LoginChallenge).where(LoginChallenge.expires_at < cutoff))
+    still_needed = select(LoginChallenge.sms_code_id)
+    codes = db.execute(
+        delete(SmsCode).where(SmsCode.expires_at < cutoff, SmsCode.id.not_in(still_needed))
+    )
+    failures = db.execute(delete(LoginFailure).where(LoginFailure.at < min(cutoff, now() - window)))
+    return {
+        "login_challenges": _count(challenges),
+        "sms_codes": _count(codes),
+        "login_failures": _count(failures),
+    }
+
+
+def _count(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -16,7 +16,7 @@ import secrets
 import uuid
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session as Db
 
 from patentdesk.errors import Conflict, NotFound, PatentDeskError
@@ -176,3 +176,10 @@ def requester_view(request: QrRequest) -> dict[str, Any]:
         "business_type": request.business_type,
         "digest": request.digest,
     }
+
+
+def purge_expired(db: Db, cutoff: dt.datetime) -> int:
+    """Deletes codes that expired before ``cutoff``. A replayed payload of a deleted code is
+    refused as unknown, just as it was refused as expired before."""
+    result = db.execute(delete(QrRequest).where(QrRequest.expires_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)

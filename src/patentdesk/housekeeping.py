@@ -1,0 +1,58 @@
+"""Housekeeping: deletes what has expired and serves no one any more.
+
+QR codes (login and signing), SMS codes and password-login challenges go a grace period
+after they expired; failed-login records go once they no longer count toward the throttle;
+uploads nobody has added to for ``upload_ttl_hours`` go with their parts on disk. What
+users see as history stays: sessions, no-scan windows, certificates, signature records,
+messages and the audit log.
+
+The server runs it every ``housekeeping_interval_seconds`` (0: never) and once when it
+starts; operators run it on demand with ``patentdesk admin purge``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+from starlette.concurrency import run_in_threadpool
+
+from patentdesk import audit
+from patentdesk.config import Settings
+from patentdesk.db import Database
+from patentdesk.filing.uploads import Uploads
+from patentdesk.identity import service as identity
+from patentdesk.pki import qr
+from patentdesk.timeutil import now
+
+log = logging.getLogger(__name__)
+
+
+def purge(db: Database, settings: Settings, at: dt.datetime | None = None) -> dict[str, int]:
+    """One pass; returns how many of each kind went."""
+    at = at or now()
+    cutoff = at - dt.timedelta(hours=settings.expired_grace_hours)
+    with db.unit_of_work() as s:
+        counts = identity.purge_expired(s, settings, cutoff)
+        counts["qr_requests"] = qr.purge_expired(s, cutoff)
+        if any(counts.values()):
+            audit.record(s, "housekeeping.purge", environment=settings.environment, purged=counts)
+    stale = at - dt.timedelta(hours=settings.upload_ttl_hours)
+    counts["uploads"] = Uploads(settings.data, settings.max_upload_bytes).purge_stale(
+        stale.timestamp()
+    )
+    return counts
+
+
+async def run_periodically(db: Database, settings: Settings) -> None:
+    """The server's background loop. A failed pass is logged and tried again next time:
+    housekeeping must never take the server down."""
+    while True:
+        await asyncio.sleep(settings.housekeeping_interval_seconds)
+        try:
+            counts = await run_in_threadpool(purge, db, settings)
+        except Exception:
+            log.exception("housekeeping failed")
+        else:
+            log.info("housekeeping: %s", counts)
