@@ -80,6 +80,7 @@ COVERED_ELSEWHERE = {
     ("POST", "/api/v1/auth/logout"),
     ("DELETE", "/api/v1/me/sessions/{session_id}"),
     ("POST", "/api/v1/me/role"),
+    ("POST", "/api/v1/me/password"),  # every role, anonymous: test_change_password.py
     ("POST", "/api/v1/orgs"),
     ("POST", "/api/v1/org/branches"),
     ("POST", "/api/v1/org/subaccounts"),

@@ -210,6 +210,42 @@ def report_lost(
         emit(_app(home, server).report_lost(device_id), json_out)
 
 
+@app.command("change-password")
+def change_password(
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin", help="read the current and the new password, one per line"
+        ),
+    ] = False,
+    keep_other_sessions: Annotated[
+        bool, typer.Option(help="do not end the account's other logins")
+    ] = False,
+    home: HomeOpt = None,
+    server: ServerOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """修改密码: the current password, then the new one; other logins end unless kept."""
+    with errors_reported(json_out):
+        if password_stdin:
+            current, new = read_password_stdin(), read_password_stdin()
+        else:
+            current = typer.prompt("当前密码 Current password", hide_input=True)
+            new = typer.prompt("新密码 New password", hide_input=True, confirmation_prompt=True)
+        result = _app(home, server).change_password(
+            current_password=current,
+            new_password=new,
+            end_other_sessions=not keep_other_sessions,
+        )
+        emit(
+            result,
+            json_out,
+            lambda d: console.print(
+                f"密码已修改 password changed; {d['ended_sessions']} other logins ended"
+            ),
+        )
+
+
 @app.command("recover-password")
 def recover_password(
     phone: Annotated[str, typer.Option()],

@@ -90,3 +90,25 @@ class PasswordLoginNotAllowed(PatentDeskError):
         "Natural persons, handlers and sub-accounts log in by scanning the QR code with the "
         "mobile app (the web portal also accepts password plus SMS code)"
     )
+
+
+class CurrentPasswordWrong(PatentDeskError):
+    """修改密码 with a wrong current password: counted like a failed login."""
+
+    code = "CURRENT_PASSWORD_WRONG"
+    status = 403
+    message_zh = "当前密码不正确"
+    message_en = "The current password is wrong"
+    commit_anyway = True
+
+
+class PasswordUnchanged(ValidationFailed):
+    code = "PASSWORD_UNCHANGED"
+    message_zh = "新密码不能与当前密码相同"
+    message_en = "The new password must differ from the current one"
+
+
+class PasswordConfirmMismatch(ValidationFailed):
+    code = "PASSWORD_CONFIRM_MISMATCH"
+    message_zh = "两次输入的新密码不一致"
+    message_en = "The two new passwords differ"

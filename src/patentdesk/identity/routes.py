@@ -14,6 +14,7 @@ from patentdesk.identity.models import Session, User
 from patentdesk.identity.schemas import (
     ChallengeVerifyIn,
     CompleteProfileIn,
+    PasswordChangeIn,
     PasswordLoginIn,
     PasswordResetIn,
     RegisterIn,
@@ -151,6 +152,22 @@ def me(actor: CurrentActor, db: DbSession, ctx: Ctx) -> dict[str, Any]:
         {"role": r.role, "spec": r.spec, "label": r.label} for r in available_roles(db, user)
     ]
     return out
+
+
+@router.post("/me/password")
+def change_password(
+    body: PasswordChangeIn, actor: CurrentActor, db: DbSession, ctx: Ctx
+) -> dict[str, Any]:
+    """修改密码: the current password, then the new one; other sessions end by default."""
+    ended = service.change_password(
+        db,
+        ctx,
+        actor,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        end_other_sessions=body.end_other_sessions,
+    )
+    return {"changed": True, "ended_sessions": ended}
 
 
 @router.post("/me/role")

@@ -48,6 +48,13 @@ class PasswordResetIn(BaseModel):
     new_password: str = Field(max_length=128)
 
 
+class PasswordChangeIn(BaseModel):
+    current_password: str = Field(max_length=128)
+    new_password: str = Field(max_length=128)
+    # Every other login of the user ends (the phone's app session too) unless told not to.
+    end_other_sessions: bool = True
+
+
 class CompleteProfileIn(BaseModel):
     account: str = Field(max_length=64)
     password: str = Field(max_length=128)

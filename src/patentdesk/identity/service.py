@@ -25,11 +25,13 @@ from patentdesk.identity import idnumbers
 from patentdesk.identity.errors import (
     AccountDisabled,
     ChallengeInvalid,
+    CurrentPasswordWrong,
     InvalidCredentials,
     InvalidIdNumber,
     InvalidName,
     InvalidPhone,
     PasswordLoginNotAllowed,
+    PasswordUnchanged,
     PhoneTaken,
     ProfileIncomplete,
     SmsCodeInvalid,
@@ -364,6 +366,76 @@ def reset_password(db: Db, ctx: Context, *, phone: str, code: str, new_password:
         ip=ctx.ip,
     )
     return user
+
+
+def change_password(
+    db: Db,
+    ctx: Context,
+    actor: Actor,
+    *,
+    current_password: str,
+    new_password: str,
+    end_other_sessions: bool = True,
+) -> int:
+    """修改密码 by the logged-in user; returns how many other sessions ended.
+
+    The current password is asked for even inside a session (a borrowed, unlocked computer
+    must not be enough), and a wrong one counts toward the same throttle as a failed login.
+    By default every other session ends, the phone's app session too: whoever learnt the old
+    password is logged out everywhere, and the owner binds the phone again with the new one.
+    """
+    user = db.get(User, actor.user_id)
+    if user is None:
+        raise NotFound()
+    keys = _failure_keys(user.phone or user.login_name or str(user.id), ctx.ip)
+    _check_rate_limit(db, ctx.settings, keys)
+    if not verify_password(user.password_hash, current_password):
+        _record_failure(db, keys)
+        audit.record(
+            db,
+            "user.password_change_failed",
+            environment=ctx.settings.environment,
+            actor_user_id=user.id,
+            actor_role=actor.role,
+            ip=ctx.ip,
+            target=f"user:{user.id}",
+        )
+        raise CurrentPasswordWrong(details={"field": "current_password"})
+    if new_password == current_password:
+        raise PasswordUnchanged(details={"field": "new_password"})
+    user.password_hash = hash_password(new_password)
+    ended = 0
+    if end_other_sessions:
+        result = db.execute(
+            update(Session)
+            .where(
+                Session.user_id == user.id,
+                Session.revoked_at.is_(None),
+                Session.id != actor.session_id,
+            )
+            .values(revoked_at=now())
+        )
+        ended = _count(result)
+    when = to_beijing(now()).strftime("%Y-%m-%d %H:%M")
+    db.add(
+        UserMessage(
+            user_id=user.id,
+            kind="password",
+            text=f"密码已于 {when}（北京时间）修改，IP {ctx.ip or '未知'}；"
+            f"已结束其他 {ended} 个登录。如非本人操作，请立即找回密码。",
+        )
+    )
+    audit.record(
+        db,
+        "user.password_changed",
+        environment=ctx.settings.environment,
+        actor_user_id=user.id,
+        actor_role=actor.role,
+        ip=ctx.ip,
+        target=f"user:{user.id}",
+        ended_sessions=ended,
+    )
+    return ended
 
 
 # ---------------------------------------------------------------- login and sessions

@@ -192,6 +192,22 @@ class MobileApp:
                 )
             )
 
+    def change_password(
+        self, *, current_password: str, new_password: str, end_other_sessions: bool = True
+    ) -> dict[str, Any]:
+        """修改密码 from the app: this phone stays logged in, other logins end by default."""
+        with self.api() as api:
+            return dict(
+                api.post(
+                    "/api/v1/me/password",
+                    json={
+                        "current_password": current_password,
+                        "new_password": new_password,
+                        "end_other_sessions": end_other_sessions,
+                    },
+                )
+            )
+
     def certificate(self) -> dict[str, Any]:
         from patentdesk.pki.profiles import describe_certificate
         from patentdesk.timeutil import iso

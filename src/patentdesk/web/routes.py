@@ -14,7 +14,7 @@ from patentdesk.authz import Actor
 from patentdesk.deps import SESSION_COOKIE, Ctx, DbSession, OptionalActor
 from patentdesk.errors import PatentDeskError
 from patentdesk.identity import service as identity
-from patentdesk.identity.errors import ProfileIncomplete
+from patentdesk.identity.errors import PasswordConfirmMismatch, ProfileIncomplete
 from patentdesk.identity.models import User
 from patentdesk.orgs import service as orgs
 from patentdesk.web.render import (
@@ -344,6 +344,21 @@ def switch_role(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx)
     return _redirect("/desk")
 
 
+def _account_page(
+    request: Request, actor: Actor, db: DbSession, status_code: int = 200, **extra: Any
+) -> Response:
+    return page(
+        request,
+        "account.html",
+        actor,
+        status_code=status_code,
+        user=db.get(User, actor.user_id),
+        sessions=identity.list_sessions(db, actor),
+        nav_items=NAV_ITEMS,
+        **extra,
+    )
+
+
 @router.get("/account", response_class=HTMLResponse)
 def account(
     request: Request, actor: OptionalActor, db: DbSession, flash: str | None = None
@@ -351,15 +366,40 @@ def account(
     if (r := _login_required(actor)) is not None:
         return r
     assert actor is not None
-    return page(
-        request,
-        "account.html",
-        actor,
-        user=db.get(User, actor.user_id),
-        sessions=identity.list_sessions(db, actor),
-        nav_items=NAV_ITEMS,
-        flash=flash,
-    )
+    return _account_page(request, actor, db, flash=flash)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def account_change_password(
+    request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
+) -> Response:
+    """修改密码 on the account page."""
+    if (r := _login_required(actor)) is not None:
+        return r
+    assert actor is not None
+    form = _form(request)
+    lang = lang_of(request)
+    try:
+        if form.get("new_password", "") != form.get("new_password_confirm", ""):
+            raise PasswordConfirmMismatch(details={"field": "new_password_confirm"})
+        ended = identity.change_password(
+            db,
+            ctx,
+            actor,
+            current_password=form.get("current_password", ""),
+            new_password=form.get("new_password", ""),
+            end_other_sessions=form.get("end_other_sessions") == "on",
+        )
+    except PatentDeskError as exc:
+        _settle(db, exc)
+        return _account_page(
+            request, actor, db, status_code=exc.status, password_error=error_text(lang, exc)
+        )
+    from patentdesk.web.i18n import translate
+
+    db.commit()  # the page below lists the sessions that are left
+    flash = translate(lang, "account.password.changed", ended=ended)
+    return _account_page(request, actor, db, password_flash=flash)
 
 
 @router.post("/account/sessions/{session_id}/end")
@@ -395,15 +435,8 @@ def account_register_org(
         )
     except PatentDeskError as exc:
         _settle(db, exc)
-        return page(
-            request,
-            "account.html",
-            actor,
-            status_code=exc.status,
-            error=error_text(lang, exc),
-            user=db.get(User, actor.user_id),
-            sessions=identity.list_sessions(db, actor),
-            nav_items=NAV_ITEMS,
+        return _account_page(
+            request, actor, db, status_code=exc.status, error=error_text(lang, exc)
         )
     from patentdesk.web.i18n import translate
 
@@ -413,15 +446,7 @@ def account_register_org(
         login=reg.main_user.login_name,
         password=reg.main_password or "",
     )
-    return page(
-        request,
-        "account.html",
-        actor,
-        user=db.get(User, actor.user_id),
-        sessions=identity.list_sessions(db, actor),
-        nav_items=NAV_ITEMS,
-        flash=flash,
-    )
+    return _account_page(request, actor, db, flash=flash)
 
 
 # ---------------------------------------------------------------- 账户管理
