@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -85,7 +86,6 @@ def import_legacy(
 ) -> None:
     """Imports a legacy archive's notices into the organisation's main institution (A11);
     running it again imports nothing twice."""
-    from pathlib import Path
 
     from patentdesk.blobs import BlobStore
     from patentdesk.db import Database
@@ -153,6 +153,70 @@ def purge(json_out: JsonOpt = False) -> None:
             lambda d: console.print(
                 "已清理 purged: " + ", ".join(f"{k} {v}" for k, v in d.items())
             ),
+        )
+
+
+@app.command("backup")
+def backup(
+    out: Annotated[Path, typer.Option("--out", help="the archive to write (.tar)")],
+    json_out: JsonOpt = False,
+) -> None:
+    """备份: the data folder (SQLite snapshot, blobs, drafts, keys) as one verified archive;
+    the server may keep running. The archive holds private keys: keep it like them."""
+    from rich.progress import BarColumn, DownloadColumn, Progress
+
+    from patentdesk.backup import create_backup
+    from patentdesk.config import load_settings
+
+    with errors_reported(json_out):
+        settings = load_settings()
+        if not settings.data.is_dir():
+            fail(
+                "DATA_FOLDER_MISSING",
+                f"数据目录不存在：{settings.data}",
+                json_out,
+                message_en=f"No data folder at {settings.data}",
+            )
+        total = sum(f.stat().st_size for f in settings.data.rglob("*") if f.is_file())
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            disable=json_out,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("备份 backup", total=total)
+            result = create_backup(settings, out, progress=lambda n: progress.advance(task, n))
+        emit(
+            result,
+            json_out,
+            lambda d: console.print(
+                f"备份完成 {d['path']}: {d['files']} files, {d['bytes']} bytes"
+                + ("" if d["database"] == "sqlite" else "（PostgreSQL 请用 pg_dump 另行备份）")
+            ),
+        )
+
+
+@app.command("restore")
+def restore(
+    archive: Annotated[Path, typer.Argument(help="an archive made by `admin backup`")],
+    force: Annotated[
+        bool, typer.Option(help="replace a non-empty data folder (it is kept, renamed)")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """恢复: checks every file of the archive, then puts it in place as the data folder.
+    Stop the server first; it migrates the restored database when it starts."""
+    from patentdesk.backup import restore_backup
+    from patentdesk.config import load_settings
+
+    with errors_reported(json_out):
+        settings = load_settings()  # not prepared: that would write into the folder
+        result = restore_backup(archive, settings.data, force=force)
+        emit(
+            result,
+            json_out,
+            lambda d: console.print(f"已恢复 restored {d['files']} files into {d['data']}"),
         )
 
 
