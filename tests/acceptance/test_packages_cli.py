@@ -283,3 +283,14 @@ def test_bad_field_and_role_errors_name_the_problem(home: Path, tmp_path: Path) 
     report = cli(home, "package", "validate", case, "--json")
     assert report.returncode == 1
     assert "reexam.rejection_notice_serial" in {e["rule"] for e in report.json["errors"]}
+
+
+def test_a_missing_package_file_is_named_as_missing(home: Path, tmp_path: Path) -> None:
+    """A typo in the path says "no such file", not that the file is not a ZIP."""
+    missing = str(tmp_path / "no-such-case.zip")
+    for command in (("validate", missing), ("show", missing), ("set", missing, "title=x")):
+        result = cli(home, "package", *command, "--json")
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert result.error["code"] == "PACKAGE_FILE_NOT_FOUND"
+        assert "no-such-case.zip" in result.error["message"]
+    assert not (tmp_path / "no-such-case.zip").exists()  # nothing created by mistake

@@ -362,6 +362,8 @@ def read_package(
         path = Path(source)
         try:
             owned = fp = open(path, "rb")  # noqa: SIM115 - kept open by the Package
+        except FileNotFoundError as exc:
+            raise e.PackageFileMissing(path=str(path), details={"path": str(path)}) from exc
         except OSError as exc:
             raise e.NotAZip(reason=f"{path}: {exc.strerror}") from exc
     else:

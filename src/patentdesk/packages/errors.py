@@ -38,6 +38,13 @@ class NotAZip(PackageRefused):
     message_en = "The file is not a ZIP case package: {reason}"
 
 
+class PackageFileMissing(PackageError):
+    code = "PACKAGE_FILE_NOT_FOUND"
+    status = 404
+    message_zh = "找不到案卷包文件：{path}"
+    message_en = "No case package file at {path}"
+
+
 class CorruptArchive(PackageRefused):
     code = "PACKAGE_CORRUPT"
     message_zh = "案卷包已损坏：{entry}：{reason}"
