@@ -64,8 +64,19 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content=body)
 
 
-class EnvironmentHeader:
-    """Every response that leaves this deployment names its environment (seed A5).
+# The portal's pages load scripts only from /static (no inline script, no eval: htmx runs
+# without either) and cannot be framed: a framed QR login page is how clickjacking and
+# QRLJacking start. Inline style attributes stay allowed; they cannot run code.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
+# FastAPI's interactive API pages load their scripts from a CDN and inline: no CSP there.
+_NO_CSP_PATHS = ("/docs", "/redoc")
+
+
+class StandardHeaders:
+    """Every response names its environment (seed A5) and carries the security headers.
 
     Plain ASGI rather than ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware hides
     a client's disconnect from the app, so long polls would outlive the clients that left.
@@ -79,10 +90,17 @@ class EnvironmentHeader:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        csp = not str(scope.get("path", "")).startswith(_NO_CSP_PATHS)
 
         async def send_with_header(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["X-PatentDesk-Environment"] = self.environment
+                headers = MutableHeaders(scope=message)
+                headers["X-PatentDesk-Environment"] = self.environment
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "same-origin"
+                headers["X-Frame-Options"] = "DENY"
+                if csp:
+                    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
             await send(message)
 
         await self.app(scope, receive, send_with_header)
@@ -126,7 +144,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.add_exception_handler(RequestValidationError, _validation_error)
 
-    app.add_middleware(EnvironmentHeader, environment=settings.environment)
+    app.add_middleware(StandardHeaders, environment=settings.environment)
 
     for module_name, attr in ROUTERS:
         app.include_router(getattr(importlib.import_module(module_name), attr))

@@ -51,8 +51,16 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     context = browser.new_context(base_url=live_server.url, locale="zh-CN")
     context.set_default_timeout(10_000)
     p = context.new_page()
+    # Every page a browser test visits also proves that it works under the portal's
+    # Content-Security-Policy: a blocked inline script or handler fails the test.
+    blocked: list[str] = []
+    p.on(
+        "console",
+        lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     yield p
     context.close()
+    assert not blocked, f"blocked by the Content-Security-Policy: {blocked}"
 
 
 def web_login(page: Any, data_dir: Any, phone: str, password: str) -> None:

@@ -238,8 +238,16 @@ def test_inbox_confirms_downloads_and_shows_deadlines(page, client, agency_case,
     assert download.suggested_filename.endswith(f"210407-{rejection['serial']}.pdf")
     assert Path(download.path()).read_bytes().startswith(b"%PDF")
 
-    # Download a selection as one ZIP.
+    # 全选 ticks every notice, a second click clears them.
     page.goto("/notices")
+    boxes = page.locator("#notices-list input[name=ids]")
+    assert boxes.count() >= 3
+    page.click("#select-all")
+    assert all(boxes.nth(i).is_checked() for i in range(boxes.count()))
+    page.click("#select-all")
+    assert not any(boxes.nth(i).is_checked() for i in range(boxes.count()))
+
+    # Download a selection as one ZIP.
     page.check(f"tr[data-serial='{rejection['serial']}'] input[name=ids]")
     page.check(f"tr[data-serial='{notices['200101']['serial']}'] input[name=ids]")
     with page.expect_download() as info:
