@@ -68,6 +68,26 @@ def _settle(db: DbSession, exc: PatentDeskError) -> None:
         db.rollback()
 
 
+def _failed(
+    request: Request,
+    db: DbSession,
+    exc: PatentDeskError,
+    template: str,
+    actor: Actor | None = None,
+    **extra: Any,
+) -> Response:
+    """The page again, with the error on it and the failed change undone (see ``_settle``)."""
+    _settle(db, exc)
+    return page(
+        request,
+        template,
+        actor,
+        status_code=exc.status,
+        error=error_text(lang_of(request), exc),
+        **extra,
+    )
+
+
 def _form(request: Request) -> dict[str, str]:
     return form_values(request)
 
@@ -87,7 +107,6 @@ def login_page(request: Request, actor: OptionalActor) -> Response:
 @router.post("/login", response_class=HTMLResponse)
 def login_submit(request: Request, db: DbSession, ctx: Ctx) -> Response:
     form = _form(request)
-    lang = lang_of(request)
     try:
         result = identity.password_login(
             db,
@@ -97,24 +116,22 @@ def login_submit(request: Request, db: DbSession, ctx: Ctx) -> Response:
             client_kind="web",
         )
     except ProfileIncomplete as exc:
-        _settle(db, exc)
-        return page(
+        return _failed(
             request,
+            db,
+            exc,
             "login.html",
             None,
-            status_code=exc.status,
-            error=error_text(lang, exc),
             account=form.get("account"),
             completion_url=exc.details.get("completion_url"),
         )
     except PatentDeskError as exc:
-        _settle(db, exc)
-        return page(
+        return _failed(
             request,
+            db,
+            exc,
             "login.html",
             None,
-            status_code=exc.status,
-            error=error_text(lang, exc),
             account=form.get("account"),
         )
     if result.challenge is not None:
@@ -141,13 +158,12 @@ def login_verify(request: Request, db: DbSession, ctx: Ctx) -> Response:
     except ValueError:
         return _redirect("/login")
     except PatentDeskError as exc:
-        _settle(db, exc)
-        return page(
+        return _failed(
             request,
+            db,
+            exc,
             "login.html",
             None,
-            status_code=exc.status,
-            error=error_text(lang_of(request), exc),
             challenge_id=form.get("challenge_id"),
             masked_phone="",
         )
@@ -184,13 +200,12 @@ def register_submit(request: Request, db: DbSession, ctx: Ctx) -> Response:
             password=form.get("password", ""),
         )
     except PatentDeskError as exc:
-        _settle(db, exc)
-        return page(
+        return _failed(
             request,
+            db,
+            exc,
             "register.html",
             None,
-            status_code=exc.status,
-            error=error_text(lang_of(request), exc),
             form=form,
         )
     return page(
@@ -222,13 +237,12 @@ def complete_submit(request: Request, db: DbSession, ctx: Ctx) -> Response:
             id_number=form.get("id_number") or None,
         )
     except PatentDeskError as exc:
-        _settle(db, exc)
-        return page(
+        return _failed(
             request,
+            db,
+            exc,
             "complete.html",
             None,
-            status_code=exc.status,
-            error=error_text(lang_of(request), exc),
             account=form.get("account"),
         )
     return page(
@@ -248,13 +262,12 @@ def recover_send(request: Request, db: DbSession, ctx: Ctx) -> Response:
     try:
         identity.send_sms_code(db, ctx, phone, "recover")
     except PatentDeskError as exc:
-        _settle(db, exc)
-        return page(
+        return _failed(
             request,
+            db,
+            exc,
             "recover.html",
             None,
-            status_code=exc.status,
-            error=error_text(lang_of(request), exc),
             phone=phone,
         )
     return page(
@@ -275,13 +288,12 @@ def recover_reset(request: Request, db: DbSession, ctx: Ctx) -> Response:
             new_password=form.get("new_password", ""),
         )
     except PatentDeskError as exc:
-        _settle(db, exc)
-        return page(
+        return _failed(
             request,
+            db,
+            exc,
             "recover.html",
             None,
-            status_code=exc.status,
-            error=error_text(lang_of(request), exc),
             sent=True,
             phone=phone,
         )
@@ -477,13 +489,12 @@ def manage(request: Request, actor: OptionalActor, db: DbSession) -> Response:
     try:
         return _manage_page(request, actor, db)
     except PatentDeskError as exc:
-        _settle(db, exc)
-        return page(
+        return _failed(
             request,
+            db,
+            exc,
             "desk.html",
             actor,
-            status_code=exc.status,
-            error=error_text(lang_of(request), exc),
             roles=[],
             messages=[],
             nav_items=NAV_ITEMS,
