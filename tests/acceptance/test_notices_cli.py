@@ -153,7 +153,7 @@ def test_notices_confirm_download_and_deadlines(phone, desktop, client, app, liv
 
     # Deadlines as JSON and as an iCalendar file.
     ics = tmp_path / "deadlines.ics"
-    due = desktop.run("notices", "deadlines", "--ics", str(ics), "--json")
+    due = desktop.run("notices", "deadlines", "--ics", str(ics), "--alarm-days", "3", "--json")
     assert due.returncode == 0, due.stderr
     # The rejection's reexamination window, beside the fee notice's payment period.
     notice_rows = [d for d in due.json if d.get("kind", "notice") == "notice"]
@@ -164,6 +164,7 @@ def test_notices_confirm_download_and_deadlines(phone, desktop, client, app, liv
     calendar = ics.read_text("utf-8")
     assert calendar.startswith("BEGIN:VCALENDAR")
     assert number in calendar and rejection["deadline"].replace("-", "") in calendar
+    assert "TRIGGER:-P3D" in calendar  # the reminder the user asked for
 
     # Unknown notices are a clear error, not a file.
     missing = desktop.run("notices", "confirm", str(uuid.uuid4()), "--json")

@@ -103,6 +103,9 @@ def download(
 def deadlines(
     days: Annotated[int | None, typer.Option(help="only those due within N days")] = None,
     ics: Annotated[Path | None, typer.Option(help="also export as iCalendar to this file")] = None,
+    alarm_days: Annotated[
+        int, typer.Option(help="with --ics: the calendar reminds this many days before")
+    ] = 7,
     server: ServerOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -110,5 +113,5 @@ def deadlines(
     with errors_reported(json_out), _api(server) as api:
         rows = api.get("/api/v1/deadlines", params={"days": days} if days is not None else {})
         if ics is not None:
-            ics.write_bytes(api.get("/api/v1/deadlines.ics"))
+            ics.write_bytes(api.get("/api/v1/deadlines.ics", params={"alarm_days": alarm_days}))
         emit(rows, json_out, _table)

@@ -16,6 +16,8 @@ from patentdesk.notices.types import format_date_zh, is_known_notice_code, notic
 
 PRODID = "-//PatentDesk//Notice deadlines//ZH"
 CALENDAR_NAME = "专利期限"
+# A week leaves time to prepare a response; the user picks another lead time per export.
+DEFAULT_ALARM_DAYS = 7
 
 
 def _uid(entry: DeadlineEntry, uid_domain: str) -> str:

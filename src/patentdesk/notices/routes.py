@@ -6,15 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from patentdesk.blobs import BlobStore
 from patentdesk.deps import Ctx, CurrentActor, DbSession
 from patentdesk.notices import service
-from patentdesk.notices.ical import to_ical
+from patentdesk.notices.ical import DEFAULT_ALARM_DAYS, to_ical
 
 router = APIRouter(prefix="/api/v1", tags=["notices"])
 
@@ -123,10 +123,23 @@ def deadlines(
 
 
 @router.get("/deadlines.ics", response_class=Response)
-def deadlines_ical(actor: CurrentActor, db: DbSession, request: Request) -> Response:
+def deadlines_ical(
+    actor: CurrentActor,
+    db: DbSession,
+    request: Request,
+    alarm_days: Annotated[
+        int, Query(ge=0, le=90, description="the calendar reminds this many days before")
+    ] = DEFAULT_ALARM_DAYS,
+) -> Response:
+    """The domain's deadlines as iCalendar, each with a reminder (7 days before by default)
+    so that a calendar application warns before a deadline passes."""
     rows = service.deadlines(db, actor, include_past=True)
     host = request.app.state.settings.base_url.split("//")[-1].split("/")[0].split(":")[0]
-    data = to_ical(service.deadline_entries(rows), uid_domain=host or "patentdesk")
+    data = to_ical(
+        service.deadline_entries(rows),
+        uid_domain=host or "patentdesk",
+        alarm_days_before=alarm_days,
+    )
     return Response(
         data,
         media_type="text/calendar",
