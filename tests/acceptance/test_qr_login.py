@@ -147,7 +147,9 @@ def test_role_chosen_at_login(phone, desktop, live_server):
     bad = desktop.start("login", "--as", "sub:nope", "--timeout", "10", qr_name="bad.txt")
     r = phone.scan(bad.payload())
     assert r.returncode != 0 and r.error["code"] == "ROLE_UNAVAILABLE"
-    bad.proc.kill()
+    # The desktop is told too, at once, rather than waiting for the code to expire.
+    ended = bad.result(timeout=30)
+    assert ended.returncode != 0 and ended.error["code"] == "ROLE_UNAVAILABLE"
 
 
 def _uscc():

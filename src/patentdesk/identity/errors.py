@@ -82,6 +82,13 @@ class RoleUnavailable(PatentDeskError):
     message_en = "You cannot act in this role: {role}"
 
 
+class RoleRefusedForLogin(RoleUnavailable):
+    """The phone approved a login in a role its user does not hold: the refusal is kept
+    (the request ends in it), so the waiting client learns it too."""
+
+    commit_anyway = True
+
+
 class PasswordLoginNotAllowed(PatentDeskError):
     code = "PASSWORD_LOGIN_NOT_ALLOWED"
     status = 403

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session as Db
 
 from patentdesk import audit
 from patentdesk.authz import Actor
+from patentdesk.identity.errors import RoleRefusedForLogin, RoleUnavailable
 from patentdesk.identity.models import Session, User
 from patentdesk.identity.service import Context, ensure_can_log_in, start_session
 from patentdesk.pki import qr
@@ -63,12 +64,24 @@ def decide_login(db: Db, ctx: Context, actor: Actor, request_id: str, approval: 
         if request.requested_role:  # fail now, on the phone, rather than on the desktop
             from patentdesk.orgs.service import resolve_role
 
-            resolve_role(db, user, request.requested_role)
+            try:
+                resolve_role(db, user, request.requested_role)
+            except RoleUnavailable as exc:
+                # The asking client learns it at once too, instead of waiting for the code
+                # to expire; the phone gets the error itself.
+                qr.decide(db, request, "role_refused", user_id=actor.user_id, device_id=device_id)
+                _record_decision(db, ctx, actor, request)
+                raise RoleRefusedForLogin(role=request.requested_role, details=exc.details) from exc
         qr.decide(db, request, "approved", user_id=actor.user_id, device_id=device_id)
     elif decision == "deny":
         qr.decide(db, request, "denied", user_id=actor.user_id, device_id=device_id)
     else:
         raise qr.QrAlreadyUsed("确认内容无效", "The approval names no decision")
+    _record_decision(db, ctx, actor, request)
+    return request
+
+
+def _record_decision(db: Db, ctx: Context, actor: Actor, request: QrRequest) -> None:
     audit.record(
         db,
         f"qr_login.{request.status}",
@@ -80,7 +93,6 @@ def decide_login(db: Db, ctx: Context, actor: Actor, request_id: str, approval: 
         client=request.client_kind,
         client_ip=request.client_ip,
     )
-    return request
 
 
 def poll_login(
@@ -95,6 +107,8 @@ def poll_login(
         return "pending", request, None, None
     if request.status == "denied":
         raise qr.QrDenied()
+    if request.status == "role_refused":
+        raise RoleUnavailable(role=request.requested_role or "-")
     if request.status != "approved":
         raise qr.QrAlreadyUsed()
     qr.consume(db, request)

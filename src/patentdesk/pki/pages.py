@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from patentdesk.deps import Ctx, DbSession, OptionalActor
 from patentdesk.errors import PatentDeskError
 from patentdesk.identity import qrlogin
+from patentdesk.identity.errors import RoleUnavailable
 from patentdesk.pki import qr, service
 from patentdesk.pki.keys import format_serial
 from patentdesk.timeutil import now
@@ -55,11 +56,20 @@ def _qr_svg(payload: str) -> str:
     return svg
 
 
+# The identities the login page offers (C8, A2: "以经办人身份扫码登录"); the phone shows the
+# one asked for, and the session starts in it when the user holds it in exactly one place.
+WEB_LOGIN_ROLES = ("natural", "handler", "sub")
+
+
 @router.get("/login/qr", response_class=HTMLResponse)
-def qr_login_box(request: Request, db: DbSession, ctx: Ctx) -> Response:
+def qr_login_box(request: Request, db: DbSession, ctx: Ctx, role: str | None = None) -> Response:
     """A fresh login QR code for this browser (the htmx fragment in #qr-box)."""
     row, payload, secret = qrlogin.create_login_request(
-        db, ctx, client_kind="web", device_name=request.headers.get("user-agent"), role=None
+        db,
+        ctx,
+        client_kind="web",
+        device_name=request.headers.get("user-agent"),
+        role=role if role in WEB_LOGIN_ROLES else None,
     )
     response = page(
         request,
@@ -85,6 +95,8 @@ def qr_login_box(request: Request, db: DbSession, ctx: Ctx) -> Response:
 
 
 def _end_state(exc: PatentDeskError) -> str:
+    if isinstance(exc, RoleUnavailable):
+        return "role"
     if isinstance(exc, qr.QrDenied):
         return "denied"
     if isinstance(exc, qr.QrAlreadyUsed):
@@ -104,7 +116,9 @@ def qr_login_status(request: Request, db: DbSession, ctx: Ctx) -> Response:
         # Unknown or missing cookie (NotFound, QR_SECRET_INVALID) ends like an expiry:
         # the browser shows a refresh button and never learns more.
         db.rollback()
-        response = page(request, "qr_login.html", None, state=_end_state(exc))
+        state = _end_state(exc)
+        error = error_text(lang_of(request), exc) if state == "role" else None
+        response = page(request, "qr_login.html", None, state=state, error=error)
         response.delete_cookie(QR_COOKIE, path=QR_COOKIE_PATH)
         return response
     if session is None or token is None:

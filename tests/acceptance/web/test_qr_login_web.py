@@ -116,3 +116,49 @@ def test_certificates_download_and_report_lost_on_the_account_page(page, phone, 
     assert row.locator(".status").inner_text() == "已吊销"
     assert page.locator(f"tr[data-device='{registered['device_id']}'] [data-state=lost]").count()
     assert phone.run("sign-window", "close").error["code"] == "NOT_AUTHENTICATED"
+
+
+def _code_for_role(page: Any, role: str, before: str) -> str:
+    """Choosing the identity makes a new code for it."""
+    page.select_option("#qr-role", role)
+    page.wait_for_function(
+        "old => { const c = document.querySelector('#qr-login-code[data-payload]');"
+        " return c && c.dataset.payload !== old; }",
+        arg=before,
+    )
+    return shown_payload(page)
+
+
+@pytest.mark.seed("A2")
+@pytest.mark.seed("C8")
+def test_the_login_page_logs_in_as_the_handler_chosen(page, phone, world):
+    """«以代理机构绑定的经办人扫二维码登录网页»: 账户管理 is there at once."""
+    from tests.support.factories import Person
+
+    phone.register("王经办")
+    world.agency(Person(phone.phone, phone.name, phone.user_id))
+    page.goto("/login")
+    payload = _code_for_role(page, "handler", shown_payload(page))
+    shown = phone.run("scan", payload)  # the phone says in which role the browser asks
+    assert shown.json["requester"]["requested_role"] == "handler"
+    assert phone.scan(payload).returncode == 0
+    page.wait_for_url("**/desk")
+    assert page.locator("#current-role").inner_text() == "经办人"
+    assert page.locator("#nav-manage").count() == 1
+
+
+def test_a_role_not_held_is_refused_with_a_way_forward(page, phone):
+    phone.register("路人")
+    page.goto("/login")
+    payload = _code_for_role(page, "sub", shown_payload(page))
+    refused = phone.scan(payload)  # the phone says so at once...
+    assert refused.returncode != 0 and refused.error["code"] == "ROLE_UNAVAILABLE"
+    status = page.locator("#qr-status[data-state='role']")  # ...and so does the browser
+    status.wait_for()
+    assert "无法以该身份登录" in status.inner_text()
+    assert page.url.endswith("/login")  # no session was handed out
+    page.select_option("#qr-role", "natural")
+    payload = shown_payload(page)
+    assert phone.scan(payload).returncode == 0
+    page.wait_for_url("**/desk")
+    assert page.locator("#current-role").inner_text() == "自然人"
