@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import os
+import threading
 import time
 from typing import Any
 
@@ -160,5 +161,17 @@ def test_the_server_loop_survives_a_failed_pass(monkeypatch, tmp_path):
             await asyncio.sleep(0.01)
         task.cancel()
 
-    asyncio.run(asyncio.wait_for(main(), timeout=30))
+    # A thread of its own: a browser test may have left Playwright's loop running in this one.
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(asyncio.wait_for(main(), timeout=30))
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=60)
+    assert not errors and not thread.is_alive()
     assert len(calls) >= 3
