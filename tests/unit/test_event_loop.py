@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +71,47 @@ def test_page_forms_are_read_before_the_handler_runs(tmp_path: Path) -> None:
         r.path for r in posts if not any(d.call is read_form for d in r.dependant.dependencies)
     ]
     assert missing == []
+
+
+def _multipart_request(cookies: str) -> Any:
+    from starlette.requests import Request
+
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="package"; filename="x.zip"\r\n'
+        b"Content-Type: application/zip\r\n\r\n" + b"x" * 1000 + b"\r\n--b--\r\n"
+    )
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    headers = [(b"content-type", b"multipart/form-data; boundary=b")]
+    if cookies:
+        headers.append((b"cookie", cookies.encode()))
+    scope = {"type": "http", "method": "POST", "path": "/drafts/import", "headers": headers}
+    return Request(scope, receive)
+
+
+def _run_in_own_thread(request: Any) -> None:
+    """read_form on a loop of its own: a browser test may have left Playwright's loop running
+    in this thread, where asyncio.run refuses to start."""
+    from patentdesk.web.render import read_form
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, read_form(request)).result(timeout=30)
+
+
+def test_uploads_are_read_only_for_logged_in_users() -> None:
+    """An anonymous multipart post is not spooled at all: the page answers with the login."""
+    from patentdesk.web.render import posted
+
+    anonymous = _multipart_request("")
+    _run_in_own_thread(anonymous)
+    assert len(posted(anonymous)) == 0
+    logged_in = _multipart_request("pd_session=abc")
+    _run_in_own_thread(logged_in)
+    assert posted(logged_in).get("package") is not None

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from patentdesk.authz import Actor, Permission
+from patentdesk.deps import SESSION_COOKIE
 from patentdesk.errors import PatentDeskError, PermissionDenied
 from patentdesk.timeutil import to_beijing
 from patentdesk.web.i18n import DEFAULT, LANGUAGES, translate
@@ -50,6 +51,9 @@ async def read_form(request: Request) -> None:
     SQLite queues for the write lock) cannot stall the event loop that the request holding the
     lock needs in order to finish."""
     content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data") and SESSION_COOKIE not in request.cookies:
+        # Uploads are for logged-in users: nobody else makes the server spool a file.
+        return
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         request.state.form = await request.form()
 
