@@ -73,7 +73,7 @@ def test_page_forms_are_read_before_the_handler_runs(tmp_path: Path) -> None:
     assert missing == []
 
 
-def _multipart_request(cookies: str) -> Any:
+def _multipart_request(cookies: str, bearer: str = "") -> Any:
     from starlette.requests import Request
 
     body = (
@@ -92,6 +92,8 @@ def _multipart_request(cookies: str) -> Any:
     headers = [(b"content-type", b"multipart/form-data; boundary=b")]
     if cookies:
         headers.append((b"cookie", cookies.encode()))
+    if bearer:
+        headers.append((b"authorization", f"Bearer {bearer}".encode()))
     scope = {"type": "http", "method": "POST", "path": "/drafts/import", "headers": headers}
     return Request(scope, receive)
 
@@ -112,6 +114,6 @@ def test_uploads_are_read_only_for_logged_in_users() -> None:
     anonymous = _multipart_request("")
     _run_in_own_thread(anonymous)
     assert len(posted(anonymous)) == 0
-    logged_in = _multipart_request("pd_session=abc")
-    _run_in_own_thread(logged_in)
-    assert posted(logged_in).get("package") is not None
+    for logged_in in (_multipart_request("pd_session=abc"), _multipart_request("", "abc")):
+        _run_in_own_thread(logged_in)
+        assert posted(logged_in).get("package") is not None

@@ -51,7 +51,8 @@ async def read_form(request: Request) -> None:
     SQLite queues for the write lock) cannot stall the event loop that the request holding the
     lock needs in order to finish."""
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data") and SESSION_COOKIE not in request.cookies:
+    signed_in = SESSION_COOKIE in request.cookies or "authorization" in request.headers
+    if content_type.startswith("multipart/form-data") and not signed_in:
         # Uploads are for logged-in users: nobody else makes the server spool a file.
         return
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
