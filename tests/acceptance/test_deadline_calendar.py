@@ -36,3 +36,21 @@ def test_the_lead_time_is_the_users_choice_within_limits(client, filed):  # noqa
         r = client.get(f"/api/v1/deadlines.ics?alarm_days={bad}", headers=auth(token))
         assert r.status_code == 422, bad
         assert "alarm_days" in r.json()["error"]["message_en"]
+
+
+def test_fees_due_are_in_the_calendar_too(client, filed):  # noqa: F811
+    """An accepted application owes its fees: that deadline is exported beside the notices'."""
+    token = filed["tokens"]["handler"]
+    fees = [
+        d for d in client.get("/api/v1/deadlines", headers=auth(token)).json() if d["kind"] == "fee"
+    ]
+    assert fees, "the accepted case has fees outstanding"
+    calendar = client.get("/api/v1/deadlines.ics", headers=auth(token)).text
+    unfolded = calendar.replace("\r\n ", "")
+    for fee in fees:
+        assert f"deadline-{fee['id']}@" in unfolded
+        assert f"DTSTART;VALUE=DATE:{fee['deadline'].replace('-', '')}" in unfolded
+        assert "缴费期限" in unfolded and fee["application_number"] in unfolded
+    # Every event once: a payment notice with its own deadline is not listed twice.
+    uids = [line for line in unfolded.splitlines() if line.startswith("UID:")]
+    assert len(uids) == len(set(uids)) == unfolded.count("BEGIN:VEVENT")

@@ -73,6 +73,9 @@ class DeadlineEntry:
     dispatched_on: date | None = None
     title: str | None = None  # 发明创造名称
     notice_id: str | None = None  # stable id of the notice; preferred for the event UID
+    # An obligation other than answering a notice (fees due): its own wording and details.
+    summary: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,13 @@ def _uid(entry: DeadlineEntry, uid_domain: str) -> str:
 
 
 def _describe(entry: DeadlineEntry) -> tuple[str, str]:
+    if entry.summary:
+        lines = [f"申请号：{entry.application_number}"]
+        lines += [entry.note] if entry.note else []
+        lines += [f"发文序列号：{entry.serial}"] if entry.serial else []
+        lines += [f"发明创造名称：{entry.title}"] if entry.title else []
+        lines.append(f"期限届满日：{format_date_zh(entry.due_on)}")
+        return f"{entry.summary}：申请号 {entry.application_number}", "\n".join(lines)
     if is_known_notice_code(entry.notice_code):
         kind = notice_type(entry.notice_code)
         name = kind.name_zh

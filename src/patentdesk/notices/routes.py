@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from patentdesk.blobs import BlobStore
 from patentdesk.deps import Ctx, CurrentActor, DbSession
 from patentdesk.notices import service
+from patentdesk.notices.deadlines import DeadlineEntry
 from patentdesk.notices.ical import DEFAULT_ALARM_DAYS, to_ical
 
 router = APIRouter(prefix="/api/v1", tags=["notices"])
@@ -122,10 +123,27 @@ def deadlines(
     return sorted(rows, key=lambda r: (r["deadline"], r["serial"]))
 
 
+def _entry_of(row: dict[str, Any]) -> DeadlineEntry:
+    """A deadline row of another domain (fees) as a calendar entry."""
+    dispatched = row.get("dispatch_date")
+    return DeadlineEntry(
+        application_number=row["application_number"],
+        notice_code=row["code"],
+        serial=row["serial"],
+        due_on=dt.date.fromisoformat(row["deadline"]),
+        dispatched_on=dt.date.fromisoformat(dispatched) if dispatched else None,
+        title=row.get("title"),
+        notice_id=row["id"],
+        summary=row["name"],
+        note=row.get("text"),
+    )
+
+
 @router.get("/deadlines.ics", response_class=Response)
 def deadlines_ical(
     actor: CurrentActor,
     db: DbSession,
+    ctx: Ctx,
     request: Request,
     alarm_days: Annotated[
         int, Query(ge=0, le=90, description="the calendar reminds this many days before")
@@ -133,10 +151,16 @@ def deadlines_ical(
 ) -> Response:
     """The domain's deadlines as iCalendar, each with a reminder (7 days before by default)
     so that a calendar application warns before a deadline passes."""
-    rows = service.deadlines(db, actor, include_past=True)
+    entries = service.deadline_entries(service.deadlines(db, actor, include_past=True))
+    # Fees due are deadlines too (an unpaid annual fee lets a patent lapse); a payment
+    # notice's own deadline is already an event.
+    covered = {e.notice_id for e in entries}
+    entries += [
+        _entry_of(row) for row in _other_deadlines(db, ctx, actor, None) if row["id"] not in covered
+    ]
     host = request.app.state.settings.base_url.split("//")[-1].split("/")[0].split(":")[0]
     data = to_ical(
-        service.deadline_entries(rows),
+        entries,
         uid_domain=host or "patentdesk",
         alarm_days_before=alarm_days,
     )
