@@ -37,6 +37,7 @@ from typing import Any
 
 from patentdesk import __version__
 from patentdesk.config import Settings
+from patentdesk.db import sqlite_path
 from patentdesk.errors import Conflict, ValidationFailed
 from patentdesk.timeutil import iso, now
 
@@ -65,13 +66,6 @@ class DataFolderNotEmpty(Conflict):
 class _Entry:
     path: Path
     name: str  # inside data/, POSIX
-
-
-def _sqlite_file(settings: Settings) -> Path | None:
-    url = settings.sqlalchemy_url
-    if not url.startswith("sqlite:///"):
-        return None
-    return Path(url.split("///", 1)[1])
 
 
 def _snapshot(db_file: Path, into: Path) -> None:
@@ -141,7 +135,7 @@ def create_backup(
             "The backup cannot be written inside the data folder it backs up",
             details={"field": "out"},
         )
-    db_file = _sqlite_file(settings)
+    db_file = sqlite_path(settings.sqlalchemy_url)
     skip: set[Path] = set()
     if db_file is not None:
         skip |= {db_file.resolve(), *(Path(f"{db_file.resolve()}{s}") for s in ("-wal", "-shm"))}

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session as Db
 from patentdesk import audit
 from patentdesk.authz import Actor
 from patentdesk.config import Settings
+from patentdesk.db import rowcount
 from patentdesk.errors import NotFound, RateLimited
 from patentdesk.identity import idnumbers
 from patentdesk.identity.errors import (
@@ -352,11 +353,7 @@ def reset_password(db: Db, ctx: Context, *, phone: str, code: str, new_password:
     if user is None:  # a code is only ever sent to registered phones
         raise SmsCodeInvalid()
     user.password_hash = password_hash
-    db.execute(
-        update(Session)
-        .where(Session.user_id == user.id, Session.revoked_at.is_(None))
-        .values(revoked_at=now())
-    )
+    _end_sessions(db, user.id)
     audit.record(
         db,
         "user.password_reset",
@@ -366,6 +363,14 @@ def reset_password(db: Db, ctx: Context, *, phone: str, code: str, new_password:
         ip=ctx.ip,
     )
     return user
+
+
+def _end_sessions(db: Db, user_id: uuid.UUID, keep: uuid.UUID | None = None) -> int:
+    """Ends every open session of the user but ``keep``; returns how many ended."""
+    stmt = update(Session).where(Session.user_id == user_id, Session.revoked_at.is_(None))
+    if keep is not None:
+        stmt = stmt.where(Session.id != keep)
+    return rowcount(db.execute(stmt.values(revoked_at=now())))
 
 
 def change_password(
@@ -404,18 +409,7 @@ def change_password(
     if new_password == current_password:
         raise PasswordUnchanged(details={"field": "new_password"})
     user.password_hash = hash_password(new_password)
-    ended = 0
-    if end_other_sessions:
-        result = db.execute(
-            update(Session)
-            .where(
-                Session.user_id == user.id,
-                Session.revoked_at.is_(None),
-                Session.id != actor.session_id,
-            )
-            .values(revoked_at=now())
-        )
-        ended = _count(result)
+    ended = _end_sessions(db, user.id, keep=actor.session_id) if end_other_sessions else 0
     when = to_beijing(now()).strftime("%Y-%m-%d %H:%M")
     db.add(
         UserMessage(
@@ -684,11 +678,7 @@ def purge_expired(db: Db, settings: Settings, cutoff: dt.datetime) -> dict[str, 
     )
     failures = db.execute(delete(LoginFailure).where(LoginFailure.at < min(cutoff, now() - window)))
     return {
-        "login_challenges": _count(challenges),
-        "sms_codes": _count(codes),
-        "login_failures": _count(failures),
+        "login_challenges": rowcount(challenges),
+        "sms_codes": rowcount(codes),
+        "login_failures": rowcount(failures),
     }
-
-
-def _count(result: object) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)

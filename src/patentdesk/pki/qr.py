@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session as Db
 
+from patentdesk.db import rowcount
 from patentdesk.errors import Conflict, NotFound, PatentDeskError
 from patentdesk.identity.service import Context
 from patentdesk.pki.models import QrRequest
@@ -136,7 +137,7 @@ def decide(db: Db, request: QrRequest, status: str, **fields: Any) -> None:
         .values(status=status, decided_at=now(), **fields)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(result) != 1:
         raise QrAlreadyUsed()
     db.refresh(request)
 
@@ -154,7 +155,7 @@ def consume(db: Db, request: QrRequest) -> None:
         .values(consumed_at=now(), status="consumed")
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(result) != 1:
         raise QrAlreadyUsed()
 
 
@@ -181,5 +182,4 @@ def requester_view(request: QrRequest) -> dict[str, Any]:
 def purge_expired(db: Db, cutoff: dt.datetime) -> int:
     """Deletes codes that expired before ``cutoff``. A replayed payload of a deleted code is
     refused as unknown, just as it was refused as expired before."""
-    result = db.execute(delete(QrRequest).where(QrRequest.expires_at < cutoff))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rowcount(db.execute(delete(QrRequest).where(QrRequest.expires_at < cutoff)))
