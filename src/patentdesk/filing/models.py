@@ -18,7 +18,6 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_domain_filed", "domain_id", "filing_date"),
         Index("ix_cases_domain_internal", "domain_id", "internal_number"),
         Index("ix_cases_domain_status", "domain_id", "status"),
     )
