@@ -109,6 +109,31 @@ def test_filing_date_is_the_beijing_date_of_the_server_clock(
     assert receipt["filing_date"] == expected
 
 
+def test_the_filing_instant_is_the_arrival_not_the_end_of_verification(
+    client, world, tmp_path, monkeypatch
+):
+    """A package whose last byte arrives at 23:59:59.5 Beijing time is filed that day even
+    when hashing and verifying it runs past midnight."""
+    from patentdesk.filing import service
+
+    arrival = dt.datetime.fromisoformat("2026-12-31T15:59:59.500+00:00")
+    read_package = service.read_package
+    with time_machine.travel(arrival, tick=False) as clock:
+        token, (package,) = _signed_packages(world, tmp_path, 1)
+
+        def slow_read(*args, **kwargs):
+            clock.shift(dt.timedelta(seconds=3))  # a large package takes its time
+            return read_package(*args, **kwargs)
+
+        monkeypatch.setattr(service, "read_package", slow_read)
+        r = submit(client, token, package)
+    assert r.status_code == 201, r.text
+    out = r.json()
+    assert out["filing_date"] == "2026-12-31"
+    assert out["filed_at"] == "2026-12-31T15:59:59.500000Z"
+    assert parse_application_number(out["application_number"]).year == 2026
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

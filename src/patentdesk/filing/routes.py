@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 import uuid
 from typing import Any
@@ -21,7 +22,7 @@ from patentdesk.filing.errors import ApplicationNotFound
 from patentdesk.filing.models import Case, Receipt, Submission
 from patentdesk.filing.uploads import Uploads
 from patentdesk.identity.service import Context, authenticate
-from patentdesk.timeutil import iso
+from patentdesk.timeutil import iso, now
 
 router = APIRouter(prefix="/api/v1", tags=["filing"])
 
@@ -87,7 +88,12 @@ class SubmitIn(BaseModel):
 
 
 def _submit(
-    request: Request, actor: Actor | None, sha: str, size: int, key: str | None
+    request: Request,
+    actor: Actor | None,
+    sha: str,
+    size: int,
+    key: str | None,
+    received_at: dt.datetime,
 ) -> dict[str, Any]:
     db = request.app.state.db
     ctx = _context(request)
@@ -102,6 +108,7 @@ def _submit(
                 package_sha256=sha,
                 package_size=size,
                 idempotency_key=key,
+                received_at=received_at,
             ).to_dict()
     except IntegrityError:
         # The same key raced in from another worker: its result is ours.
@@ -132,6 +139,7 @@ async def submit(request: Request, response: Response) -> dict[str, Any]:
             uploads_of(request).finish, actor.user_id, body.upload_id, blobs
         )
         key = body.idempotency_key or key
+        received_at = now()  # the bytes were all here before the request; it files them
     else:
         with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, dir=settings.data) as tmp:
             total = 0
@@ -140,9 +148,12 @@ async def submit(request: Request, response: Response) -> dict[str, Any]:
                 if total > settings.max_upload_bytes:
                     raise TooLarge(limit=settings.max_upload_bytes)
                 tmp.write(chunk)
+            # Filed when the last byte arrived, not after hashing and verifying a large
+            # package: one that arrives at 23:59:59 Beijing time is filed that day.
+            received_at = now()
             tmp.seek(0)
             sha, size = await run_in_threadpool(blobs.put_file, tmp)  # type: ignore[arg-type]
-    result = await run_in_threadpool(_submit, request, actor, sha, size, key)
+    result = await run_in_threadpool(_submit, request, actor, sha, size, key, received_at)
     if result.get("replay"):
         response.status_code = status.HTTP_200_OK
     return result

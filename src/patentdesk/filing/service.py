@@ -98,8 +98,13 @@ def submit(
     package_sha256: str,
     package_size: int,
     idempotency_key: str | None = None,
+    received_at: dt.datetime | None = None,
 ) -> Outcome:
+    """Files a stored, signed package. ``received_at`` is when its last byte reached the
+    office (the filing instant; now by default): verification takes time and must not move
+    the filing date."""
     actor = authorize(actor, Permission.CASE_SUBMIT)
+    received = received_at or now()
     key = (idempotency_key or package_sha256).strip()[:128]
     previous = existing(db, actor, key)
     if previous is not None:
@@ -116,7 +121,9 @@ def submit(
     path = blobs.path(package_sha256)
     package = read_package(path, verify_signature=verify)
     try:
-        return _file(db, ctx, actor, blobs, package, claims, key, package_sha256, package_size)
+        return _file(
+            db, ctx, actor, blobs, package, claims, key, package_sha256, package_size, received
+        )
     finally:
         package.close()
 
@@ -146,10 +153,10 @@ def _file(
     key: str,
     package_sha256: str,
     package_size: int,
+    received: dt.datetime,
 ) -> Outcome:
     business = get_business_type(package.business_type)  # refuses IC layout designs (C5)
     signer = _signer(actor, claims)
-    received = now()
     filing_date = beijing_date(received)  # the server's clock in Beijing; never the client's
     report = _validate(package, actor, filing_date)
     form = package.form
