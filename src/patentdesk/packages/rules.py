@@ -6,24 +6,16 @@ does, so a message points at exactly what to change.
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 import re
 from collections.abc import Iterator
 from typing import Any
 
+from patentdesk.notices.deadlines import add_months, next_working_day
 from patentdesk.packages import idnumbers
 from patentdesk.packages.validation import Check, Hit, hit, rule
 
 APPLICATIONS = ("invention", "utility", "design", "pct", "pct-national")
 WITH_APPLICANTS = (*APPLICATIONS, "reexam", "invalidation")
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _filled(model: Any) -> bool:
@@ -245,7 +237,9 @@ def priority_period(c: Check) -> Iterator[Hit]:
     for i, p in enumerate(getattr(c.form, "priorities", [])):
         if p.date is None or p.date > c.context.filing_date:
             continue
-        last = add_months(p.date, months)
+        # A period ending on a day off ends on the next working day (Implementing Rules r. 5),
+        # priority periods included: filing on that day keeps the priority.
+        last = next_working_day(add_months(p.date, months))
         if c.context.filing_date > last:
             yield hit(
                 f"priorities.{i}.date",

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from patentdesk.notices.deadlines import add_months, next_working_day
 from patentdesk.packages import idnumbers
-from patentdesk.packages.rules import add_months
 from patentdesk.packages.validation import Check, Hit, hit, rule
 
 
@@ -260,8 +260,8 @@ def pct_national_period(c: Check) -> Iterator[Hit]:
     if not dates:
         return
     start = min(dates)
-    normal = add_months(start, c.settings["pct_national_months"])
-    grace = add_months(start, c.settings["pct_national_grace_months"])
+    normal = next_working_day(add_months(start, c.settings["pct_national_months"]))
+    grace = next_working_day(add_months(start, c.settings["pct_national_grace_months"]))
     if c.context.filing_date > grace:
         yield hit(start=start, months=c.settings["pct_national_grace_months"], last=grace)
     elif c.context.filing_date > normal:

@@ -154,15 +154,25 @@ def test_utility_model_needs_drawings(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("business", "priority", "ok"),
+    ("business", "priority", "filing", "ok"),
     [
-        ("invention", "2025-03-01", True),  # exactly 12 months
-        ("invention", "2025-02-28", False),
-        ("design", "2025-09-01", True),  # exactly 6 months
-        ("design", "2025-08-31", False),
+        ("invention", "2025-03-01", "2026-03-01", True),  # exactly 12 months
+        ("invention", "2025-02-28", "2026-03-01", False),
+        ("invention", "2025-03-02", "2026-03-02", True),
+        ("invention", "2025-02-27", "2026-03-02", False),  # ended Friday 2026-02-27
+        # The last day is a day off: the period ends on the next working day (r. 5).
+        ("invention", "2025-03-01", "2026-03-02", True),  # Sunday 2026-03-01
+        ("invention", "2025-02-17", "2026-02-24", True),  # 春节 2026-02-17 … 02-23
+        ("invention", "2025-02-17", "2026-02-25", False),
+        ("design", "2025-09-01", "2026-03-01", True),  # exactly 6 months
+        ("design", "2025-08-31", "2026-03-01", False),
+        # Saturday 2026-02-28 is a 调休 working day: no shift.
+        ("design", "2025-08-28", "2026-03-02", False),
     ],
 )
-def test_priority_period(tmp_path: Path, business: str, priority: str, ok: bool) -> None:
+def test_priority_period(
+    tmp_path: Path, business: str, priority: str, filing: str, ok: bool
+) -> None:
     path = tmp_path / "p.zip"
     editing.new_package(business, path)
     editing.set_fields(
@@ -173,7 +183,7 @@ def test_priority_period(tmp_path: Path, business: str, priority: str, ok: bool)
             f"priorities.0.date={priority}",
         ],
     )
-    report = run(path)
+    report = run(path, ValidationContext(filing_date=dt.date.fromisoformat(filing)))
     assert ("priority.period" not in rules_of(report)) is ok
 
 
