@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -89,6 +90,20 @@ def sqlite_path(url: str) -> Path | None:
         return None
     path = url.split("///", 1)[1]
     return Path(path) if path and path != ":memory:" else None
+
+
+@contextmanager
+def unique_or(error: Exception) -> Iterator[None]:
+    """Raises ``error`` when a flush in the block breaks a unique constraint.
+
+    Check-then-insert is not enough on PostgreSQL: two concurrent transactions both pass the
+    check, and the one that loses the insert must get the same clear 409 a sequential
+    duplicate gets, not a 500. (SQLite's BEGIN IMMEDIATE serialises them before the check.)
+    """
+    try:
+        yield
+    except IntegrityError as exc:
+        raise error from exc
 
 
 def rowcount(result: object) -> int:

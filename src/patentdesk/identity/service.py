@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session as Db
 from patentdesk import audit
 from patentdesk.authz import Actor
 from patentdesk.config import Settings
-from patentdesk.db import rowcount
+from patentdesk.db import rowcount, unique_or
 from patentdesk.errors import NotFound, RateLimited
 from patentdesk.identity import idnumbers
 from patentdesk.identity.errors import (
@@ -115,7 +115,8 @@ def register_natural_person(
         password_hash=password_hash,
     )
     db.add(user)
-    db.flush()
+    with unique_or(PhoneTaken(details={"field": "phone"})):
+        db.flush()
     from patentdesk.orgs.service import create_personal_domain
 
     create_personal_domain(db, user)
@@ -139,7 +140,8 @@ def create_office_user(db: Db, ctx: Context, *, phone: str, name: str, password:
         raise PhoneTaken(details={"field": "phone"})
     user = User(kind=UserKind.OFFICE, phone=phone, name=name, password_hash=password_hash)
     db.add(user)
-    db.flush()
+    with unique_or(PhoneTaken(details={"field": "phone"})):
+        db.flush()
     audit.record(
         db,
         "user.register",

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session as Db
 
 from patentdesk import audit
 from patentdesk.authz import Actor, Permission, authorize
+from patentdesk.db import unique_or
 from patentdesk.errors import NotFound, ValidationFailed
 from patentdesk.identity.errors import RoleUnavailable
 from patentdesk.identity.models import Role, Session, User, UserKind
@@ -277,12 +278,15 @@ def register_organisation(
         kind=UserKind.ORG_MAIN, login_name=uscc, name=name, password_hash=password_hash
     )
     db.add(main_user)
-    db.flush()
+    with unique_or(UsccTaken(details={"field": "uscc"})):
+        db.flush()  # the main account's login name is the USCC
     org = Organisation(
         kind=kind, name=name, uscc=uscc, agency_code=agency_code, main_user_id=main_user.id
     )
     db.add(org)
-    db.flush()
+    # The USCC raced in was caught above; here only the agency code can collide.
+    with unique_or(AgencyCodeTaken(details={"field": "agency_code"})):
+        db.flush()
     db.add(Domain(kind=DomainKind.MAIN, org_id=org.id, name=MAIN_DOMAIN_NAME))
     db.add(Handler(org_id=org.id, user_id=actor.user_id))
     db.flush()
