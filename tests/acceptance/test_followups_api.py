@@ -147,10 +147,46 @@ def test_bibliographic_change_changes_only_the_items_named(client, app, agency, 
     assert r.status_code == 200, r.text
     after = client.get(f"/api/v1/cases/by-number/{number}", headers=auth(agency["token"])).json()
     assert [i["name"] for i in after["inventors"]] == ["张三", "李四"]
+    # 张三 stays, with everything the application said about him.
+    assert after["bibliographic"]["inventors"][0] == before["bibliographic"]["inventors"][0]
+    assert after["bibliographic"]["inventors"][1] == {"name": "李四"}
     assert after["applicants"] == before["applicants"]
+    assert after["bibliographic"]["applicants"] == before["bibliographic"]["applicants"]
     assert after["title"] == before["title"]
     history = after["bibliographic"]["changes"]
     assert history[-1]["item"] == "inventor" and history[-1]["after"] == "张三、李四"
+
+
+def test_an_applicant_change_keeps_the_records_of_the_applicants_who_stay(
+    client, app, agency, tmp_path
+):
+    out = _filed(client, agency, tmp_path)
+    number = out["application_number"]
+    before = client.get(f"/api/v1/cases/by-number/{number}", headers=auth(agency["token"])).json()
+    (first,) = before["bibliographic"]["applicants"]
+    assert len(first) > 1  # a full record: name and identity at least
+    r = _file_followup(
+        client,
+        agency,
+        tmp_path,
+        "chg.zip",
+        "change",
+        f"application_number={number}",
+        "changes.0.item=applicant",
+        f"changes.0.before={first['name']}",
+        f"changes.0.after={first['name']}、某某科技有限公司",
+        "efiling_user_after.name=北京某某专利代理事务所",
+    )
+    assert r.status_code == 201, r.text
+    r = client.post(
+        f"/api/v1/office/submissions/{r.json()['submission_id']}/accept",
+        headers=auth(agency["office"]),
+    )
+    assert r.status_code == 200, r.text
+    after = client.get(f"/api/v1/cases/by-number/{number}", headers=auth(agency["token"])).json()
+    assert after["bibliographic"]["applicants"] == [first, {"name": "某某科技有限公司"}]
+    assert after["applicants"][0] == before["applicants"][0]
+    assert [a["name"] for a in after["applicants"]] == [first["name"], "某某科技有限公司"]
 
 
 def test_response_to_a_notice_within_its_deadline(client, app, agency, tmp_path):

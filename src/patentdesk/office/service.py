@@ -149,6 +149,21 @@ CHANGE_FIELDS = {
 }
 
 
+def _names(text: Any) -> list[str]:
+    return [
+        n.strip()
+        for n in str(text or "").replace("，", ",").replace("、", ",").split(",")
+        if n.strip()
+    ]
+
+
+def _by_name(names: list[str], known: list[Any]) -> list[dict[str, Any]]:
+    """The parties after a change: one that stays keeps its whole record (identity number,
+    address, nationality…); only a new name starts as a bare name for the office to complete."""
+    records = {str(p.get("name")): p for p in known if isinstance(p, dict) and p.get("name")}
+    return [dict(records.get(n) or {"name": n}) for n in names]
+
+
 def apply_change(case: Case, form: dict[str, Any]) -> None:
     """著录项目变更: only the items named change; everything else stays (C4)."""
     record = dict(case.bibliographic or {})
@@ -159,13 +174,13 @@ def apply_change(case: Case, form: dict[str, Any]) -> None:
         field = CHANGE_FIELDS.get(item, item)
         before = record.get(field)
         if field in ("inventors", "applicants"):
-            names = [
-                n.strip()
-                for n in str(after or "").replace("，", ",").replace("、", ",").split(",")
-                if n.strip()
-            ]
-            record[field] = [{"name": n} for n in names]
-            setattr(case, field, [{"name": n} for n in names])
+            names = _names(after)
+            record[field] = _by_name(names, list(record.get(field) or []))
+            setattr(case, field, _by_name(names, list(getattr(case, field) or [])))
+        elif field == "agency" and isinstance(before, dict):
+            # Another agency, or the same one renamed: a record either way, as filed.
+            same = str(before.get("name") or "") == str(after or "").strip()
+            record[field] = before if same else {"name": str(after or "").strip()}
         else:
             record[field] = after
         history.append({"item": item, "before": before, "after": after, "at": now().isoformat()})
