@@ -381,6 +381,23 @@ def test_after_close_or_expiry_a_scan_is_needed_again(client, signer):
         assert r.status_code == 200 and r.json()["method"] == "window"
 
 
+@pytest.mark.seed("C6")
+def test_a_day_long_window_outlives_the_twelve_hour_login(client, signer):
+    _person, phone, desktop = signer
+    settings = client.app.state.settings
+    minutes = settings.sign_window_max_minutes
+    assert minutes > settings.session_ttl_hours * 60
+    assert phone.open_window(minutes, desktop.session["session_id"]).status_code == 201
+    later = now() + dt.timedelta(hours=settings.session_ttl_hours + 1)
+    with time_machine.travel(later, tick=True):
+        started = desktop.start_signing(MANIFEST).json()
+        assert started["mode"] == "window"
+        assert desktop.complete_in_window(started, MANIFEST).status_code == 200
+    with time_machine.travel(now() + dt.timedelta(minutes=minutes + 1), tick=True):
+        # The window is over, and with it the login: a scan again, as before it.
+        assert client.get("/api/v1/me", headers=desktop.headers).status_code == 401
+
+
 def test_a_stolen_session_token_alone_cannot_sign_in_the_window(client, signer):
     _person, phone, desktop = signer
     assert phone.open_window(30, desktop.session["session_id"]).status_code == 201

@@ -326,6 +326,10 @@ def open_window(
     )
     for window in open_windows(db, target.id):
         _close(db, window)
+    # 24 hours without scanning must not end after the login's 12: the session the window is
+    # for lives at least as long as the window (the phone approved exactly that).
+    if target.expires_at < expires:
+        target.expires_at = expires
     row = _store_certificate(
         db,
         cert,
