@@ -188,3 +188,15 @@ def test_office_refuses_and_issues_notices(client, app, filer, tmp_path):
     assert r.status_code == 404
     # Users cannot use the office console.
     assert client.get("/api/v1/office/worklist", headers=auth(token)).status_code == 403
+
+
+def test_the_streamed_upload_endpoints_are_documented(client):
+    spec = client.get("/openapi.json").json()
+    post = spec["paths"]["/api/v1/submissions"]["post"]
+    assert set(post["requestBody"]["content"]) == {"application/zip", "application/json"}
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["upload_id"]
+    assert [p["name"] for p in post["parameters"] if p["in"] == "header"] == ["Idempotency-Key"]
+    put = spec["paths"]["/api/v1/uploads/{upload_id}"]["put"]
+    assert "application/octet-stream" in put["requestBody"]["content"]
+    assert any(p["name"] == "offset" for p in put["parameters"])

@@ -69,7 +69,42 @@ def upload_state(upload_id: str, request: Request, actor: CurrentActor) -> dict[
     return uploads_of(request).get(actor.user_id, upload_id).to_dict()
 
 
-@router.put("/uploads/{upload_id}")
+class SubmitIn(BaseModel):
+    upload_id: str = Field(max_length=64)
+    idempotency_key: str | None = Field(default=None, max_length=128)
+
+
+_ZIP_BODY = {"schema": {"type": "string", "format": "binary"}}
+
+# These two read the body themselves (streamed, not parsed), so FastAPI cannot describe it.
+_CHUNK_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The bytes of the package from ``offset`` on (at most 64 MiB)",
+        "content": {"application/octet-stream": _ZIP_BODY},
+    }
+}
+_SUBMIT_DOC: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 128},
+            "description": "The same key again returns the same result, never a second number",
+        }
+    ],
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/zip": _ZIP_BODY,
+            "application/json": {"schema": SubmitIn.model_json_schema()},
+        },
+    },
+}
+
+
+@router.put("/uploads/{upload_id}", openapi_extra=_CHUNK_DOC)
 async def upload_chunk(upload_id: str, offset: int, request: Request) -> dict[str, Any]:
     actor = await run_in_threadpool(_actor, request)
     actor = authorize(actor, Permission.CASE_SUBMIT)
@@ -80,11 +115,6 @@ async def upload_chunk(upload_id: str, offset: int, request: Request) -> dict[st
         uploads_of(request).append, actor.user_id, upload_id, offset, chunk
     )
     return upload.to_dict()
-
-
-class SubmitIn(BaseModel):
-    upload_id: str = Field(max_length=64)
-    idempotency_key: str | None = Field(default=None, max_length=128)
 
 
 def _submit(
@@ -120,7 +150,7 @@ def _submit(
             return previous.to_dict()
 
 
-@router.post("/submissions", status_code=status.HTTP_201_CREATED)
+@router.post("/submissions", status_code=status.HTTP_201_CREATED, openapi_extra=_SUBMIT_DOC)
 async def submit(request: Request, response: Response) -> dict[str, Any]:
     """Submits a signed case package: the raw ZIP as the body (``Idempotency-Key`` header),
     or JSON ``{"upload_id", "idempotency_key"}`` naming a finished resumable upload."""
