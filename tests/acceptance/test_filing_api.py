@@ -37,6 +37,36 @@ def test_submit_assigns_a_number_and_a_signed_receipt(client, filer, tmp_path):
     assert set(names) == {"receipt.json", "receipt.json.p7s", "receipt.pdf", "receipt.pdf.p7s"}
 
 
+def test_the_same_application_package_signed_again_is_not_filed_twice(client, app, filer, tmp_path):
+    phone, token = filer
+    package = build_invention(tmp_path / "case.zip")
+    phone.sign(token, package)
+    first = submit(client, token, package).json()
+    original = package.read_bytes()
+    phone.sign(token, package)  # a second signature: other bytes, the same package id
+    r = submit(client, token, package)
+    assert r.status_code == 409, r.text
+    error = r.json()["error"]
+    assert error["code"] == "PACKAGE_ALREADY_FILED"
+    assert first["application_number"] in error["message"]
+    assert error["details"]["application_number"] == first["application_number"]
+    package.write_bytes(original)  # a retry of the first submission still gets its answer
+    again = submit(client, token, package)
+    assert again.status_code == 200 and again.json()["submission_id"] == first["submission_id"]
+    # Once the office has refused it (不受理), the corrected package may be filed anew.
+    office = office_token(client, app)
+    r = client.post(
+        f"/api/v1/office/submissions/{first['submission_id']}/refuse",
+        json={"reason": "申请文件不全"},
+        headers=auth(office),
+    )
+    assert r.status_code == 200, r.text
+    phone.sign(token, package)
+    r = submit(client, token, package)
+    assert r.status_code == 201, r.text
+    assert r.json()["application_number"] != first["application_number"]
+
+
 @pytest.mark.seed("A9")
 def test_receipts_and_notices_across_sub_accounts_and_branches(client, app, world, tmp_path):
     handler = world.person("王经办")

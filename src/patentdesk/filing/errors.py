@@ -33,6 +33,18 @@ class IdempotencyKeyReused(Conflict):
     message_en = "This idempotency key was used for a different package"
 
 
+class PackageAlreadyFiled(Conflict):
+    code = "PACKAGE_ALREADY_FILED"
+    message_zh = (
+        "该案卷包已于 {filed} 提交，申请号 {number}；再次提交会造成重复申请。"
+        "如确需另行申请，请新建案卷包"
+    )
+    message_en = (
+        "This case package was filed on {filed} as application {number}; submitting it again "
+        "would make a duplicate application. To file another application, create a new package"
+    )
+
+
 class ApplicationNotFound(NotFound):
     code = "APPLICATION_NOT_FOUND"
     message_zh = "申请号 {number} 不存在或不在您的权限范围内"

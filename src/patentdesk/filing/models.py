@@ -53,6 +53,7 @@ class Submission(Base):
     __table_args__ = (
         UniqueConstraint("domain_id", "idempotency_key"),
         Index("ix_submissions_status_received", "status", "received_at"),
+        Index("ix_submissions_domain_package", "domain_id", "package_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -61,6 +62,7 @@ class Submission(Base):
     business_type: Mapped[str] = mapped_column(String(24))
     idempotency_key: Mapped[str] = mapped_column(String(128))
     package_sha256: Mapped[str] = mapped_column(String(64))
+    package_id: Mapped[str | None] = mapped_column(String(36))  # the manifest's
     package_size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     manifest: Mapped[dict[str, Any]] = mapped_column(default=dict)
     forms: Mapped[dict[str, Any]] = mapped_column(default=dict)

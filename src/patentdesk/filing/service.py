@@ -33,6 +33,7 @@ from patentdesk.filing.errors import (
     DeadlinePassed,
     IdempotencyKeyReused,
     NotGranted,
+    PackageAlreadyFiled,
     PackageInvalid,
     PackageUnsigned,
     RejectionNoticeUnknown,
@@ -128,6 +129,31 @@ def submit(
         package.close()
 
 
+def _not_filed_before(db: Db, actor: Actor, package_id: str) -> None:
+    """Signing a package again changes its bytes but not its id: the same application
+    package submitted again (not a retry, which the idempotency key answers) would get a
+    second number for one invention. One the office refused may be filed again."""
+    earlier = db.scalar(
+        select(Submission)
+        .where(
+            Submission.domain_id == actor.domain_id,
+            Submission.package_id == package_id,
+            Submission.business_type.in_(APPLICATION_TYPES),
+            Submission.status != "refused",
+        )
+        .limit(1)
+    )
+    if earlier is None:
+        return
+    case = db.get(Case, earlier.case_id)
+    assert case is not None
+    raise PackageAlreadyFiled(
+        number=case.application_number,
+        filed=to_beijing(earlier.received_at).strftime("%Y-%m-%d %H:%M"),
+        details={"application_number": case.application_number, "case_id": str(case.id)},
+    )
+
+
 def _signer(actor: Actor, claims: list[SignerClaim]) -> SignerClaim:
     if not claims:
         raise PackageUnsigned()
@@ -161,6 +187,7 @@ def _file(
     report = _validate(package, actor, filing_date)
     form = package.form
     if business.name in APPLICATION_TYPES:
+        _not_filed_before(db, actor, package.package_id)
         case = _new_case(db, ctx, actor, business.name, form, received, filing_date)
     else:
         case = _target_case(db, actor, business.name, form, filing_date)
@@ -171,6 +198,7 @@ def _file(
         business_type=business.name,
         idempotency_key=key,
         package_sha256=package_sha256,
+        package_id=package.package_id,
         package_size=package_size,
         manifest=package.manifest.model_dump(mode="json"),
         forms=package.forms,
