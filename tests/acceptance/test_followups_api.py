@@ -189,6 +189,49 @@ def test_an_applicant_change_keeps_the_records_of_the_applicants_who_stay(
     assert [a["name"] for a in after["applicants"]] == [first["name"], "某某科技有限公司"]
 
 
+@pytest.mark.seed("C4")
+def test_a_third_party_change_moves_the_case_to_its_filer_once_accepted(
+    client, app, world, agency, tmp_path
+):
+    out = _filed(client, agency, tmp_path)
+    number = out["application_number"]
+    newcomer = world.person("赵新")
+    phone = ApiPhone(world, newcomer)
+    token = phone.desktop_login()
+    me = client.get("/api/v1/me", headers=auth(token)).json()
+    fields = (
+        f"application_number={number}",
+        "changes.0.item=applicant",
+        "changes.0.after=赵新",
+        f"efiling_user_after.user_id={me['user_id']}",  # as the client pre-fills it
+        "efiling_user_after.name=赵新",
+    )
+
+    def file(name, *more):
+        package = build_followup(tmp_path / name, "change", *fields, *more)
+        phone.sign(token, package)
+        return submit(client, token, package)
+
+    # A normal change is for the case's own e-filing user: from outside, no such case.
+    r = file("normal.zip")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "APPLICATION_NOT_FOUND"
+    r = file("third.zip", "kind=third_party", "requester=赵新")
+    assert r.status_code == 201, r.text
+    receipt = client.get(f"/api/v1/receipts/{r.json()['receipt_id']}", headers=auth(token))
+    assert receipt.status_code == 200  # the filer's receipt, before any decision
+    by_number = f"/api/v1/cases/by-number/{number}"
+    assert client.get(by_number, headers=auth(token)).status_code == 404  # not theirs yet
+    accepted = client.post(
+        f"/api/v1/office/submissions/{r.json()['submission_id']}/accept",
+        headers=auth(agency["office"]),
+    )
+    assert accepted.status_code == 200, accepted.text
+    case = client.get(by_number, headers=auth(token))
+    assert case.status_code == 200, case.text
+    assert [a["name"] for a in case.json()["applicants"]] == ["赵新"]
+    assert client.get(by_number, headers=auth(agency["token"])).status_code == 404
+
+
 def test_response_to_a_notice_within_its_deadline(client, app, agency, tmp_path):
     out = _filed(client, agency, tmp_path)
     number = out["application_number"]

@@ -365,6 +365,12 @@ def _target_case(
         if case.status != "granted":
             raise NotGranted(number=case.application_number)
         return case
+    if business == "change" and form.get("kind") == "third_party":
+        # 第三方变更: filed by someone outside the case's domain (a new owner, a new agency);
+        # the office decides, and the case moves to the filer only when it accepts (C4).
+        if case is None:
+            raise ApplicationNotFound(number=number or "-")
+        return case
     if business == "reexam":
         notice = known_notice(db, actor, str(form.get("rejection_notice_serial") or ""))
         if notice is None or not is_rejection_decision(notice.code):

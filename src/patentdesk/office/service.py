@@ -19,6 +19,7 @@ from patentdesk.identity.service import Context
 from patentdesk.notices import service as notices
 from patentdesk.notices.models import Notice
 from patentdesk.notices.types import notice_type
+from patentdesk.orgs.models import Domain
 from patentdesk.timeutil import now
 
 APPLICATION_TYPES = ("invention", "utility", "design", "pct", "pct-national")
@@ -112,7 +113,9 @@ def accept(
     elif sub.business_type == "change":
         from patentdesk.packages.registry import MAIN_FORM
 
-        apply_change(case, sub.forms.get(MAIN_FORM) or {})
+        form = sub.forms.get(MAIN_FORM) or {}
+        apply_change(case, form)
+        _move_to_new_efiling_user(db, ctx, actor, case, sub, form)
     elif sub.business_type in ACCEPTANCE_NOTICE:
         issued.append(
             notices.issue(
@@ -188,6 +191,35 @@ def apply_change(case: Case, form: dict[str, Any]) -> None:
         record["efiling_user"] = form["efiling_user_after"]
     record["changes"] = history
     case.bibliographic = record
+
+
+def _move_to_new_efiling_user(
+    db: Db, ctx: Context, actor: Actor, case: Case, sub: Submission, form: dict[str, Any]
+) -> None:
+    """The e-filing user after a change starts as whoever filed it (C4). When the filer
+    kept it — a third party filing from its own domain — the case is theirs from now on: its
+    notices, deadlines and fees go to that domain and no longer to the previous one."""
+    after = form.get("efiling_user_after") or {}
+    if sub.domain_id == case.domain_id or str(after.get("user_id") or "") != str(
+        sub.submitted_by_user_id
+    ):
+        return
+    previous = case.domain_id
+    domain = db.get(Domain, sub.domain_id)
+    case.domain_id = sub.domain_id
+    case.org_id = domain.org_id if domain is not None else None
+    audit.record(
+        db,
+        "case.efiling_user_changed",
+        environment=ctx.settings.environment,
+        actor_user_id=actor.user_id,
+        actor_role=actor.role,
+        ip=ctx.ip,
+        target=f"case:{case.id}",
+        application=case.application_number,
+        from_domain=str(previous),
+        to_domain=str(sub.domain_id),
+    )
 
 
 def refuse(
