@@ -107,6 +107,79 @@ def import_legacy(
         )
 
 
+@app.command("import-accounts")
+def import_accounts(
+    file: Annotated[
+        Path, typer.Argument(help="UTF-8 CSV: login_name, phone, name, id_number, password_hash")
+    ],
+    passwords_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--passwords-out",
+            help="where to write the initial passwords generated for rows without a hash "
+            "(created 0600; required when there are such rows)",
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Imports legacy accounts as they are; an incomplete one must complete its profile
+    (补录) before it can log in (A1). One bad row: nothing is imported. Existing accounts are
+    skipped, so running it again imports nothing twice."""
+    import csv
+    import os
+
+    from patentdesk.db import Database
+    from patentdesk.identity.legacy_accounts import import_accounts as run_import
+    from patentdesk.identity.legacy_accounts import read_csv
+    from patentdesk.identity.service import Context
+
+    with errors_reported(json_out):
+        try:
+            rows = read_csv(file.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            fail("ACCOUNT_FILE_UNREADABLE", f"无法读取账户文件 Cannot read {file}: {exc}", json_out)
+        needs_passwords = any(not r.get("password_hash") for r in rows)
+        if needs_passwords and passwords_out is None:
+            fail(
+                "PASSWORDS_OUT_REQUIRED",
+                "有账户没有密码哈希，将生成初始密码：请用 --passwords-out FILE 指定保存位置 / "
+                "Some rows have no password hash; initial passwords will be generated: give "
+                "--passwords-out FILE",
+                json_out,
+            )
+        if passwords_out is not None and passwords_out.exists():
+            fail("OUTPUT_EXISTS", f"{passwords_out} 已存在 already exists", json_out)
+        settings = _settings()
+        db = Database(settings.sqlalchemy_url)
+        try:
+            with db.unit_of_work() as s:
+                report = run_import(s, Context(settings), rows)
+                generated = [a for a in report.imported if a.initial_password]
+                if generated and passwords_out is not None:
+                    # Written inside the transaction: no account exists whose password is lost.
+                    fd = os.open(passwords_out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                        writer = csv.writer(out)
+                        writer.writerow(["account", "initial_password", "missing"])
+                        for a in generated:
+                            writer.writerow([a.account, a.initial_password, " ".join(a.missing)])
+        finally:
+            db.dispose()
+        data = report.to_dict() | {
+            "passwords_file": str(passwords_out) if generated and passwords_out else None
+        }
+
+        def show(d: dict) -> None:
+            console.print(
+                f"导入 {d['imported']} 个账户（其中 {d['incomplete']} 个需要补录），"
+                f"跳过 {d['skipped']} 个（已存在）"
+            )
+            if d["passwords_file"]:
+                console.print(f"初始密码 initial passwords: {d['passwords_file']}")
+
+        emit(data, json_out, show)
+
+
 @audit_app.command("verify")
 def audit_verify(json_out: JsonOpt = False) -> None:
     """Recomputes the audit log's hash chain; exit 1 at the first break."""
