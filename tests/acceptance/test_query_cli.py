@@ -9,11 +9,16 @@ import pytest
 from tests.support.cases import add_case, add_notice, agency_desk
 from tests.support.cli import cli_env, run_cli
 from tests.support.factories import write_session
+from tests.support.fees import paid_month, paid_online
 
 
 @pytest.fixture
-def cli(live_server, world, db, tmp_path):
-    desk = agency_desk(world)
+def desk(world):
+    return agency_desk(world)
+
+
+@pytest.fixture
+def cli(live_server, world, db, desk, tmp_path):
     for i in range(7):
         c = add_case(
             db,
@@ -65,14 +70,44 @@ def test_bad_input_is_an_error_naming_the_field(cli):
     assert r.returncode != 0 and "校验位" in r.stderr
 
 
-def test_stats_json_and_csv(cli):
+def test_stats_json_and_csv(cli, client, db, desk):
+    # Fees paid through the API: two confirmed (1,234.50 yuan), one the bank refused, one
+    # pending, and one in the branch's domain: only the first two are ours.
+    case = add_case(db, desk.main_domain, desk.sub_person.user_id)
+    branch = add_case(db, desk.branch_domain, desk.branch_person.user_id)
+    sub = desk.tokens["sub"]
+    first = paid_online(client, sub, str(case.id), "1000")
+    paid_online(client, sub, str(case.id), "234.5")
+    paid_online(client, sub, str(case.id), "66", decision="fail")
+    paid_online(client, sub, str(case.id), "77", decision=None)
+    paid_online(client, desk.tokens["branch_sub"], str(branch.id), "5000")
+    month = paid_month(first)
+
     r = run_cli("stats", "--json", env=cli)
     assert r.returncode == 0, r.stderr
-    assert r.json["total_cases"] == 7
-    assert {c["key"]: c["count"] for c in r.json["by_status"]} == {"accepted": 3, "granted": 4}
-    assert r.json["fees_paid"] is None
+    assert r.json["total_cases"] == 8
+    assert {c["key"]: c["count"] for c in r.json["by_status"]} == {
+        "accepted": 3,
+        "granted": 4,
+        "submitted": 1,
+    }
+    assert [(c["key"], c["count"], c["amount"]) for c in r.json["fees_paid"]] == [
+        ("total", 2, "1234.50"),
+        ("method:online-banking", 2, "1234.50"),
+        (f"month:{month}", 2, "1234.50"),
+    ]
+    assert r.json["fees_paid"][1]["label"] == "网银缴费"
     r = run_cli("stats", "--csv", env=cli)
     lines = r.stdout.splitlines()
-    assert lines[0] == "section,key,label,count"
-    assert "by_kind,invention,发明,7" in lines
-    assert "notices_by_type,210401,210401 第一次审查意见通知书,7" in lines
+    assert lines[0] == "section,key,label,count,amount_cny"
+    assert "by_kind,invention,发明,8," in lines
+    assert "notices_by_type,210401,210401 第一次审查意见通知书,7," in lines
+    assert "fees_paid,total,合计（已到账）,2,1234.50" in lines
+    assert "fees_paid,method:online-banking,网银缴费,2,1234.50" in lines
+    r = run_cli("stats", env=cli)
+    assert r.returncode == 0, r.stderr
+    assert "尚未接入" not in r.stdout
+    total = next(line for line in r.stdout.splitlines() if "合计（已到账）" in line)
+    assert "2" in total and "1,234.50" in total
+    r = run_cli("stats", "--lang", "en", env=cli)
+    assert "Total (confirmed)" in r.stdout and "Online banking" in r.stdout

@@ -87,3 +87,23 @@ def fees_of(client: Any, token: str, case_id: str) -> dict[str, Any]:
     r = client.get(f"/api/v1/cases/{case_id}/fees", headers=auth(token))
     assert r.status_code == 200, r.text
     return dict(r.json())
+
+
+def paid_online(
+    client: Any, token: str, case_id: str, amount: str, decision: str | None = "pay"
+) -> dict[str, Any]:
+    """An online-banking payment of ``amount`` yuan, paid (or failed, ``decision="fail"``) at
+    the simulated bank, or left pending (``decision=None``); returns the payment."""
+    r = pay(client, token, case_id, method="online-banking", amount=amount)
+    assert r.status_code == 201, r.text
+    if decision is None:
+        return dict(r.json())
+    settled = bank_confirms(client, r.json()["pay_url"], decision)
+    assert settled.status_code == 200, settled.text
+    return dict(settled.json())
+
+
+def paid_month(payment: dict[str, Any]) -> str:
+    """The Beijing month a confirmed payment counts in (the statistics' ``month:`` key)."""
+    confirmed = dt.datetime.fromisoformat(payment["confirmed_at"])
+    return f"{confirmed.astimezone(BEIJING):%Y-%m}"

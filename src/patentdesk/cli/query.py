@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -225,7 +226,8 @@ def stats(
     json_out: JsonOpt = False,
 ) -> None:
     """Statistics (统计) of your permission domain: cases by status, type and month,
-    submissions per sub-account, notices by type, deadlines due."""
+    submissions per sub-account, notices by type, deadlines due, fees paid (confirmed
+    payments and yuan, in total, by method and by month)."""
     with errors_reported(json_out), _api(server) as api:
         if csv_out:
             body = api.get("/api/v1/stats.csv", params={"lang": lang})
@@ -250,12 +252,15 @@ def stats(
         ("fees_paid", "已缴费用"),
     ):
         counts = data.get(section)
-        if counts is None:
-            console.print(f"{caption}：缴费功能尚未接入")
+        if counts is None:  # fees paid, for an office user: fees belong to the domain
+            console.print(f"{caption}：局方用户不显示（缴费属于案件所属的权限域）")
             continue
-        table = Table("项目", "数量", title=caption)
+        money = section == "fees_paid"
+        table = Table("项目", *(("笔数", "金额（元）") if money else ("数量",)), title=caption)
         for c in counts:
-            table.add_row(c["label"] if lang == "zh" else c["label_en"], str(c["count"]))
+            label = c["label"] if lang == "zh" else c["label_en"]
+            amount = (f"{Decimal(c['amount']):,.2f}",) if money and c.get("amount") else ()
+            table.add_row(label, str(c["count"]), *amount)
         console.print(table)
 
 

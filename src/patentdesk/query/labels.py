@@ -93,10 +93,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "stats.notices_by_type": ("按通知书类型", "Notices by type"),
     "stats.deadlines_due": ("即将到期的期限", "Deadlines due"),
     "stats.fees_paid": ("已缴费用", "Fees paid"),
-    "stats.fees_paid.none": (
-        "缴费功能尚未接入，暂无缴费统计。",
-        "Fee payments are not connected yet: no fee statistics.",
+    "stats.fees_paid.hint": (
+        "只计已到账的缴费，按实缴金额；按月份为到账时间（北京时间）。",
+        "Confirmed payments only, at the amount paid; months by when they were confirmed "
+        "(Beijing time).",
     ),
+    "stats.fees_paid.unavailable": (
+        "缴费属于案件所属的权限域，局方用户不显示缴费统计。",
+        "Fees belong to the case's permission domain: no fee statistics for office users.",
+    ),
+    "stats.payments": ("笔数", "Payments"),
+    "stats.amount": ("金额（元）", "Amount (CNY)"),
     "stats.count": ("数量", "Count"),
     "stats.item": ("项目", "Item"),
     "stats.within_7": ("7 天内到期", "Due within 7 days"),

@@ -1,7 +1,9 @@
-"""My Desk's payments due and drafts, from the fees and drafts domains.
+"""My Desk's payments due and drafts, and the statistics' fees paid, from the fees and drafts
+domains.
 
-Registered at import by the query pages; each provider finds the settings (data folder) on
-the request's database session (``Session.info["settings"]``, set by the unit of work).
+Registered at import by the query pages; a provider that needs the settings (data folder)
+finds them on the request's database session (``Session.info["settings"]``, set by the unit
+of work).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from patentdesk.query.desk import (
     DraftItem,
     PaymentDue,
 )
+from patentdesk.query.stats import FEES_PAID_PROVIDERS, Count
 
 
 def payments_due(db: Session, actor: Actor, today: dt.date) -> list[PaymentDue]:
@@ -58,8 +61,23 @@ def drafts(db: Session, actor: Actor) -> list[DraftItem]:
     ]
 
 
+def fees_paid(db: Session, actor: Actor) -> list[Count] | None:
+    """Confirmed payments of the actor's domain: count and yuan, in total, by method and by
+    month paid (None for office users, who do not see a domain's fees)."""
+    from patentdesk.fees.paid import fees_paid as paid
+
+    figures = paid(db, actor)
+    if figures is None:
+        return None
+    return [
+        Count(f.key, f.label, f.label_en, f.payments, Decimal(f.paid_fen) / 100) for f in figures
+    ]
+
+
 def register() -> None:
     if payments_due not in PAYMENTS_DUE_PROVIDERS:
         PAYMENTS_DUE_PROVIDERS.append(payments_due)
     if drafts not in DRAFTS_PROVIDERS:
         DRAFTS_PROVIDERS.append(drafts)
+    if fees_paid not in FEES_PAID_PROVIDERS:
+        FEES_PAID_PROVIDERS.append(fees_paid)

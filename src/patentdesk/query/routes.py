@@ -170,7 +170,16 @@ def delete_query(query_id: uuid.UUID, actor: CurrentActor, db: DbSession) -> Res
 def _counts(counts: list[stats.Count] | None) -> list[CountOut] | None:
     if counts is None:
         return None
-    return [CountOut(key=c.key, label=c.label, label_en=c.label_en, count=c.count) for c in counts]
+    return [
+        CountOut(
+            key=c.key,
+            label=c.label,
+            label_en=c.label_en,
+            count=c.count,
+            amount=None if c.amount is None else c.amount_text(grouped=False),
+        )
+        for c in counts
+    ]
 
 
 @router.get("/stats", response_model=StatsOut)

@@ -83,6 +83,11 @@ class CountOut(BaseModel):
     label: str
     label_en: str
     count: int
+    amount: str | None = Field(
+        default=None,
+        description="yuan (CNY) with two decimals, e.g. 12345.60, for money figures (fees "
+        "paid: the amount of the `count` confirmed payments); null for plain counts",
+    )
 
 
 class StatsOut(BaseModel):
@@ -97,7 +102,9 @@ class StatsOut(BaseModel):
     notices_by_type: list[CountOut]
     deadlines_due: list[CountOut] = Field(description="notices due within 7 and 30 days")
     fees_paid: list[CountOut] | None = Field(
-        description="null while no fees provider is installed (payments are not built yet)"
+        description="confirmed payments of the domain (count) and yuan paid (amount): key "
+        "`total`, then `method:<method>`, then `month:YYYY-MM` (Beijing time, oldest first); "
+        "null for office users, who do not see a domain's fees"
     )
 
 

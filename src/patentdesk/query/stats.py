@@ -4,8 +4,9 @@ per sub-account, notices by type, deadlines due soon, fees paid; and their CSV e
 Every count goes through :func:`patentdesk.authz.restrict`, like the query: a domain's
 figures never include another domain's rows; office users see the whole office.
 
-Fees and payments are not built yet: :data:`FEES_PAID_PROVIDERS` is where the fees domain
-plugs in its figures. Until one is registered the statistics say "not available" (``None``),
+The fees paid come from the fees domain through :data:`FEES_PAID_PROVIDERS` (registered by
+:mod:`patentdesk.query.providers`). Where no provider answers for the actor (none registered,
+or an office user, who does not see a domain's fees) they are "not available" (``None``),
 never a made-up zero.
 """
 
@@ -16,6 +17,7 @@ import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from decimal import Decimal
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -39,14 +41,22 @@ class Count:
     label: str  # Chinese
     label_en: str
     count: int
+    amount: Decimal | None = None  # yuan (CNY), for money figures (fees paid)
 
     def label_in(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label
 
+    def amount_text(self, grouped: bool = True) -> str:
+        """``12,345.60`` (``12345.60`` ungrouped, for machines); empty for a plain count."""
+        if self.amount is None:
+            return ""
+        return f"{self.amount:,.2f}" if grouped else f"{self.amount:.2f}"
 
-# The fees domain registers a function here: (db, actor) -> counts of fees paid (e.g. by fee
-# code, with amounts in the label or key as it sees fit), restricted like everything here.
-FeesPaidProvider = Callable[[Session, Actor], list[Count]]
+
+# The fees domain registers a function here: (db, actor) -> the fees paid (count = confirmed
+# payments, amount = yuan paid), restricted like everything here; None when the actor may
+# not see fees at all.
+FeesPaidProvider = Callable[[Session, Actor], list[Count] | None]
 FEES_PAID_PROVIDERS: list[FeesPaidProvider] = []
 
 
@@ -178,26 +188,29 @@ def _deadlines_due(db: Session, actor: Actor, today: dt.date) -> list[Count]:
 
 
 def _fees_paid(db: Session, actor: Actor) -> list[Count] | None:
-    if not FEES_PAID_PROVIDERS:
+    answers = [provider(db, actor) for provider in FEES_PAID_PROVIDERS]
+    available = [counts for counts in answers if counts is not None]
+    if not available:
         return None
-    out: list[Count] = []
-    for provider in FEES_PAID_PROVIDERS:
-        out.extend(provider(db, actor))
-    return out
+    return [c for counts in available for c in counts]
 
 
 def to_csv(stats: Stats, lang: str = "zh") -> str:
-    """One table: section, key, label, count (a spreadsheet can pivot it)."""
+    """One table: section, key, label, count, amount_cny (a spreadsheet can pivot it).
+
+    ``amount_cny`` is filled for money figures only (fees paid: yuan, two decimals)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["section", "key", "label", "count"])
-    writer.writerow(["total_cases", "total", labels.text(lang, "stats.total"), stats.total_cases])
+    writer.writerow(["section", "key", "label", "count", "amount_cny"])
+    total = labels.text(lang, "stats.total")
+    writer.writerow(["total_cases", "total", total, stats.total_cases, ""])
     for section in SECTIONS:
         counts: list[Count] | None = getattr(stats, section)
         if counts is None:
             continue  # not available: leave it out rather than print a zero
         for c in counts:
-            writer.writerow([section, c.key, excel_safe(c.label_in(lang)), c.count])
+            label = excel_safe(c.label_in(lang))
+            writer.writerow([section, c.key, label, c.count, c.amount_text(grouped=False)])
     return buffer.getvalue()
 
 

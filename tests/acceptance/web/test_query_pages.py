@@ -11,6 +11,7 @@ from patentdesk.timeutil import beijing_date
 from tests.support.browser import web_login
 from tests.support.cases import add_case, add_notice, agency_desk
 from tests.support.factories import PASSWORD
+from tests.support.fees import paid_month, paid_online
 
 pytestmark = pytest.mark.browser
 
@@ -78,6 +79,13 @@ def test_desk_panel_and_statistics(page, world, db, settings):
             business_type="invention",
         )
         add_notice(db, c, "210401", deadline=soon, confirmed=i == 0)
+    # Fees paid through the API: two confirmed, one the bank refused; and the branch's own.
+    sub = desk.tokens["sub"]
+    first = paid_online(world.client, sub, str(c.id), "900")
+    paid_online(world.client, sub, str(c.id), "12345.6")
+    paid_online(world.client, sub, str(c.id), "50", decision="fail")
+    branch = add_case(db, desk.branch_domain, desk.branch_person.user_id)
+    paid_online(world.client, desk.tokens["branch_sub"], str(branch.id), "777")
 
     _as_sub_account(page, settings, desk)
     panel = page.locator("#desk-attention")
@@ -106,8 +114,25 @@ def test_desk_panel_and_statistics(page, world, db, settings):
         "已授权",
     }
     assert page.locator("#chart-sub-accounts rect").first.get_attribute("data-count") == "3"
-    assert page.locator("#fees-not-connected").count() == 1
+    fees = page.locator("#table-fees_paid")
+    assert fees.locator("thead").inner_text().split() == ["项目", "笔数", "金额（元）"]
+    total = fees.locator("tr[data-key='total']")
+    assert total.locator(".label").inner_text() == "合计（已到账）"
+    assert total.locator(".count").inner_text() == "2"
+    assert total.locator(".amount").inner_text() == "13,245.60"
+    method = fees.locator("tr[data-key='method:online-banking']")
+    assert method.locator(".label").inner_text() == "网银缴费"
+    month = fees.locator(f"tr[data-key='month:{paid_month(first)}'] .amount")
+    assert month.inner_text() == "13,245.60"
+    assert fees.locator("tbody tr").count() == 3  # total, one method, one month
+    assert "尚未接入" not in page.content()
     with page.expect_download() as info:
         page.click("#stats-export")
     text = Path(info.value.path()).read_text("utf-8-sig")
-    assert "by_status,accepted,已受理,2" in text.splitlines()
+    assert "by_status,accepted,已受理,2," in text.splitlines()
+    assert "fees_paid,total,合计（已到账）,2,13245.60" in text.splitlines()
+    # The same figures in English.
+    page.goto("/stats?lang=en")
+    total = page.locator("#table-fees_paid tr[data-key='total']")
+    assert total.locator(".label").inner_text() == "Total (confirmed)"
+    assert total.locator(".amount").inner_text() == "13,245.60"

@@ -51,7 +51,8 @@ def seeded(world, db):
     return {"desk": d, "actor": actor}
 
 
-def test_counts(db, seeded):
+def test_counts(db, seeded, monkeypatch):
+    monkeypatch.setattr(stats, "FEES_PAID_PROVIDERS", [])
     with db.unit_of_work() as s:
         st = stats.compute(s, seeded["actor"], today=TODAY)
     assert st.total_cases == 3
@@ -71,23 +72,36 @@ def test_counts(db, seeded):
     assert notices["210401"][1].startswith("210401 ") and "第一" not in notices["210401"][1]
     assert notices["999999"] == ("999999 自定义<b>通知</b>", "999999 自定义<b>通知</b>", 1)
     assert {c.key: c.count for c in st.deadlines_due} == {"within_7": 2, "within_30": 3}
-    assert st.fees_paid is None
+    assert st.fees_paid is None  # no provider: not available, never a made-up zero
 
 
-def test_csv_has_every_section_but_unavailable_ones(db, seeded):
+def test_csv_has_every_section_but_unavailable_ones(db, seeded, monkeypatch):
+    monkeypatch.setattr(stats, "FEES_PAID_PROVIDERS", [lambda db, actor: None])
     with db.unit_of_work() as s:
         st = stats.compute(s, seeded["actor"], today=TODAY)
     lines = stats.to_csv(st, "en").splitlines()
-    assert lines[0] == "section,key,label,count"
-    assert "total_cases,total,Cases in total,3" in lines
-    assert "by_kind,utility,Utility model,1" in lines
-    assert "deadlines_due,within_30,Due within 30 days,3" in lines
+    assert lines[0] == "section,key,label,count,amount_cny"
+    assert "total_cases,total,Cases in total,3," in lines
+    assert "by_kind,utility,Utility model,1," in lines
+    assert "deadlines_due,within_30,Due within 30 days,3," in lines
     assert not any(line.startswith("fees_paid") for line in lines)
 
 
 def test_fees_paid_comes_from_a_registered_provider(db, seeded, monkeypatch):
-    figure = stats.Count("online-banking", "网银", "Online banking", 2)
+    figure = stats.Count("total", "合计", "Total", 2, Decimal("12345.6"))
     monkeypatch.setattr(stats, "FEES_PAID_PROVIDERS", [lambda db, actor: [figure]])
+    with db.unit_of_work() as s:
+        st = stats.compute(s, seeded["actor"], today=TODAY)
+    assert st.fees_paid == [figure]
+    assert figure.amount_text() == "12,345.60"
+    assert "fees_paid,total,Total,2,12345.60" in stats.to_csv(st, "en").splitlines()
+
+
+def test_fees_paid_is_unavailable_only_when_no_provider_answers(db, seeded, monkeypatch):
+    figure = stats.Count("total", "合计", "Total", 0, Decimal(0))
+    monkeypatch.setattr(
+        stats, "FEES_PAID_PROVIDERS", [lambda db, actor: None, lambda db, actor: [figure]]
+    )
     with db.unit_of_work() as s:
         assert stats.compute(s, seeded["actor"], today=TODAY).fees_paid == [figure]
 
