@@ -1,6 +1,9 @@
-"""The operator and organisation commands of SPEC §10, run as an agency's script would."""
+"""The operator and organisation commands of SPEC §10, run as an agency's script would, and
+the contract's error output for every failure under ``--json``."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -116,3 +119,79 @@ def test_org_commands_as_a_script(desktop, phone, live_server, tmp_path):
     )
     assert refused.returncode != 0
     assert refused.error["code"] == "PASSWORD_LOGIN_NOT_ALLOWED"
+
+
+def _only_error(result) -> dict:
+    """The one ``{"error": {...}}`` document on stderr, and nothing on stdout (SPEC §10)."""
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return dict(json.loads(lines[0])["error"])
+
+
+@pytest.mark.parametrize(
+    ("args", "param"),
+    [
+        (("submit", "missing.zip"), "file"),
+        (("fees", "pay", "2026100000001", "--method", "bogus"), "--method"),
+        (("query", "--limit", "0"), "--limit"),
+        (("office", "refuse", "some-id"), "--reason"),
+        (("query", "--no-such-option"), "--no-such-option"),
+    ],
+)
+def test_usage_errors_under_json_are_json(args, param, tmp_path):
+    env = cli_env(home=tmp_path / "home")
+    r = run_cli(*args, "--json", env=env)
+    assert r.returncode == 2  # as Click exits on a usage error
+    error = _only_error(r)
+    assert error["code"] == "USAGE"
+    assert error["details"]["param"] == param and param in error["message"]
+    # People still get Click's own usage text.
+    human = run_cli(*args, env=env)
+    assert human.returncode == 2 and "Usage:" in human.stderr
+    assert param in human.stderr and not human.stderr.lstrip().startswith("{")
+
+
+def test_os_errors_are_reported_not_tracebacks(tmp_path):
+    env = cli_env(home=tmp_path / "home")
+    case = tmp_path / "case.zip"
+    assert (
+        run_cli("package", "new", "--type", "invention", "--out", str(case), env=env).returncode
+        == 0
+    )
+    blocker = tmp_path / "blocker"  # a file where a folder should be: unwritable, even as root
+    blocker.write_text("")
+    export = ("package", "export", str(case), "--out", str(blocker / "out.zip"))
+    r = run_cli(*export, "--json", env=env)
+    assert r.returncode == 1
+    error = _only_error(r)
+    assert error["code"] == "IO_ERROR" and error["details"]["errno"] == "ENOTDIR"
+    assert str(blocker) in error["message"] and "Not a directory" in error["message_en"]
+    human = run_cli(*export, env=env)
+    assert human.returncode == 1 and "Traceback" not in human.stderr
+    assert "IO_ERROR" in human.stderr and str(blocker) in human.stderr
+    # doctor, whose state folder cannot be made.
+    broken_home = cli_env(home=blocker / "home")
+    doctor = run_cli("doctor", "--json", env=broken_home)
+    assert doctor.returncode == 1
+    assert _only_error(doctor) == {
+        **_only_error(doctor),
+        "code": "IO_ERROR",
+        "details": {"errno": "ENOTDIR", "path": str(blocker / "home")},
+    }
+    human = run_cli("doctor", env=broken_home)
+    assert human.returncode == 1 and "Traceback" not in human.stderr
+
+
+def test_unwritable_output_file_of_a_networked_command(desktop, phone, tmp_path):
+    phone.register()
+    desktop.login_with(phone)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    ics = blocker / "deadlines.ics"
+    r = desktop.run("notices", "deadlines", "--ics", str(ics), "--json")
+    assert r.returncode == 1
+    error = _only_error(r)
+    assert error["code"] == "IO_ERROR" and error["details"]["path"] == str(ics)
+    human = desktop.run("notices", "deadlines", "--ics", str(ics))
+    assert human.returncode == 1 and "Traceback" not in human.stderr and str(ics) in human.stderr
