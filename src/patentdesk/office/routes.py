@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from patentdesk.blobs import BlobStore
 from patentdesk.deps import Ctx, CurrentActor, DbSession
+from patentdesk.filing.models import Case
 from patentdesk.notices.service import notice_out
 from patentdesk.office import service
 from patentdesk.timeutil import iso
@@ -33,6 +34,13 @@ def _row(sub: Any, case: Any) -> dict[str, Any]:
     }
 
 
+def _decision(db: DbSession, sub: Any, issued: list[Any]) -> dict[str, Any]:
+    """The decided submission as a worklist row (SPEC §10 promises the row's fields for
+    ``office accept`` and ``office refuse``), with the notices the decision issued."""
+    case = db.get(Case, sub.case_id)
+    return {**_row(sub, case), "notices": [notice_out(n) for n in issued]}
+
+
 @router.get("/worklist")
 def worklist(
     actor: CurrentActor, db: DbSession, status: str | None = "received", limit: int = 200
@@ -47,7 +55,7 @@ def accept(
     submission_id: str, actor: CurrentActor, db: DbSession, ctx: Ctx, request: Request
 ) -> dict[str, Any]:
     sub, issued = service.accept(db, ctx, actor, submission_id, _blobs(request))
-    return {"id": str(sub.id), "status": sub.status, "notices": [notice_out(n) for n in issued]}
+    return _decision(db, sub, issued)
 
 
 class RefuseIn(BaseModel):
@@ -64,7 +72,7 @@ def refuse(
     request: Request,
 ) -> dict[str, Any]:
     sub, notice = service.refuse(db, ctx, actor, submission_id, body.reason, _blobs(request))
-    return {"id": str(sub.id), "status": sub.status, "notices": [notice_out(notice)]}
+    return _decision(db, sub, [notice])
 
 
 class NoticeIn(BaseModel):
