@@ -40,6 +40,9 @@ def _table(rows: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
+PAGE = 1000  # the server's largest page
+
+
 @app.command("list")
 def list_notices(
     code: Annotated[str | None, typer.Option(help="notice code, e.g. 210407")] = None,
@@ -52,20 +55,38 @@ def list_notices(
             "--all", help="also notices fetched through a legacy channel (cloud re-download list)"
         ),
     ] = False,
+    since: Annotated[
+        str | None, typer.Option(help="dispatched on or after this date (YYYY-MM-DD)")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="dispatched on or before this date (YYYY-MM-DD)")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="at most N notices (default: every one)")
+    ] = None,
     server: ServerOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """The domain's notices, newest first."""
+    """The domain's notices, newest first: every one that matches, fetched page by page."""
     with errors_reported(json_out), _api(server) as api:
         params = {
             "code": code,
             "application_number": application_number,
             "unconfirmed": unconfirmed,
             "source": source,
-            "limit": 1000,
+            "since": since,
+            "until": until,
         }
-        rows = api.get("/api/v1/notices", params={k: v for k, v in params.items() if v})
+        params = {k: v for k, v in params.items() if v}
         del all_  # every notice of the domain is listed; the flag reads as users expect
+        rows: list[dict] = []
+        while limit is None or len(rows) < limit:
+            size = PAGE if limit is None else min(PAGE, limit - len(rows))
+            page = api.get("/api/v1/notices", params=params | {"limit": size})
+            rows += page
+            if len(page) < size:
+                break
+            params["before"] = page[-1]["id"]
         emit(rows, json_out, _table)
 
 

@@ -48,8 +48,10 @@ def list_notices(
     since: dt.date | None = None,
     until: dt.date | None = None,
     limit: int = 200,
+    before: uuid.UUID | None = None,
 ) -> list[dict[str, Any]]:
-    """The domain's notices, newest first, with filters."""
+    """The domain's notices, newest first, with filters; at most ``limit`` (1000) a page,
+    the next page ``before`` the last id of this one."""
     rows = service.list_notices(
         db,
         actor,
@@ -61,6 +63,7 @@ def list_notices(
             since=since,
             until=until,
             limit=limit,
+            before=before,
         ),
     )
     return [service.notice_out(n) for n in rows]

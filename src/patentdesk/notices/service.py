@@ -11,7 +11,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session as Db
 
 from patentdesk import audit
@@ -153,6 +153,8 @@ class NoticeFilter:
     since: dt.date | None = None
     until: dt.date | None = None
     limit: int = 200
+    # Keyset paging: the id of the last notice of the previous page (newest first).
+    before: uuid.UUID | str | None = None
 
 
 def list_notices(db: Db, actor: Actor, f: NoticeFilter) -> list[Notice]:
@@ -169,8 +171,16 @@ def list_notices(db: Db, actor: Actor, f: NoticeFilter) -> list[Notice]:
         stmt = stmt.where(Notice.dispatch_date >= f.since)
     if f.until:
         stmt = stmt.where(Notice.dispatch_date <= f.until)
-    stmt = stmt.order_by(Notice.dispatched_at.desc()).limit(max(1, min(f.limit, 1000)))
-    return list(db.scalars(stmt))
+    if f.before:
+        anchor = get(db, actor, f.before)  # one the actor may see, or 404
+        stmt = stmt.where(
+            or_(
+                Notice.dispatched_at < anchor.dispatched_at,
+                and_(Notice.dispatched_at == anchor.dispatched_at, Notice.id < anchor.id),
+            )
+        )
+    stmt = stmt.order_by(Notice.dispatched_at.desc(), Notice.id.desc())
+    return list(db.scalars(stmt.limit(max(1, min(f.limit, 1000)))))
 
 
 def get(
