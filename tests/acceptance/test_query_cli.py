@@ -41,9 +41,11 @@ def test_paging_limit_all_and_saved_queries(cli):
     r = run_cli("query", "--title", "电池", "--limit", "3", "--json", env=cli)
     assert r.returncode == 0, r.stderr
     assert len(r.json) == 3
+    assert "--all" in r.stderr  # told on stderr that more match; stdout stays the list
     r = run_cli(
         "query", "--title", "电池", "--all", "--sort", "application_number", "--json", env=cli
     )
+    assert "--all" not in r.stderr
     numbers = [row["application_number"] for row in r.json]
     assert len(numbers) == 7 and numbers == sorted(numbers)
 

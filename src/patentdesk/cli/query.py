@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 import typer
 
 from patentdesk.cli.common import ServerOpt
-from patentdesk.cli.output import JsonOpt, emit, errors_reported, fail
+from patentdesk.cli.output import JsonOpt, emit, err_console, errors_reported, fail
 from patentdesk.query.language import CSV_COLUMNS
 
 if TYPE_CHECKING:
@@ -211,6 +211,13 @@ def query(
             emit(api.post("/api/v1/queries", json=body), json_out)
             return
         rows, more = _fetch(api, list(params.items()), None if all_rows else limit)
+    if more and (json_out or csv_out):
+        # The document on stdout stays the contract's list; a script reading it learns on
+        # stderr that it is not every case.
+        err_console.print(
+            f"[yellow]只输出了前 {len(rows)} 条，还有更多：加 --all 或 --limit N / "
+            f"only the first {len(rows)} cases; more match: add --all or --limit N[/]"
+        )
     if json_out:
         emit(rows, True)
     elif csv_out:
