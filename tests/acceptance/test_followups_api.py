@@ -45,6 +45,16 @@ def _issue(client, agency, number, code, text=""):
     return r.json()
 
 
+def _accept(client, agency, filed):
+    """The office accepts what ``filed`` (a submission response) submitted."""
+    r = client.post(
+        f"/api/v1/office/submissions/{filed.json()['submission_id']}/accept",
+        headers=auth(agency["office"]),
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 def _file_followup(client, agency, tmp_path, name, kind, *fields):
     package = build_followup(tmp_path / name, kind, *fields)
     agency["phone"].sign(agency["token"], package)
@@ -83,10 +93,7 @@ def test_reexamination_cites_a_rejection_known_to_the_domain(client, app, agency
         "applicants.0.name=杭州某某科技有限公司",
     )
     assert r.status_code == 201, r.text
-    accepted = client.post(
-        f"/api/v1/office/submissions/{r.json()['submission_id']}/accept",
-        headers=auth(agency["office"]),
-    ).json()
+    accepted = _accept(client, agency, r)
     assert [n["code"] for n in accepted["notices"]] == ["200905"]
 
 
@@ -140,11 +147,7 @@ def test_bibliographic_change_changes_only_the_items_named(client, app, agency, 
         "efiling_user_after.name=北京某某专利代理事务所",
     )
     assert r.status_code == 201, r.text
-    r = client.post(
-        f"/api/v1/office/submissions/{r.json()['submission_id']}/accept",
-        headers=auth(agency["office"]),
-    )
-    assert r.status_code == 200, r.text
+    _accept(client, agency, r)
     after = client.get(f"/api/v1/cases/by-number/{number}", headers=auth(agency["token"])).json()
     assert [i["name"] for i in after["inventors"]] == ["张三", "李四"]
     # 张三 stays, with everything the application said about him.
@@ -178,11 +181,7 @@ def test_an_applicant_change_keeps_the_records_of_the_applicants_who_stay(
         "efiling_user_after.name=北京某某专利代理事务所",
     )
     assert r.status_code == 201, r.text
-    r = client.post(
-        f"/api/v1/office/submissions/{r.json()['submission_id']}/accept",
-        headers=auth(agency["office"]),
-    )
-    assert r.status_code == 200, r.text
+    _accept(client, agency, r)
     after = client.get(f"/api/v1/cases/by-number/{number}", headers=auth(agency["token"])).json()
     assert after["bibliographic"]["applicants"] == [first, {"name": "某某科技有限公司"}]
     assert after["applicants"][0] == before["applicants"][0]
@@ -221,11 +220,7 @@ def test_a_third_party_change_moves_the_case_to_its_filer_once_accepted(
     assert receipt.status_code == 200  # the filer's receipt, before any decision
     by_number = f"/api/v1/cases/by-number/{number}"
     assert client.get(by_number, headers=auth(token)).status_code == 404  # not theirs yet
-    accepted = client.post(
-        f"/api/v1/office/submissions/{r.json()['submission_id']}/accept",
-        headers=auth(agency["office"]),
-    )
-    assert accepted.status_code == 200, accepted.text
+    _accept(client, agency, r)
     case = client.get(by_number, headers=auth(token))
     assert case.status_code == 200, case.text
     assert [a["name"] for a in case.json()["applicants"]] == ["赵新"]
