@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from patentdesk.identity.models import User
 from tests.support.factories import PASSWORD, auth, last_sms_code, unique_phone, valid_id_number
@@ -50,12 +50,28 @@ def test_incomplete_profile_cannot_log_in_until_completed(client, db, world):
         json={"account": person.phone, "password": PASSWORD, "id_number": "123"},
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "INVALID_ID_NUMBER"
+    completed_id = valid_id_number()
     r = client.post(
         "/api/v1/identity/complete-profile",
-        json={"account": person.phone, "password": PASSWORD, "id_number": valid_id_number()},
+        json={"account": person.phone, "password": PASSWORD, "id_number": completed_id},
     )
     assert r.status_code == 200 and r.json()["complete"] is True
     assert world.web_login(person)["role"] == "natural"
+    # Once complete, the password alone does not rewrite the real name or the ID number.
+    r = client.post(
+        "/api/v1/identity/complete-profile",
+        json={
+            "account": person.phone,
+            "password": PASSWORD,
+            "name": "李四",
+            "id_number": valid_id_number(),
+        },
+    )
+    assert r.status_code == 200
+    with db.unit_of_work() as s:
+        user = s.scalar(select(User).where(User.phone == person.phone))
+        assert user is not None and user.name == person.name
+        assert user.id_number == completed_id
 
 
 @pytest.mark.seed("A1")
@@ -151,6 +167,23 @@ def test_wrong_passwords_past_the_rate_limit_get_429(client, world, settings):
     assert r.status_code == 429
     assert r.json()["error"]["code"] == "RATE_LIMITED"
     assert int(r.headers["Retry-After"]) > 0
+
+
+def test_the_rate_limit_holds_however_the_account_is_written(client, world, settings):
+    person = world.person()
+    p = person.phone
+    spellings = [p, f"+86{p}", f"0086{p}", f"{p[:3]}-{p[3:7]}-{p[7:]}", f"{p[:3]} {p[3:]}"]
+    for i in range(settings.login_max_failures):
+        account = spellings[i % len(spellings)]
+        r = client.post(
+            "/api/v1/auth/password-login", json={"account": account, "password": "Wrong12345"}
+        )
+        assert r.status_code == 401, (account, r.text)
+    for account in [*spellings, person.user_id]:  # the user id names the account too
+        r = client.post(
+            "/api/v1/auth/password-login", json={"account": account, "password": PASSWORD}
+        )
+        assert r.status_code == 429, account
 
 
 def test_wrong_sms_code_attempts_are_limited(client, world, settings):

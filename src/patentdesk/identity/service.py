@@ -206,12 +206,15 @@ def complete_profile(
     phone: str | None = None,
     sms_code: str | None = None,
 ) -> User:
-    """补录: the account proves itself with its password and supplies what is missing."""
+    """补录: the account proves itself with its password and supplies what is missing.
+
+    Only what is missing: the password alone must not rewrite a complete account's real
+    name or ID number (they go into its certificates)."""
     user = _check_password(db, ctx, account, password)
     missing = profile_missing(user)
-    if "name" in missing or name:
+    if "name" in missing:
         user.name = clean_name(name or "")
-    if "id_number" in missing or id_number:
+    if "id_number" in missing:
         user.id_number = clean_id_number(id_number or "")
     if "phone" in missing:
         new_phone = clean_phone(phone or "")
@@ -235,8 +238,15 @@ def complete_profile(
 # ---------------------------------------------------------------- throttling
 
 
-def _failure_keys(account: str, ip: str | None) -> list[str]:
-    keys = [f"account:{account.strip().lower()}"]
+def _failure_keys(user: User | None, account: str, ip: str | None) -> list[str]:
+    """The throttle's buckets: the account itself, however it was written (+86…, with
+    dashes, by user id), and the address."""
+    if user is not None:
+        keys = [f"user:{user.id}"]
+    else:
+        phone = idnumbers.normalise_mobile(account)
+        typed = phone if idnumbers.mobile_valid(phone) else account.strip().lower()
+        keys = [f"account:{typed[:100]}"]
     if ip:
         keys.append(f"ip:{ip}")
     return keys
@@ -268,9 +278,9 @@ def _record_failure(db: Db, keys: list[str]) -> None:
 
 
 def _check_password(db: Db, ctx: Context, account: str, password: str) -> User:
-    keys = _failure_keys(account, ctx.ip)
-    _check_rate_limit(db, ctx.settings, keys)
     user = find_account(db, account)
+    keys = _failure_keys(user, account, ctx.ip)
+    _check_rate_limit(db, ctx.settings, keys)
     if user is None or not verify_password(user.password_hash, password):
         _record_failure(db, keys)
         audit.record(
@@ -394,7 +404,7 @@ def change_password(
     user = db.get(User, actor.user_id)
     if user is None:
         raise NotFound()
-    keys = _failure_keys(user.phone or user.login_name or str(user.id), ctx.ip)
+    keys = _failure_keys(user, "", ctx.ip)
     _check_rate_limit(db, ctx.settings, keys)
     if not verify_password(user.password_hash, current_password):
         _record_failure(db, keys)
