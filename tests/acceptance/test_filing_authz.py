@@ -209,3 +209,29 @@ def test_uploads_and_submissions(client, filed):
             assert r.status_code == 403, (role, r.text)
         else:
             assert r.status_code in (400, 422), (role, r.text)
+
+
+@pytest.mark.seed("A9")
+def test_a_moved_sub_account_signs_for_its_new_branch_at_once(client, world, tmp_path):
+    handler = world.person("经办人")
+    org = world.agency(handler)
+    htoken = ApiPhone(world, handler).desktop_login(f"handler:{org['org_id']}")
+    branch = world.branch(org, "杭州分部")
+    person = world.person("子账户甲")
+    sub = world.sub_account(org, person)  # in the main institution
+    phone = ApiPhone(world, person)
+    token = phone.desktop_login(f"sub:{sub['account_id']}")
+    r = client.patch(
+        f"/api/v1/org/subaccounts/{sub['account_id']}",
+        json={"branch": branch},
+        headers=auth(org["handler_token"]),
+    )
+    assert r.status_code == 200, r.text
+    package = build_invention(tmp_path / "p.zip")
+    phone.sign(token, package)  # the session it logged in with before the move
+    # Its signature is the branch's now: the main institution cannot file with it …
+    r = submit(client, htoken, package)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "SIGNER_NOT_IN_DOMAIN"
+    # … the branch (the sub-account itself) can.
+    r = submit(client, token, package)
+    assert r.status_code == 201, r.text

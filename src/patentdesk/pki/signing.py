@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
 from patentdesk import audit
-from patentdesk.authz import Actor, Permission, authorize
+from patentdesk.authz import Actor, Permission, UserIdLookupFailed, authorize
 from patentdesk.errors import NotFound, PatentDeskError, ValidationFailed
-from patentdesk.identity.models import Session
+from patentdesk.identity.models import Session, User
 from patentdesk.identity.service import Context
 from patentdesk.pki import qr
 from patentdesk.pki.cms import (
@@ -172,12 +172,24 @@ def _record(
     )
     if existing is not None:
         return existing
+    from patentdesk.orgs.service import actor_for_session
+
+    # The domain the signer acts in now: a sub-account moved to a branch since it logged in
+    # signs for the branch, not for the domain stored on its session (A9).
+    user = db.get(User, session.user_id)
+    actor = actor_for_session(db, user, session) if user is not None else None
+    if actor is None:
+        raise UserIdLookupFailed(
+            "查询用户 ID 失败：登录身份已不再有效（账户已停用或被移除），请重新扫码登录",
+            "User ID lookup failed: the login's role no longer holds (disabled or removed); "
+            "log in again by scanning",
+        )
     record = SignatureRecord(
         digest=request.digest,
         certificate_serial=verified.serial,
         user_id=session.user_id,
         role=session.role,
-        domain_id=session.domain_id,
+        domain_id=actor.domain_id,
         org_id=session.org_id,
         sub_account_id=session.sub_account_id,
         session_id=session.id,
