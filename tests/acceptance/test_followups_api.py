@@ -214,17 +214,53 @@ def test_a_third_party_change_moves_the_case_to_its_filer_once_accepted(
     # A normal change is for the case's own e-filing user: from outside, no such case.
     r = file("normal.zip")
     assert r.status_code == 404 and r.json()["error"]["code"] == "APPLICATION_NOT_FOUND"
+    # A third party changing only a contact does not take the case with it.
+    contact = build_followup(
+        tmp_path / "contact.zip",
+        "change",
+        f"application_number={number}",
+        "kind=third_party",
+        "requester=赵新",
+        "changes.0.item=contact",
+        "changes.0.after=赵新 13900000000",
+        f"efiling_user_after.user_id={me['user_id']}",
+        "efiling_user_after.name=赵新",
+    )
+    phone.sign(token, contact)
+    r = submit(client, token, contact)
+    assert r.status_code == 201, r.text
+    accepted = _accept(client, agency, r)
+    assert accepted["change_kind"] == "third_party" and accepted["transfers_to"] is None
+    by_number = f"/api/v1/cases/by-number/{number}"
+    assert client.get(by_number, headers=auth(agency["token"])).status_code == 200
+
     r = file("third.zip", "kind=third_party", "requester=赵新")
     assert r.status_code == 201, r.text
-    receipt = client.get(f"/api/v1/receipts/{r.json()['receipt_id']}", headers=auth(token))
-    assert receipt.status_code == 200  # the filer's receipt, before any decision
-    by_number = f"/api/v1/cases/by-number/{number}"
+    assert r.json()["application_filing_date"] is None  # not published: not theirs to read
+    receipt = client.get(
+        f"/api/v1/receipts/{r.json()['receipt_id']}",
+        params={"format": "json"},
+        headers=auth(token),
+    )
+    assert receipt.status_code == 200  # the filer's receipt, before any decision …
+    record = receipt.json()  # … which tells nothing of the case but its number
+    assert record["application_number"] == number
+    assert record["title"] is None and record["applicants"] == []
+    assert record["internal_number"] is None
     assert client.get(by_number, headers=auth(token)).status_code == 404  # not theirs yet
+    # The office sees, before deciding, that accepting moves the case and to whom.
+    work = client.get("/api/v1/office/worklist", headers=auth(agency["office"])).json()
+    row = next(w for w in work if w["id"] == r.json()["submission_id"])
+    assert row["change_kind"] == "third_party" and row["requester"] == "赵新"
+    assert row["transfers_to"] == "赵新"
     _accept(client, agency, r)
     case = client.get(by_number, headers=auth(token))
     assert case.status_code == 200, case.text
     assert [a["name"] for a in case.json()["applicants"]] == ["赵新"]
     assert client.get(by_number, headers=auth(agency["token"])).status_code == 404
+    # The previous e-filing user is told why the case is gone.
+    messages = client.get("/api/v1/me/messages", headers=auth(agency["token"])).json()
+    assert any(m["kind"] == "case_transferred" and number in m["text"] for m in messages)
 
 
 def test_response_to_a_notice_within_its_deadline(client, app, agency, tmp_path):

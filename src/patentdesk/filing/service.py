@@ -67,13 +67,21 @@ class Outcome:
             "filing_date": self.case.filing_date.isoformat()
             if self.submission.business_type in APPLICATION_TYPES
             else beijing_date(self.submission.received_at).isoformat(),
-            "application_filing_date": self.case.filing_date.isoformat(),
+            "application_filing_date": self.case.filing_date.isoformat()
+            if _may_read_case(self.case, self.submission)
+            else None,
             "filed_at": iso(self.submission.received_at),
             "business_type": self.submission.business_type,
             "receipt_id": str(self.receipt.id),
             "status": self.submission.status,
             "replay": self.replay,
         }
+
+
+def _may_read_case(case: Case, submission: Submission) -> bool:
+    """Whether the submitter's domain may read the case's bibliographic data: its own case,
+    or a granted (published) patent."""
+    return submission.domain_id == case.domain_id or case.status == "granted"
 
 
 def existing(db: Db, actor: Actor, key: str) -> Outcome | None:
@@ -459,9 +467,14 @@ def _receipt(
         "filed_at": to_beijing(submission.received_at).isoformat(),
         "business_type": submission.business_type,
         "business_name": business_name,
-        "title": case.title,
-        "applicants": [a.get("name") for a in case.applicants if a.get("name")],
-        "internal_number": case.internal_number,
+        # A third party (a change or an invalidation from another domain) learns nothing of
+        # the case but what is public: bibliographic data once granted, never the owner's
+        # internal docket number.
+        "title": case.title if _may_read_case(case, submission) else None,
+        "applicants": [a.get("name") for a in case.applicants if a.get("name")]
+        if _may_read_case(case, submission)
+        else [],
+        "internal_number": case.internal_number if submission.domain_id == case.domain_id else None,
         "files": [
             {"name": f.path, "role": f.role, "sha256": f.sha256, "size": f.size}
             for f in package.files

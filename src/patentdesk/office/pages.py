@@ -72,12 +72,18 @@ def _console(
 ) -> Response:
     status = status if status in STATUSES else "received"
     rows = service.worklist(db, actor, None if status == "all" else status)
+    transfers = {}
+    for sub, case in rows:
+        target = service.pending_transfer(db, sub, case) if sub.status == "received" else None
+        if target is not None:
+            transfers[sub.id] = service.domain_label(db, target)
     return page(
         request,
         "office.html",
         actor,
         status_code=status_code,
         rows=rows,
+        transfers=transfers,
         status=status,
         statuses=STATUSES,
         notice_types=all_notice_types(),

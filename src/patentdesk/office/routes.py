@@ -12,6 +12,7 @@ from patentdesk.deps import Ctx, CurrentActor, DbSession
 from patentdesk.filing.models import Case
 from patentdesk.notices.service import notice_out
 from patentdesk.office import service
+from patentdesk.packages.registry import MAIN_FORM
 from patentdesk.timeutil import iso
 
 router = APIRouter(prefix="/api/v1/office", tags=["office"])
@@ -21,8 +22,8 @@ def _blobs(request: Request) -> BlobStore:
     return BlobStore(request.app.state.settings.blob_dir)
 
 
-def _row(sub: Any, case: Any) -> dict[str, Any]:
-    return {
+def _row(db: DbSession, sub: Any, case: Any) -> dict[str, Any]:
+    row = {
         "id": str(sub.id),
         "application_number": case.application_number,
         "business_type": sub.business_type,
@@ -32,13 +33,23 @@ def _row(sub: Any, case: Any) -> dict[str, Any]:
         "signer": sub.signer_name,
         "case_status": case.status,
     }
+    if sub.business_type == "change":
+        form = sub.forms.get(MAIN_FORM) or {}
+        target = service.pending_transfer(db, sub, case)
+        row |= {
+            "change_kind": form.get("kind") or "normal",
+            "requester": form.get("requester"),
+            # Where the case goes if this is accepted: the office sees it before deciding.
+            "transfers_to": service.domain_label(db, target) if target is not None else None,
+        }
+    return row
 
 
 def _decision(db: DbSession, sub: Any, issued: list[Any]) -> dict[str, Any]:
     """The decided submission as a worklist row (SPEC §10 promises the row's fields for
     ``office accept`` and ``office refuse``), with the notices the decision issued."""
     case = db.get(Case, sub.case_id)
-    return {**_row(sub, case), "notices": [notice_out(n) for n in issued]}
+    return {**_row(db, sub, case), "notices": [notice_out(n) for n in issued]}
 
 
 @router.get("/worklist")
@@ -47,7 +58,7 @@ def worklist(
 ) -> list[dict[str, Any]]:
     """Incoming submissions, oldest first (status ``received`` by default; ``all``)."""
     rows = service.worklist(db, actor, None if status == "all" else status, limit)
-    return [_row(s, c) for s, c in rows]
+    return [_row(db, s, c) for s, c in rows]
 
 
 @router.post("/submissions/{submission_id}/accept")

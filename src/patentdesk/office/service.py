@@ -113,9 +113,8 @@ def accept(
     elif sub.business_type == "change":
         from patentdesk.packages.registry import MAIN_FORM
 
-        form = sub.forms.get(MAIN_FORM) or {}
-        apply_change(case, form)
-        _move_to_new_efiling_user(db, ctx, actor, case, sub, form)
+        apply_change(case, sub.forms.get(MAIN_FORM) or {})
+        _move_to_new_efiling_user(db, ctx, actor, case, sub)
     elif sub.business_type in ACCEPTANCE_NOTICE:
         issued.append(
             notices.issue(
@@ -193,21 +192,56 @@ def apply_change(case: Case, form: dict[str, Any]) -> None:
     case.bibliographic = record
 
 
-def _move_to_new_efiling_user(
-    db: Db, ctx: Context, actor: Actor, case: Case, sub: Submission, form: dict[str, Any]
-) -> None:
-    """The e-filing user after a change starts as whoever filed it (C4). When the filer
-    kept it — a third party filing from its own domain — the case is theirs from now on: its
-    notices, deadlines and fees go to that domain and no longer to the previous one."""
+TRANSFER_ITEMS = {"applicant", "agency", "efiling_user"}
+
+
+def pending_transfer(db: Db, sub: Submission, case: Case) -> Domain | None:
+    """The domain a change would move the case to if accepted, or None.
+
+    The e-filing user after a change starts as whoever filed it (C4). A case moves only when
+    a filer from another domain (a 第三方变更) kept itself there and the change names who
+    controls the case — the applicant, the agency or the e-filing user — so that a change of
+    a contact address never carries the case away. The office sees this before deciding."""
+    if sub.business_type != "change" or sub.domain_id == case.domain_id:
+        return None
+    from patentdesk.packages.registry import MAIN_FORM
+
+    form = sub.forms.get(MAIN_FORM) or {}
     after = form.get("efiling_user_after") or {}
-    if sub.domain_id == case.domain_id or str(after.get("user_id") or "") != str(
-        sub.submitted_by_user_id
-    ):
+    items = {str(c.get("item") or "") for c in form.get("changes", [])}
+    if str(after.get("user_id") or "") != str(sub.submitted_by_user_id):
+        return None
+    if not items & TRANSFER_ITEMS:
+        return None
+    return db.get(Domain, sub.domain_id)
+
+
+def domain_label(db: Db, domain: Domain) -> str:
+    from patentdesk.orgs.models import Organisation
+
+    org = db.get(Organisation, domain.org_id) if domain.org_id else None
+    return f"{org.name}（{domain.name}）" if org is not None else domain.name
+
+
+def _move_to_new_efiling_user(
+    db: Db, ctx: Context, actor: Actor, case: Case, sub: Submission
+) -> None:
+    target = pending_transfer(db, sub, case)
+    if target is None:
         return
     previous = case.domain_id
-    domain = db.get(Domain, sub.domain_id)
-    case.domain_id = sub.domain_id
-    case.org_id = domain.org_id if domain is not None else None
+    case.domain_id = target.id
+    case.org_id = target.org_id
+    from patentdesk.identity.models import UserMessage
+    from patentdesk.orgs.service import domain_member_ids
+
+    # The previous e-filing user loses the case: it is told why, not left with a 404.
+    text = (
+        f"申请 {case.application_number} 经第三方著录项目变更（已受理），电子申请用户已变更为"
+        f"{domain_label(db, target)}；此后的通知书将发给新的电子申请用户，本处不再能查看该案件。"
+    )
+    for user_id in domain_member_ids(db, previous):
+        db.add(UserMessage(user_id=user_id, kind="case_transferred", text=text))
     audit.record(
         db,
         "case.efiling_user_changed",
@@ -218,7 +252,7 @@ def _move_to_new_efiling_user(
         target=f"case:{case.id}",
         application=case.application_number,
         from_domain=str(previous),
-        to_domain=str(sub.domain_id),
+        to_domain=str(target.id),
     )
 
 

@@ -38,6 +38,30 @@ from patentdesk.packages.idnumbers import is_valid_uscc
 MAIN_DOMAIN_NAME = "主机构"
 
 
+def domain_member_ids(db: Db, domain_id: uuid.UUID) -> list[uuid.UUID]:
+    """Who acts in a domain: its owner (a person's own), or the organisation's handlers (for
+    its main institution) and the sub-accounts placed in it; disabled ones left out."""
+    domain = db.get(Domain, domain_id)
+    if domain is None:
+        return []
+    if domain.owner_user_id is not None:
+        return [domain.owner_user_id]
+    ids = list(
+        db.scalars(
+            select(SubAccount.user_id).where(
+                SubAccount.domain_id == domain.id, SubAccount.disabled.is_(False)
+            )
+        )
+    )
+    if domain.kind == DomainKind.MAIN and domain.org_id is not None:
+        ids += db.scalars(
+            select(Handler.user_id).where(
+                Handler.org_id == domain.org_id, Handler.disabled.is_(False)
+            )
+        )
+    return list(dict.fromkeys(ids))
+
+
 def create_personal_domain(db: Db, user: User) -> Domain:
     domain = Domain(kind=DomainKind.PERSONAL, owner_user_id=user.id, name=user.name)
     db.add(domain)
