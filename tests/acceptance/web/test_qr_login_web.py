@@ -56,7 +56,7 @@ def test_the_login_page_shows_a_qr_code_and_the_app_logs_the_browser_in(page, ph
     assert page.locator("#current-role").inner_text() == "自然人"
     page.goto("/account")
     sessions = page.locator("#sessions").inner_text()
-    assert "web" in sessions and "app" in sessions
+    assert "网页端" in sessions and "移动端 App" in sessions  # the web login and the phone's
 
 
 def test_an_expired_code_offers_a_refresh(page, phone, live_server):
