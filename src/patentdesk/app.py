@@ -106,6 +106,73 @@ class StandardHeaders:
         await self.app(scope, receive, send_with_header)
 
 
+# Bodies larger than these are refused before they are read: every JSON call fits in the
+# default; packages (raw submissions, drafts' uploads) may be as large as the settings allow.
+DEFAULT_BODY_LIMIT = 16 * 1024 * 1024
+UPLOAD_CHUNK_LIMIT = 64 * 1024 * 1024
+_LARGE_BODY_PATHS = ("/api/v1/submissions", "/drafts", "/api/v1/drafts")
+
+
+class BodyLimit:
+    """Refuses a request body past its limit with 413 — by Content-Length before reading a
+    byte, and while streaming for chunked bodies — so that no endpoint, signed in or not,
+    buffers an unbounded body in memory (plain ASGI, as :class:`StandardHeaders`)."""
+
+    def __init__(self, app: ASGIApp, large: int) -> None:
+        self.app = app
+        self.large = large
+
+    def limit(self, method: str, path: str) -> int:
+        if method == "PUT" and path.startswith("/api/v1/uploads/"):
+            return UPLOAD_CHUNK_LIMIT
+        if path.startswith(_LARGE_BODY_PATHS):
+            return self.large
+        return DEFAULT_BODY_LIMIT
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from patentdesk.blobs import TooLarge
+
+        limit = self.limit(scope["method"], scope["path"])
+        too_large = JSONResponse({"error": TooLarge(limit=limit).to_dict()}, status_code=413)
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > limit:
+            await too_large(scope, receive, send)
+            return
+        seen, exceeded, started = 0, False, False
+
+        async def counted() -> Message:
+            # Past the limit the app is told the client left: it stops reading (FastAPI
+            # would turn an exception here into its own 400), and this answers 413.
+            nonlocal seen, exceeded
+            if exceeded:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    exceeded = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if exceeded and not started:
+                return  # the app's answer to a body it never got whole
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except Exception:
+            if not exceeded:
+                raise
+        if exceeded and not started:
+            await too_large(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or load_settings()
     db = db or Database(settings.sqlalchemy_url)
@@ -144,6 +211,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.add_exception_handler(RequestValidationError, _validation_error)
 
+    app.add_middleware(BodyLimit, large=settings.max_upload_bytes)
     app.add_middleware(StandardHeaders, environment=settings.environment)
 
     for module_name, attr in ROUTERS:
