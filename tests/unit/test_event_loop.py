@@ -73,7 +73,7 @@ def test_page_forms_are_read_before_the_handler_runs(tmp_path: Path) -> None:
     assert missing == []
 
 
-def _multipart_request(cookies: str, bearer: str = "") -> Any:
+def _multipart_request(app: Any, cookies: str, bearer: str = "") -> Any:
     from starlette.requests import Request
 
     body = (
@@ -94,7 +94,13 @@ def _multipart_request(cookies: str, bearer: str = "") -> Any:
         headers.append((b"cookie", cookies.encode()))
     if bearer:
         headers.append((b"authorization", f"Bearer {bearer}".encode()))
-    scope = {"type": "http", "method": "POST", "path": "/drafts/import", "headers": headers}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/drafts/import",
+        "headers": headers,
+        "app": app,
+    }
     return Request(scope, receive)
 
 
@@ -107,13 +113,22 @@ def _run_in_own_thread(request: Any) -> None:
         pool.submit(asyncio.run, read_form(request)).result(timeout=30)
 
 
-def test_uploads_are_read_only_for_logged_in_users() -> None:
-    """An anonymous multipart post is not spooled at all: the page answers with the login."""
+def test_uploads_are_read_only_for_logged_in_users(app: Any, world: Any) -> None:
+    """An anonymous multipart post is not spooled at all: the page answers with the login.
+    A cookie by the right name is not enough: its session must be a live one."""
     from patentdesk.web.render import posted
 
-    anonymous = _multipart_request("")
-    _run_in_own_thread(anonymous)
-    assert len(posted(anonymous)) == 0
-    for logged_in in (_multipart_request("pd_session=abc"), _multipart_request("", "abc")):
+    token = world.token(world.person())
+    for anonymous in (
+        _multipart_request(app, ""),
+        _multipart_request(app, "pd_session=not-a-session"),
+        _multipart_request(app, "", "not-a-session"),
+    ):
+        _run_in_own_thread(anonymous)
+        assert len(posted(anonymous)) == 0
+    for logged_in in (
+        _multipart_request(app, f"pd_session={token}"),
+        _multipart_request(app, "", token),
+    ):
         _run_in_own_thread(logged_in)
         assert posted(logged_in).get("package") is not None

@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from patentdesk.authz import Actor, Permission
-from patentdesk.deps import SESSION_COOKIE
+from patentdesk.deps import session_token
 from patentdesk.errors import PatentDeskError, PermissionDenied
+from patentdesk.identity.service import authenticate
 from patentdesk.timeutil import to_beijing
 from patentdesk.web.i18n import DEFAULT, LANGUAGES, translate
 
@@ -51,12 +53,24 @@ async def read_form(request: Request) -> None:
     SQLite queues for the write lock) cannot stall the event loop that the request holding the
     lock needs in order to finish."""
     content_type = request.headers.get("content-type", "")
-    signed_in = SESSION_COOKIE in request.cookies or "authorization" in request.headers
-    if content_type.startswith("multipart/form-data") and not signed_in:
-        # Uploads are for logged-in users: nobody else makes the server spool a file.
+    if content_type.startswith("multipart/form-data") and not await _signed_in(request):
+        # Uploads are for logged-in users: nobody else makes the server spool a file (a
+        # cookie by the right name is not enough; its session must be a live one).
         return
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         request.state.form = await request.form()
+
+
+async def _signed_in(request: Request) -> bool:
+    token = session_token(request)
+    if not token:
+        return False
+
+    def check() -> bool:
+        with request.app.state.db.unit_of_work() as db:
+            return authenticate(db, token) is not None
+
+    return await run_in_threadpool(check)
 
 
 def page_router() -> APIRouter:
