@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select, update
 
 from patentdesk.identity.models import User
+from patentdesk.identity.sms import read_outbox
 from tests.support.factories import PASSWORD, auth, last_sms_code, unique_phone, valid_id_number
 
 
@@ -184,6 +185,23 @@ def test_the_rate_limit_holds_however_the_account_is_written(client, world, sett
             "/api/v1/auth/password-login", json={"account": account, "password": PASSWORD}
         )
         assert r.status_code == 429, account
+
+
+def test_strangers_asking_for_codes_do_not_lock_the_owner_out(client, world, settings):
+    person = world.person()
+    for _ in range(settings.sms_max_per_phone_per_hour + 1):
+        r = client.post(
+            "/api/v1/identity/sms-codes", json={"phone": person.phone, "purpose": "recover"}
+        )
+    assert r.status_code == 429  # recovery codes are throttled …
+    before = len(read_outbox(settings.data, person.phone))
+    r = client.post(
+        "/api/v1/identity/sms-codes", json={"phone": person.phone, "purpose": "complete"}
+    )
+    assert r.status_code == 202  # the same answer, but a registered phone gets no 补录 code
+    assert len(read_outbox(settings.data, person.phone)) == before
+    # … and their quota is not the login's: the owner still logs in with password + SMS.
+    assert world.web_login(person)["role"] == "natural"
 
 
 def test_wrong_sms_code_attempts_are_limited(client, world, settings):

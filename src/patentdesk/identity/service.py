@@ -307,14 +307,20 @@ def send_sms_code(db: Db, ctx: Context, phone: str, purpose: str) -> SmsCode | N
         raise NotFound(details={"purpose": purpose})
     phone = clean_phone(phone)
     since = now() - dt.timedelta(hours=1)
+    # Counted per purpose: anyone may ask for recovery codes to a phone, and that must not
+    # use up the codes its owner needs to log in (those are sent only after the password).
     sent = db.scalar(
-        select(func.count()).where(SmsCode.phone == phone, SmsCode.created_at >= since)
+        select(func.count()).where(
+            SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.created_at >= since
+        )
     )
     if (sent or 0) >= ctx.settings.sms_max_per_phone_per_hour:
         raise RateLimited(details={"retry_after": 3600})
     registered = db.scalar(select(User.id).where(User.phone == phone)) is not None
     if purpose == "recover" and not registered:
         return None
+    if purpose == "complete" and registered:
+        return None  # 补录 adds a phone nobody has; a registered one gets no message
     code = f"{secrets.randbelow(1_000_000):06d}"
     row = SmsCode(
         phone=phone,
