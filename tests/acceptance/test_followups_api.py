@@ -253,6 +253,10 @@ def test_a_third_party_change_moves_the_case_to_its_filer_once_accepted(
     row = next(w for w in work if w["id"] == r.json()["submission_id"])
     assert row["change_kind"] == "third_party" and row["requester"] == "赵新"
     assert row["transfers_to"] == "赵新"
+    console = client.get("/office", headers=auth(agency["office"]))
+    assert console.status_code == 200
+    assert "第三方变更" in console.text and "受理后案件转移至： 赵新" in console.text
+    assert 'data-confirm="受理后' in console.text  # the browser asks before accepting
     _accept(client, agency, r)
     case = client.get(by_number, headers=auth(token))
     assert case.status_code == 200, case.text
