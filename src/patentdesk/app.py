@@ -11,9 +11,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from patentdesk import __version__
@@ -173,6 +175,23 @@ class BodyLimit:
             await too_large(scope, receive, send)
 
 
+def _wants_page(request: Request) -> bool:
+    """A browser asking for a page (not the API, not a script) gets an error page, not JSON."""
+    path = request.url.path
+    if path.startswith(("/api/", "/static/", "/openapi", "/docs", "/redoc")):
+        return False
+    if request.headers.get("hx-request"):
+        return False  # htmx swaps fragments: it has its own error handling
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _error_page(request: Request, status: int, zh: str, en: str) -> Response:
+    from patentdesk.web.render import lang_of, page
+
+    heading = zh if lang_of(request) == "zh" else en
+    return page(request, "error.html", None, status_code=status, heading=heading)
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or load_settings()
     db = db or Database(settings.sqlalchemy_url)
@@ -201,13 +220,21 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db
 
     @app.exception_handler(PatentDeskError)
-    async def _domain_error(request: Request, exc: PatentDeskError) -> JSONResponse:
+    async def _domain_error(request: Request, exc: PatentDeskError) -> Response:
         headers: dict[str, Any] = {}
         if exc.status == 429 and "retry_after" in exc.details:
             headers["Retry-After"] = str(exc.details["retry_after"])
+        if _wants_page(request):
+            return _error_page(request, exc.status, exc.zh, exc.en)
         return JSONResponse(
             status_code=exc.status, content={"error": exc.to_dict()}, headers=headers
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_page(request) and exc.status_code in (404, 405):
+            return _error_page(request, exc.status_code, "页面不存在", "There is no such page")
+        return await http_exception_handler(request, exc)
 
     app.add_exception_handler(RequestValidationError, _validation_error)
 
