@@ -51,7 +51,7 @@ def drafts(db: Session, actor: Actor) -> list[DraftItem]:
     store = DraftStore(settings.data / "drafts", settings.max_upload_bytes)
     return [
         DraftItem(
-            title=str(e.get("title") or "（未命名）"),
+            title=str(e.get("title") or ""),  # the page shows — in either language
             business_type=str(e.get("business_type") or ""),
             updated=e.get("updated_at"),
             href=f"/drafts/{e['id']}",
