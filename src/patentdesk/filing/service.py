@@ -454,6 +454,7 @@ def _receipt(
     warnings: list[Any],
 ) -> Receipt:
     receipt_id = uuid.uuid4()
+    public = _may_read_case(case, submission)
     record = {
         "type": "200105",
         "receipt_id": str(receipt_id),
@@ -470,10 +471,8 @@ def _receipt(
         # A third party (a change or an invalidation from another domain) learns nothing of
         # the case but what is public: bibliographic data once granted, never the owner's
         # internal docket number.
-        "title": case.title if _may_read_case(case, submission) else None,
-        "applicants": [a.get("name") for a in case.applicants if a.get("name")]
-        if _may_read_case(case, submission)
-        else [],
+        "title": case.title if public else None,
+        "applicants": [a.get("name") for a in case.applicants if a.get("name")] if public else [],
         "internal_number": case.internal_number if submission.domain_id == case.domain_id else None,
         "files": [
             {"name": f.path, "role": f.role, "sha256": f.sha256, "size": f.size}

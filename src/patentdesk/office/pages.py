@@ -72,11 +72,12 @@ def _console(
 ) -> Response:
     status = status if status in STATUSES else "received"
     rows = service.worklist(db, actor, None if status == "all" else status)
-    transfers = {}
-    for sub, case in rows:
-        target = service.pending_transfer(db, sub, case) if sub.status == "received" else None
-        if target is not None:
-            transfers[sub.id] = service.domain_label(db, target)
+    labels = {
+        sub.id: service.transfer_label(db, sub, case)
+        for sub, case in rows
+        if sub.status == "received"
+    }
+    transfers = {k: v for k, v in labels.items() if v is not None}
     return page(
         request,
         "office.html",

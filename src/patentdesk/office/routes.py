@@ -35,12 +35,11 @@ def _row(db: DbSession, sub: Any, case: Any) -> dict[str, Any]:
     }
     if sub.business_type == "change":
         form = sub.forms.get(MAIN_FORM) or {}
-        target = service.pending_transfer(db, sub, case)
         row |= {
             "change_kind": form.get("kind") or "normal",
             "requester": form.get("requester"),
             # Where the case goes if this is accepted: the office sees it before deciding.
-            "transfers_to": service.domain_label(db, target) if target is not None else None,
+            "transfers_to": service.transfer_label(db, sub, case),
         }
     return row
 

@@ -223,6 +223,12 @@ def domain_label(db: Db, domain: Domain) -> str:
     return f"{org.name}（{domain.name}）" if org is not None else domain.name
 
 
+def transfer_label(db: Db, sub: Submission, case: Case) -> str | None:
+    """Who would get the case if the office accepted ``sub`` (None: nobody, it stays)."""
+    target = pending_transfer(db, sub, case)
+    return domain_label(db, target) if target is not None else None
+
+
 def _move_to_new_efiling_user(
     db: Db, ctx: Context, actor: Actor, case: Case, sub: Submission
 ) -> None:
