@@ -33,6 +33,11 @@ def test_fees_pay_by_the_three_methods(live_server, client, app, world, tmp_path
     def fees(*args: str):  # type: ignore[no-untyped-def]
         return run_cli("fees", *args, "--json", env=env)
 
+    # Money in the one bounded format (issue 15): refused clearly, nothing sent or created.
+    for bad in ("1E+400000", "1e-1000030", "0", "12.345"):
+        r = fees("pay", number, "--method", "online-banking", "--amount", bad)
+        assert r.returncode != 0 and r.error["code"] == "FEE_PAYMENT_AMOUNT_INVALID", bad
+        assert "两位小数" in r.error["message"]
     r = fees("pay", number, "--method", "online-banking", "--amount", "100")
     assert r.returncode == 0, r.stderr
     assert r.json["status"] == "pending" and r.json["amount"] == 100 and r.json["payment_id"]

@@ -316,7 +316,10 @@ def pay(
         if notice is not None:
             body["notice_serial"] = notice
         if amount is not None:
-            body["amount"] = amount
+            from patentdesk.fees.amounts import payment_fen
+
+            payment_fen(amount)  # the server's own format: a clear error before any request
+            body["amount"] = amount.strip()
         if idempotency_key:
             body["idempotency_key"] = idempotency_key
         case_id = _case_id(api, application_number)

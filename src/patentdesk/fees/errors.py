@@ -78,12 +78,12 @@ class PaymentMethodInvalid(ValidationFailed):
 
 
 class PaymentAmountInvalid(ValidationFailed):
+    """An amount of money outside the one bounded format (:mod:`patentdesk.fees.amounts`);
+    ``details.field`` names the field."""
+
     code = "FEE_PAYMENT_AMOUNT_INVALID"
-    message_zh = "缴费金额 {amount} 不正确：应为大于 0、不超过 {limit} 元、最多两位小数的金额"
-    message_en = (
-        "Payment amount {amount} is not valid: give more than 0 and at most CNY {limit}, "
-        "with at most two decimals"
-    )
+    message_zh = "{field}（{amount}）不正确：{reason_zh}"
+    message_en = "{field_en} ({amount}) is not valid: {reason_en}"
 
 
 class NothingDue(Conflict):

@@ -21,6 +21,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from patentdesk.deps import Ctx, DbSession, OptionalActor
 from patentdesk.errors import PatentDeskError
 from patentdesk.fees import authorizations, due, payments
+from patentdesk.fees.amounts import MAX_TEXT_LENGTH, POSITIVE_PATTERN
 from patentdesk.fees.errors import PaymentNotFound, SheetInvalid, SheetMismatch
 from patentdesk.fees.gateway import SimulatedBank, gateway_for
 from patentdesk.web.i18n import translate
@@ -165,7 +166,16 @@ def _case_page(
     data = payments.fees_out(db, ctx, fees)
     for row, payment in zip(data["payments"], reversed(fees.payments), strict=True):
         row["created_at"] = payment.created_at  # shown in Beijing time by the template
-    return _render(request, "fees/case.html", actor, status_code=status_code, fees=data, **extra)
+    return _render(
+        request,
+        "fees/case.html",
+        actor,
+        status_code=status_code,
+        fees=data,
+        amount_pattern=POSITIVE_PATTERN,
+        amount_max_length=MAX_TEXT_LENGTH,
+        **extra,
+    )
 
 
 @router.get("/cases/{case_id}/fees", response_class=HTMLResponse)

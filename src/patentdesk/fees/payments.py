@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session as Db
 from patentdesk import audit
 from patentdesk.authz import Actor, Permission, authorize, can_see_domain
 from patentdesk.fees import ledger
+from patentdesk.fees.amounts import payment_fen
 from patentdesk.fees.authorizations import active_authorization, authorization_out
 from patentdesk.fees.calculator import explain
 from patentdesk.fees.compare import check_sheet, parse_sheet
@@ -38,7 +38,6 @@ from patentdesk.fees.errors import (
     IdempotencyKeyReused,
     NothingDue,
     PaymentAlreadySettled,
-    PaymentAmountInvalid,
     PaymentMethodInvalid,
     PaymentNotFound,
     PaymentNoticeUnknown,
@@ -59,7 +58,6 @@ ONLINE_BANKING = "online-banking"
 PAYMENT_NOTICE = "payment-notice"
 AUTHORIZED_DEDUCTION = "authorized-deduction"
 METHODS = (ONLINE_BANKING, PAYMENT_NOTICE, AUTHORIZED_DEDUCTION)
-MAX_AMOUNT_FEN = 10_000_000 * 100  # ten million yuan: far above any case's fees
 
 
 # ---------------------------------------------------------------- the case's account
@@ -185,19 +183,6 @@ def case_fees(db: Db, ctx: Context, actor: Actor | None, case_id: uuid.UUID) -> 
 # ---------------------------------------------------------------- paying
 
 
-def _amount_fen(amount: Any) -> int:
-    try:
-        value = Decimal(str(amount))
-    except InvalidOperation:
-        raise PaymentAmountInvalid(amount=amount, limit=f"{MAX_AMOUNT_FEN // 100:,}") from None
-    if not value.is_finite() or value <= 0 or value * 100 != int(value * 100):
-        raise PaymentAmountInvalid(amount=amount, limit=f"{MAX_AMOUNT_FEN // 100:,}")
-    fen = int(value * 100)
-    if fen > MAX_AMOUNT_FEN:
-        raise PaymentAmountInvalid(amount=amount, limit=f"{MAX_AMOUNT_FEN // 100:,}")
-    return fen
-
-
 def _payment_notice(db: Db, actor: Actor, case: Case, serial: str | None) -> Notice:
     """A 缴费通知书 of this case delivered to the actor's domain, by its dispatch serial."""
     text = (serial or "").strip()
@@ -264,7 +249,7 @@ def pay(
     else:
         if amount is None and account.outstanding_fen <= 0:
             raise NothingDue(number=case.application_number)
-        payment.amount_fen = _amount_fen(amount) if amount is not None else account.outstanding_fen
+        payment.amount_fen = payment_fen(amount) if amount is not None else account.outstanding_fen
     if payment.status == "pending":
         gateway = gateway_for(ctx.settings)
         payment.gateway = gateway.name

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from patentdesk.deps import Ctx, CurrentActor, DbSession, client_ip
 from patentdesk.fees import authorizations, payments
+from patentdesk.fees.amounts import AmountText, payment_fen
 from patentdesk.fees.errors import CallbackInvalid
 from patentdesk.identity.service import Context
 
@@ -28,8 +29,10 @@ class PaymentIn(BaseModel):
     method: str = Field(
         max_length=32, description="online-banking | payment-notice | authorized-deduction"
     )
-    amount: float | str | None = Field(
-        default=None, description="online banking: CNY to pay; default: what is outstanding"
+    amount: AmountText | Annotated[int, Field(ge=1, le=9_999_999)] | None = Field(
+        default=None,
+        description="online banking: CNY to pay (at most two decimals); default: what is "
+        "outstanding",
     )
     notice_serial: str | None = Field(
         default=None, max_length=40, description="payment-notice: the 缴费通知书's dispatch serial"
@@ -38,6 +41,16 @@ class PaymentIn(BaseModel):
         default=None, description="authorized-deduction: the fee sheet (as fees quote --json)"
     )
     idempotency_key: str | None = Field(default=None, max_length=128)
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Any:
+        # The one bounded format, before anything else looks at the value: anything outside
+        # it is FEE_PAYMENT_AMOUNT_INVALID naming the field (raised through Pydantic).
+        if value is None:
+            return None
+        fen = payment_fen(value)
+        return f"{fen // 100}.{fen % 100:02d}" if fen % 100 else str(fen // 100)
 
 
 @router.post("/cases/{case_id}/payments", status_code=status.HTTP_201_CREATED)
