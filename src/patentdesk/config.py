@@ -29,6 +29,12 @@ class Settings(BaseSettings):
         description="public base URL (a domain name in production); named in QR payloads",
     )
     sms_gateway: str = Field(default="outbox", description="outbox, or module:Class")
+    payment_gateway: str = Field(
+        default="",
+        max_length=200,
+        description="the bank: module:Class, or simulated (trial only, never production); "
+        "empty: online payments and deductions are unavailable",
+    )
     login_max_failures: int = 5
     login_failure_window_seconds: int = 900
     sms_code_ttl_seconds: int = 300

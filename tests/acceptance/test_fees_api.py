@@ -9,7 +9,16 @@ import json
 import pytest
 
 from tests.support.factories import auth, valid_uscc
-from tests.support.fees import bank_confirms, beijing, beijing_clock, build_pct, fees_of, pay
+from tests.support.fees import (
+    bank_confirms,
+    beijing,
+    beijing_clock,
+    build_pct,
+    deducted,
+    fees_of,
+    pay,
+    verified_authorization,
+)
 from tests.support.fees import file_package as file
 from tests.support.inproc import ApiPhone, build_invention, office_token
 
@@ -216,15 +225,14 @@ def test_authorized_deduction_needs_an_active_authorisation(client, filed):
         headers=auth(token),
     )
     assert bad.status_code == 422 and "account_number" in bad.json()["error"]["message"]
-    created = client.post("/api/v1/fees/authorizations", json=ACCOUNT, headers=auth(token)).json()
+    created = verified_authorization(client, token, ACCOUNT)
     client.delete(f"/api/v1/fees/authorizations/{created['id']}", headers=auth(token))
     r = pay(client, token, case_id, method="authorized-deduction", sheet=sheet)
     assert r.status_code == 409, "a revoked authorisation deducts nothing"
-    client.post("/api/v1/fees/authorizations", json=ACCOUNT, headers=auth(token))
+    verified_authorization(client, token, ACCOUNT)
     r = pay(client, token, case_id, method="authorized-deduction")
     assert r.status_code == 422 and r.json()["error"]["code"] == "FEE_SHEET_INVALID"
-    r = pay(client, token, case_id, method="authorized-deduction", sheet=sheet)
-    assert r.status_code == 201 and r.json()["status"] == "confirmed", r.text
+    assert deducted(client, token, case_id, sheet)["status"] == "confirmed"
     assert fees_of(client, token, case_id)["state"] == "paid"
     r = pay(client, token, case_id, method="authorized-deduction", sheet=sheet)
     assert r.status_code == 409 and r.json()["error"]["code"] == "FEES_NOTHING_DUE"

@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.cli import cli_env, run_cli
 from tests.support.factories import auth, write_session
-from tests.support.fees import file_package
+from tests.support.fees import bank_confirms, file_package
 from tests.support.inproc import ApiPhone, build_invention, office_token
 
 
@@ -66,6 +66,11 @@ def test_fees_pay_by_the_three_methods(live_server, client, app, world, tmp_path
         "工商银行",
     )
     assert r.returncode == 0 and r.json["account_number"] == "****7890", r.stderr
+    assert r.json["status"] == "pending" and r.json["verify_url"].startswith(live_server.url)
+    # Nothing is deducted from an account the bank has not verified (issue 15).
+    r2 = fees("pay", number, "--method", "authorized-deduction", "--sheet", str(sheet))
+    assert r2.returncode != 0 and r2.error["code"] == "FEE_DEDUCTION_NOT_AUTHORIZED"
+    assert bank_confirms(client, r.json["verify_url"], "verify").json()["status"] == "verified"
     wrong = json.loads(quoted.stdout)
     wrong["items"][0]["amount"] += 100
     wrong["total"] += 100
@@ -80,9 +85,8 @@ def test_fees_pay_by_the_three_methods(live_server, client, app, world, tmp_path
     assert r.returncode != 0 and r.error["code"] == "FEE_SHEET_INVALID"
     r = fees("pay", number, "--method", "authorized-deduction", "--sheet", str(sheet))
     assert r.returncode == 0, r.stderr
-    assert (
-        r.json["status"] == "confirmed" and r.json["amount"] == json.loads(quoted.stdout)["total"]
-    )
+    assert r.json["status"] == "pending" and r.json["amount"] == json.loads(quoted.stdout)["total"]
+    assert bank_confirms(client, r.json["pay_url"]).json()["status"] == "confirmed"
 
     shown = fees("show", number)
     assert shown.returncode == 0, shown.stderr

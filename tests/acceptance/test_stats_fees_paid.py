@@ -8,7 +8,14 @@ from typing import Any
 
 from tests.support.cases import add_case, agency_desk
 from tests.support.factories import auth
-from tests.support.fees import fees_of, paid_month, paid_online, pay
+from tests.support.fees import (
+    deducted,
+    fees_of,
+    paid_month,
+    paid_online,
+    pay,
+    verified_authorization,
+)
 from tests.support.fees import file_package as file
 from tests.support.inproc import ApiPhone, build_invention, office_token
 
@@ -91,10 +98,8 @@ def test_fees_paid_by_method_after_a_deduction_and_online_banking(client, world,
     token = phone.desktop_login()
     case_id = file(client, phone, token, build_invention(tmp_path / "case.zip"))["case_id"]
     fees = fees_of(client, token, case_id)
-    r = client.post("/api/v1/fees/authorizations", json=ACCOUNT, headers=auth(token))
-    assert r.status_code == 201, r.text
-    r = pay(client, token, case_id, method="authorized-deduction", sheet=fees["sheet"])
-    assert r.status_code == 201 and r.json()["status"] == "confirmed", r.text
+    verified_authorization(client, token, ACCOUNT)
+    deducted(client, token, case_id, fees["sheet"])
     online = paid_online(client, token, case_id, "12.34")
     due = f"{Decimal(str(fees['due'])):.2f}"
     total = f"{Decimal(str(fees['due'])) + Decimal('12.34'):.2f}"

@@ -301,9 +301,9 @@ def pay(
     server: ServerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Pays fees of a case. Online banking and payment notices print the bank's pay_url
-    (status pending until the bank confirms); an authorized deduction is confirmed at once,
-    or refused with the correct amounts when the sheet's amounts are wrong."""
+    """Pays fees of a case: pending until the bank confirms. Online banking and payment
+    notices print the bank's pay_url; an authorized deduction is asked of the bank, or
+    refused with the correct amounts when the sheet's amounts are wrong."""
     with errors_reported(as_json), _api(server) as api:
         body: dict[str, Any] = {"method": method}
         if sheet is not None:
@@ -360,15 +360,21 @@ def authorization_add(
     server: ServerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Authorises an account for deductions of your domain's fees."""
+    """Authorises an account for deductions of your domain's fees; it deducts nothing until
+    you confirm it at the bank (the printed verify_url) and the bank verifies it."""
     with errors_reported(as_json), _api(server) as api:
         body = {"account_name": account_name, "account_number": account_number, "bank": bank}
-        emit(
-            api.post("/api/v1/fees/authorizations", json=body),
-            as_json,
-            lambda d: console.print(
-                f"已授权扣款账户 {d['account_number']} / authorized: {d['id']}"
-            ),
+        emit(api.post("/api/v1/fees/authorizations", json=body), as_json, _show_authorization)
+
+
+def _show_authorization(d: dict[str, Any]) -> None:
+    console.print(
+        f"授权扣款账户 {d['account_number']}：{d['status']} / authorization {d['id']}: "
+        f"{d['status']}"
+    )
+    if d.get("verify_url"):
+        console.print(
+            f"请在银行页面确认授权，确认前不会扣款 / confirm at the bank: {d['verify_url']}"
         )
 
 

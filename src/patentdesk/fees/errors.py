@@ -119,12 +119,13 @@ class PaymentNoticeWithoutAmounts(ValidationFailed):
 class DeductionNotAuthorized(Conflict):
     code = "FEE_DEDUCTION_NOT_AUTHORIZED"
     message_zh = (
-        "本权限域没有有效的授权扣款账户，不能以授权扣款方式缴费；"
-        "请先创建授权（patentdesk fees authorization add）或选择网银缴费"
+        "本权限域没有经银行确认的授权扣款账户，不能以授权扣款方式缴费；请先添加授权"
+        "（patentdesk fees authorization add）并在银行页面确认，或选择网银缴费"
     )
     message_en = (
-        "This permission domain has no active authorized-deduction account; create one first "
-        "(patentdesk fees authorization add) or pay by online banking"
+        "This permission domain has no authorized-deduction account the bank has confirmed; "
+        "add one (patentdesk fees authorization add) and confirm it at the bank, or pay by "
+        "online banking"
     )
 
 
@@ -172,9 +173,33 @@ class GatewayNotConfigured(PatentDeskError):
     code = "PAYMENT_GATEWAY_NOT_CONFIGURED"
     status = 503
     message_zh = (
-        "网银缴费暂不可用：生产环境须配置支付网关（PATENTDESK_PAYMENT_GATEWAY）；可改用授权扣款"
+        "网银缴费与授权扣款暂不可用：服务器未配置支付网关（PATENTDESK_PAYMENT_GATEWAY），"
+        "请联系系统管理员"
     )
     message_en = (
-        "Online payment is not available: production needs a payment gateway "
-        "(PATENTDESK_PAYMENT_GATEWAY); pay by authorized deduction instead"
+        "Online payment and authorized deduction are not available: the server has no "
+        "payment gateway (PATENTDESK_PAYMENT_GATEWAY); ask the administrator"
     )
+
+
+class SimulatorRefused(PatentDeskError):
+    """The simulated bank asked for in a production environment: it would confirm
+    payments and accounts nobody made, so the server does not start with it."""
+
+    code = "PAYMENT_SIMULATOR_REFUSED"
+    status = 500
+    message_zh = (
+        "生产环境（{environment}）不能使用模拟网银：请将 PATENTDESK_PAYMENT_GATEWAY 设为银行的"
+        "网关（module:Class）"
+    )
+    message_en = (
+        "The production environment ({environment}) cannot use the simulated bank "
+        "(PATENTDESK_PAYMENT_GATEWAY=simulated): name the bank's gateway (module:Class)"
+    )
+
+
+class DeductionUnsupported(PatentDeskError):
+    code = "PAYMENT_GATEWAY_NO_DEDUCTION"
+    status = 503
+    message_zh = "所配置的支付网关不支持授权扣款，请选择网银缴费"
+    message_en = "The payment gateway does not support authorized deduction; pay by online banking"

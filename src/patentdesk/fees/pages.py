@@ -103,7 +103,7 @@ def fees_list(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -
         actor,
         rows=rows,
         authorizations=[
-            authorizations.authorization_out(a) for a in authorizations.list_for(db, actor)
+            authorizations.authorization_out(a, ctx) for a in authorizations.list_for(db, actor)
         ],
     )
 
@@ -133,7 +133,7 @@ def add_authorization(request: Request, actor: OptionalActor, db: DbSession, ctx
             error=_message(request, exc),
             rows=due.deadline_rows(db, ctx, actor),
             authorizations=[
-                authorizations.authorization_out(a) for a in authorizations.list_for(db, actor)
+                authorizations.authorization_out(a, ctx) for a in authorizations.list_for(db, actor)
             ],
         )
     return _redirect("/fees")
@@ -244,8 +244,8 @@ def pay(
             correct=correct,
             form=form,
         )
-    if started.pay_url:
-        return _redirect(started.pay_url)
+    if started.pay_url and method != payments.AUTHORIZED_DEDUCTION:
+        return _redirect(started.pay_url)  # the payer pays at the bank; a deduction needs not
     return _redirect(f"/cases/{case_id}/fees?paid=1")
 
 
@@ -253,7 +253,10 @@ def pay(
 
 
 def _bank(ctx: Ctx) -> SimulatedBank:
-    gateway = gateway_for(ctx.settings)
+    try:
+        gateway = gateway_for(ctx.settings)
+    except PatentDeskError:
+        raise PaymentNotFound() from None  # nothing is simulated unless configured
     if not isinstance(gateway, SimulatedBank):
         raise PaymentNotFound()  # a real bank serves its own pages
     return gateway
@@ -289,3 +292,33 @@ def bank_pay(reference: str, request: Request, db: DbSession, ctx: Ctx) -> Respo
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(payments.payment_out(settled))
     return _redirect(f"/cases/{case.id}/fees?paid=1")
+
+
+@router.get("/sim-bank/authorize/{reference}", response_class=HTMLResponse)
+def bank_authorize_page(reference: str, request: Request, db: DbSession, ctx: Ctx) -> Response:
+    """模拟网银: the account holder confirms an authorised-deduction account with the bank."""
+    _bank(ctx)
+    row = authorizations.pending_by_reference(db, reference)
+    return _render(
+        request,
+        "fees/bank_authorize.html",
+        None,
+        account=authorizations.authorization_out(row),
+        reference=reference,
+    )
+
+
+@router.post("/sim-bank/authorize/{reference}")
+def bank_authorize(reference: str, request: Request, db: DbSession, ctx: Ctx) -> Response:
+    """The bank verifies (or rejects) the account, then calls the server back, signed."""
+    bank = _bank(ctx)
+    form = posted(request)
+    decision = str(form.get("decision") or request.query_params.get("decision") or "verify")
+    authorizations.pending_by_reference(db, reference)
+    body, headers = bank.authorization_callback(
+        reference, "verified" if decision == "verify" else "rejected"
+    )
+    settled = payments.bank_callback(db, ctx, bank.name, body, headers)
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"authorization_id": str(settled.id), "status": settled.status})
+    return _redirect("/fees")

@@ -10,9 +10,12 @@ gets a 404, as for every hidden object.
   show in the balance).
 * **By payment notice**: the amounts the notice states, found by its dispatch serial
   (发文序列号), which must be a 200701 of this case; then as online banking.
-* **Authorized deduction**: the payer's own fee sheet is deducted at once from the domain's
-  authorised account, but only when its amounts are the correct ones (seed E1): a sheet made
-  at other rates is refused with the correct amounts listed.
+* **Authorized deduction**: the payer's own fee sheet is deducted from the domain's
+  authorised account — one the bank verified — but only when its amounts are the correct
+  ones (seed E1): a sheet made at other rates is refused with the correct amounts listed.
+  The deduction waits (``pending``) until the bank's signed callback says it was made.
+
+Nothing is ever marked paid but by a bank's signed callback (:func:`bank_callback`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from sqlalchemy.orm import Session as Db
 
 from patentdesk import audit
 from patentdesk.authz import Actor, Permission, authorize, can_see_domain
-from patentdesk.fees import ledger
+from patentdesk.fees import authorizations, ledger
 from patentdesk.fees.amounts import payment_fen
 from patentdesk.fees.authorizations import active_authorization, authorization_out
 from patentdesk.fees.calculator import explain
@@ -45,7 +48,7 @@ from patentdesk.fees.errors import (
     SheetInvalid,
 )
 from patentdesk.fees.gateway import BankConfirmation, PaymentGateway, gateway_for
-from patentdesk.fees.models import FeePayment
+from patentdesk.fees.models import DeductionAuthorization, FeePayment
 from patentdesk.fees.schemas import FeeSheet
 from patentdesk.filing.errors import ApplicationNotFound
 from patentdesk.filing.models import Case, Submission
@@ -233,8 +236,9 @@ def pay(
         idempotency_key=key,
         created_by_user_id=actor.user_id,
     )
+    authorization = None
     if method == AUTHORIZED_DEDUCTION:
-        _deduct(db, actor, case, account, payment, sheet)
+        authorization = _deduct(db, actor, case, account, payment, sheet)
     elif method == PAYMENT_NOTICE:
         notice = _payment_notice(db, actor, case, notice_serial)
         stated = (notice.data or {}).get("fee_sheet")
@@ -250,10 +254,11 @@ def pay(
         if amount is None and account.outstanding_fen <= 0:
             raise NothingDue(number=case.application_number)
         payment.amount_fen = payment_fen(amount) if amount is not None else account.outstanding_fen
-    if payment.status == "pending":
-        gateway = gateway_for(ctx.settings)
-        payment.gateway = gateway.name
-        payment.gateway_reference = gateway.new_reference()
+    gateway = gateway_for(ctx.settings)
+    payment.gateway = gateway.name
+    payment.gateway_reference = gateway.new_reference()
+    if authorization is not None:
+        gateway.deduct(payment.gateway_reference, authorization.account_number, payment.amount_fen)
     try:
         with db.begin_nested():
             db.add(payment)
@@ -298,8 +303,8 @@ def _replay(db: Db, ctx: Context, actor: Actor, case: Case, key: str | None) -> 
 
 def _deduct(
     db: Db, actor: Actor, case: Case, account: ledger.Account, payment: FeePayment, sheet: Any
-) -> None:
-    """授权扣款: deducted at once, and only by a sheet with the correct amounts (E1)."""
+) -> DeductionAuthorization:
+    """授权扣款: asked of the bank, and only by a sheet with the correct amounts (E1)."""
     authorization = active_authorization(db, actor.domain_id)
     if authorization is None:
         raise DeductionNotAuthorized()
@@ -315,11 +320,10 @@ def _deduct(
     # The correct amounts: the charge's sheet, made by the schedule in force on the filing
     # date (or as the office's payment notice restated it).
     check_sheet(submitted, FeeSheet.model_validate(charge.sheet))
-    payment.amount_fen = payment.paid_fen = charge.total_fen
+    payment.amount_fen = charge.total_fen
     payment.sheet = sheet if isinstance(sheet, dict) else submitted.model_dump(mode="json")
     payment.authorization_id = authorization.id
-    payment.status = "confirmed"
-    payment.confirmed_at = now()
+    return authorization
 
 
 def _pay_url(ctx: Context, payment: FeePayment) -> str | None:
@@ -337,16 +341,22 @@ def _pay_url(ctx: Context, payment: FeePayment) -> str | None:
 
 def bank_callback(
     db: Db, ctx: Context, gateway_name: str, body: bytes, headers: dict[str, str]
-) -> FeePayment:
-    """Settles a pending payment from a bank callback whose signature verifies.
+) -> FeePayment | DeductionAuthorization:
+    """Settles a pending payment or deduction, or verifies an authorised account, from a
+    bank callback whose signature verifies.
 
     Delivering the same confirmation again changes nothing (banks retry); a different
     outcome for a settled payment is refused.
     """
-    gateway: PaymentGateway = gateway_for(ctx.settings)
+    try:
+        gateway: PaymentGateway = gateway_for(ctx.settings)
+    except GatewayNotConfigured:
+        raise PaymentNotFound() from None
     if gateway_name != gateway.name:
         raise PaymentNotFound()
     confirmation = gateway.verify_callback(body, headers)
+    if confirmation.kind == "authorization":
+        return authorizations.settle(db, ctx, confirmation, gateway.name)
     return settle(db, ctx, confirmation, gateway.name)
 
 
@@ -472,5 +482,5 @@ def fees_out(db: Db, ctx: Context, fees: CaseFees) -> dict[str, Any]:
         "due_on": nxt.due_on.isoformat() if nxt else None,
         "overdue": account.overdue,
         "methods": list(METHODS),
-        "authorization": authorization_out(authorization) if authorization else None,
+        "authorization": authorization_out(authorization, ctx) if authorization else None,
     }

@@ -13,6 +13,7 @@ from patentdesk.deps import Ctx, CurrentActor, DbSession, client_ip
 from patentdesk.fees import authorizations, payments
 from patentdesk.fees.amounts import AmountText, payment_fen
 from patentdesk.fees.errors import CallbackInvalid
+from patentdesk.fees.models import DeductionAuthorization
 from patentdesk.identity.service import Context
 
 router = APIRouter(prefix="/api/v1", tags=["fees"])
@@ -63,9 +64,10 @@ def pay(
     request: Request,
     response: Response,
 ) -> dict[str, Any]:
-    """Pays fees of the case. Online banking and payment notices answer ``pending`` with the
-    bank's ``pay_url``; an authorized deduction is ``confirmed`` at once, or refused
-    (FEE_SHEET_MISMATCH) with the correct amounts when its sheet's amounts are wrong."""
+    """Pays fees of the case. Every method answers ``pending`` until the bank's signed
+    callback confirms it: online banking and payment notices with the bank's ``pay_url``; an
+    authorized deduction from a bank-verified account, or refused (FEE_SHEET_MISMATCH) with
+    the correct amounts when its sheet's amounts are wrong."""
     started = payments.pay(
         db,
         ctx,
@@ -99,8 +101,10 @@ async def bank_callback(gateway: str, request: Request) -> dict[str, Any]:
 def _settle(request: Request, gateway: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     ctx = Context(settings=request.app.state.settings, ip=client_ip(request))
     with request.app.state.db.unit_of_work() as db:
-        payment = payments.bank_callback(db, ctx, gateway, body, headers)
-        return {"payment_id": str(payment.id), "status": payment.status}
+        settled = payments.bank_callback(db, ctx, gateway, body, headers)
+        if isinstance(settled, DeductionAuthorization):
+            return {"authorization_id": str(settled.id), "status": settled.status}
+        return {"payment_id": str(settled.id), "status": settled.status}
 
 
 class AuthorizationIn(BaseModel):
@@ -110,16 +114,19 @@ class AuthorizationIn(BaseModel):
 
 
 @router.get("/fees/authorizations")
-def list_authorizations(actor: CurrentActor, db: DbSession) -> list[dict[str, Any]]:
-    """The domain's authorised-deduction accounts (授权扣款), newest first."""
-    return [authorizations.authorization_out(a) for a in authorizations.list_for(db, actor)]
+def list_authorizations(actor: CurrentActor, db: DbSession, ctx: Ctx) -> list[dict[str, Any]]:
+    """The domain's authorised-deduction accounts (授权扣款), newest first; ``active`` once
+    the bank verified one, ``verify_url`` where to confirm it while ``pending``."""
+    return [authorizations.authorization_out(a, ctx) for a in authorizations.list_for(db, actor)]
 
 
 @router.post("/fees/authorizations", status_code=status.HTTP_201_CREATED)
 def create_authorization(
     body: AuthorizationIn, actor: CurrentActor, db: DbSession, ctx: Ctx
 ) -> dict[str, Any]:
-    """Pre-authorises an account for deductions of the domain's fees."""
+    """Pre-authorises an account for deductions of the domain's fees: ``pending`` until the
+    account holder confirms it at the bank (``verify_url``) and the bank's signed callback
+    verifies it; no deduction is made from it before."""
     row = authorizations.create(
         db,
         ctx,
@@ -128,11 +135,13 @@ def create_authorization(
         account_number=body.account_number,
         bank=body.bank,
     )
-    return authorizations.authorization_out(row)
+    return authorizations.authorization_out(row, ctx)
 
 
 @router.delete("/fees/authorizations/{authorization_id}")
 def revoke_authorization(
     authorization_id: uuid.UUID, actor: CurrentActor, db: DbSession, ctx: Ctx
 ) -> dict[str, Any]:
-    return authorizations.authorization_out(authorizations.revoke(db, ctx, actor, authorization_id))
+    return authorizations.authorization_out(
+        authorizations.revoke(db, ctx, actor, authorization_id), ctx
+    )
