@@ -42,11 +42,27 @@ def test_fees_pay_by_the_three_methods(live_server, client, app, world, tmp_path
     assert r.returncode == 0, r.stderr
     assert r.json["status"] == "pending" and r.json["amount"] == 100 and r.json["payment_id"]
     assert r.json["pay_url"].startswith(live_server.url + "/sim-bank/pay/")
+    online = r.json
+
+    # Issue 17: the unfinished payment blocks a second one, is shown, and can be cancelled.
+    r = fees("pay", number, "--method", "payment-notice", "--notice", serial)
+    assert r.returncode != 0 and r.error["code"] == "FEE_PAYMENT_PENDING"
+    assert online["payment_id"] in r.error["message"]
+    text = run_cli("fees", "show", number, env=env)
+    assert text.returncode == 0 and online["payment_id"] in text.stdout
+    assert online["pay_url"] in text.stdout and "patentdesk fees cancel" in text.stdout
+    r = fees("cancel", number)
+    assert r.returncode == 0 and r.json["status"] == "cancelled", r.stderr
+    r = fees("cancel", number)
+    assert r.returncode != 0 and r.error["code"] == "FEE_PAYMENT_NOT_FOUND"
 
     r = fees("pay", number, "--method", "payment-notice", "--notice", "2099010100000009")
     assert r.returncode != 0 and r.error["code"] == "PAYMENT_NOTICE_UNKNOWN"
     r = fees("pay", number, "--method", "payment-notice", "--notice", serial)
     assert r.returncode == 0 and r.json["status"] == "pending", r.stderr
+    # Cancelled by a prefix of the id `fees show` printed, to pay by deduction instead.
+    r = fees("cancel", number, "--payment", r.json["payment_id"][:8])
+    assert r.returncode == 0 and r.json["status"] == "cancelled", r.stderr
 
     # Authorized deduction: the sheet as `fees quote` prints it for the filing date.
     quoted = fees("quote", str(package), "--date", filed["filing_date"])
@@ -90,11 +106,13 @@ def test_fees_pay_by_the_three_methods(live_server, client, app, world, tmp_path
 
     shown = fees("show", number)
     assert shown.returncode == 0, shown.stderr
-    assert shown.json["state"] == "paid" and shown.json["pending"] > 0
-    assert [p["method"] for p in shown.json["payments"]] == [
-        "authorized-deduction",
-        "payment-notice",
-        "online-banking",
+    assert shown.json["state"] == "paid" and shown.json["pending"] == 0
+    assert [(p["method"], p["status"]) for p in shown.json["payments"]] == [
+        ("authorized-deduction", "confirmed"),
+        ("payment-notice", "cancelled"),
+        ("online-banking", "cancelled"),
     ]
+    r = fees("pay", number, "--method", "online-banking")
+    assert r.returncode != 0 and r.error["code"] == "FEES_NOTHING_DUE"
     listed = fees("authorization", "list")
     assert listed.returncode == 0 and listed.json[0]["active"] is True

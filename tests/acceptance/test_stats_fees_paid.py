@@ -37,10 +37,11 @@ def _csv_fees(client: Any, token: str) -> list[str]:
 
 def test_each_domain_sees_only_its_own_fees_paid(client, app, world, db):
     ours, theirs = agency_desk(world, "甲"), agency_desk(world, "乙")
+    owed = {"items": [{"code": "application_invention", "amount": 20000}], "total": 20000}
     case = {
-        "ours": add_case(db, ours.main_domain, ours.sub_person.user_id),
-        "branch": add_case(db, ours.branch_domain, ours.branch_person.user_id),
-        "theirs": add_case(db, theirs.main_domain, theirs.sub_person.user_id),
+        "ours": add_case(db, ours.main_domain, ours.sub_person.user_id, fee_sheet=owed),
+        "branch": add_case(db, ours.branch_domain, ours.branch_person.user_id, fee_sheet=owed),
+        "theirs": add_case(db, theirs.main_domain, theirs.sub_person.user_id, fee_sheet=owed),
     }
     token = {
         "ours": ours.tokens["sub"],
@@ -98,11 +99,12 @@ def test_fees_paid_by_method_after_a_deduction_and_online_banking(client, world,
     token = phone.desktop_login()
     case_id = file(client, phone, token, build_invention(tmp_path / "case.zip"))["case_id"]
     fees = fees_of(client, token, case_id)
-    verified_authorization(client, token, ACCOUNT)
-    deducted(client, token, case_id, fees["sheet"])
     online = paid_online(client, token, case_id, "12.34")
-    due = f"{Decimal(str(fees['due'])):.2f}"
-    total = f"{Decimal(str(fees['due'])) + Decimal('12.34'):.2f}"
+    verified_authorization(client, token, ACCOUNT)
+    # The deduction takes what the sheet's charge still owes: the fees are never paid twice.
+    deducted(client, token, case_id, fees["sheet"])
+    due = f"{Decimal(str(fees['due'])) - Decimal('12.34'):.2f}"
+    total = f"{Decimal(str(fees['due'])):.2f}"
     assert _fees_paid(client, token) == [
         ("total", 2, total),
         ("method:online-banking", 1, "12.34"),

@@ -337,7 +337,21 @@ def _show_fees(d: dict[str, Any]) -> None:
     if d.get("explanation"):
         console.print(f"[dim]{d['explanation']['zh']}[/]")
     for p in d["payments"]:
-        console.print(f"  {p['created_at']}  {p['method']}  {p['amount']}  {p['status']}")
+        console.print(
+            f"  {p['created_at']}  {p['payment_id']}  {p['method']}  {p['amount']}  {p['status']}"
+        )
+    pending = d.get("pending_payment")
+    if pending:
+        console.print(
+            f"待银行确认 / awaiting the bank: {pending['payment_id']} ({pending['amount']} 元)；"
+            "完成支付或撤销 / finish it or cancel it: "
+            f"patentdesk fees cancel {case['application_number']}"
+        )
+        if pending.get("pay_url"):
+            console.print(f"  {pending['pay_url']}")
+    if d.get("refund"):
+        console.print(f"[yellow]{d['refund']['zh']}[/]")
+        console.print(f"[yellow]{d['refund']['en']}[/]")
 
 
 @app.command("show")
@@ -350,6 +364,50 @@ def show(
     with errors_reported(as_json), _api(server) as api:
         case_id = _case_id(api, application_number)
         emit(api.get(f"/api/v1/cases/{case_id}/fees"), as_json, _show_fees)
+
+
+@app.command("cancel")
+def cancel(
+    application_number: Annotated[str, typer.Argument(help="application or PCT number")],
+    payment_id: Annotated[
+        str | None,
+        typer.Option("--payment", help="the payment id (default: the one awaiting the bank)"),
+    ] = None,
+    server: ServerOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cancels the case's payment awaiting the bank, so that its fees can be paid another
+    way (a case has at most one such payment; `fees show` names it)."""
+    with errors_reported(as_json), _api(server) as api:
+        case_id = _case_id(api, application_number)
+        chosen = (payment_id or "").strip().lower()
+        if not chosen:
+            pending = api.get(f"/api/v1/cases/{case_id}/fees").get("pending_payment")
+            if not pending:
+                from patentdesk.fees.errors import PaymentNotFound
+
+                raise PaymentNotFound(
+                    "申请 {n} 没有待银行确认的缴费",
+                    "Application {n} has no payment awaiting the bank",
+                    n=application_number,
+                )
+            chosen = pending["payment_id"]
+        elif len(chosen) < 36:  # a unique prefix of an id `fees show` printed
+            ids = [
+                p["payment_id"]
+                for p in api.get(f"/api/v1/cases/{case_id}/fees")["payments"]
+                if p["payment_id"].startswith(chosen)
+            ]
+            if len(ids) != 1:
+                from patentdesk.fees.errors import PaymentNotFound
+
+                raise PaymentNotFound()
+            chosen = ids[0]
+        emit(
+            api.post(f"/api/v1/cases/{case_id}/payments/{chosen}/cancel"),
+            as_json,
+            _show_payment,
+        )
 
 
 @authorization_app.command("add")

@@ -138,9 +138,7 @@ def settle(
 def pending_by_reference(db: Db, reference: str) -> DeductionAuthorization:
     """The account the simulated bank's page asks to verify (the reference is the key)."""
     row = db.scalar(
-        select(DeductionAuthorization).where(
-            DeductionAuthorization.gateway_reference == reference
-        )
+        select(DeductionAuthorization).where(DeductionAuthorization.gateway_reference == reference)
     )
     if row is None:
         raise AuthorizationNotFound()

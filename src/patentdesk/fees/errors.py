@@ -92,6 +92,45 @@ class NothingDue(Conflict):
     message_en = "Application {number} has no fees outstanding"
 
 
+class PaymentPending(Conflict):
+    """A charge with a payment awaiting the bank is not paid again; ``details.pending`` is
+    that payment (with its ``pay_url``)."""
+
+    code = "FEE_PAYMENT_PENDING"
+    message_zh = (
+        "申请 {number} 已有一笔待银行确认的缴费（{amount} 元，编号 {payment_id}）；"
+        "请先完成该笔支付，或撤销该笔缴费后再缴费"
+    )
+    message_en = (
+        "Application {number} already has a payment awaiting the bank (CNY {amount}, "
+        "id {payment_id}): finish it, or cancel it before paying again"
+    )
+
+
+class PaymentExceedsOutstanding(ValidationFailed):
+    code = "FEE_PAYMENT_EXCEEDS_OUTSTANDING"
+    message_zh = (
+        "缴费金额 {amount} 元超过申请 {number} 尚欠的 {outstanding} 元；"
+        "请按欠缴金额缴费（多缴的费用只能另行请求退款）"
+    )
+    message_en = (
+        "The amount CNY {amount} exceeds the CNY {outstanding} application {number} still "
+        "owes: pay what is owed (an over-payment can only be refunded on request)"
+    )
+
+
+class PaymentNotCancellable(Conflict):
+    code = "FEE_PAYMENT_NOT_CANCELLABLE"
+    message_zh = "该笔缴费已处理（{status}），不能撤销；只有待银行确认的缴费可以撤销"
+    message_en = "This payment has been settled ({status}); only a payment awaiting the bank can be cancelled"
+
+
+class PaymentNotPayable(Conflict):
+    code = "FEE_PAYMENT_NOT_PAYABLE"
+    message_zh = "该订单已撤销（{status}），不能再支付；请回到缴费页面查看应缴费用"
+    message_en = "This order was cancelled ({status}) and cannot be paid; see the case's fees"
+
+
 class IdempotencyKeyReused(Conflict):
     code = "FEE_IDEMPOTENCY_KEY_REUSED"
     message_zh = "该幂等键已用于另一申请的缴费"

@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from patentdesk.db import Base, new_id
@@ -52,6 +52,15 @@ class FeePayment(Base):
     __table_args__ = (
         UniqueConstraint("domain_id", "idempotency_key"),
         Index("ix_fee_payments_case_created", "case_id", "created_at"),
+        # At most one payment of a case awaits the bank: a second one is refused (issue 17),
+        # atomically, also when two requests race.
+        Index(
+            "uq_fee_payments_one_pending",
+            "case_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -22,8 +22,14 @@ from patentdesk.deps import Ctx, DbSession, OptionalActor
 from patentdesk.errors import PatentDeskError
 from patentdesk.fees import authorizations, due, payments
 from patentdesk.fees.amounts import MAX_TEXT_LENGTH, POSITIVE_PATTERN
-from patentdesk.fees.errors import PaymentNotFound, SheetInvalid, SheetMismatch
+from patentdesk.fees.errors import (
+    PaymentNotFound,
+    PaymentNotPayable,
+    SheetInvalid,
+    SheetMismatch,
+)
 from patentdesk.fees.gateway import SimulatedBank, gateway_for
+from patentdesk.fees.models import FeePayment
 from patentdesk.web.i18n import translate
 from patentdesk.web.render import (
     check_csrf,
@@ -185,8 +191,11 @@ def case_fees(
     if actor is None:
         return _redirect("/login")
     try:
+        t = _translator(request)
         flash = (
-            _translator(request)("fees.paid.flash") if request.query_params.get("paid") else None
+            t("fees.paid.flash")
+            if request.query_params.get("paid")
+            else (t("fees.cancelled.flash") if request.query_params.get("cancelled") else None)
         )
         return _case_page(request, actor, db, ctx, case_id, flash=flash)
     except PatentDeskError as exc:
@@ -285,13 +294,39 @@ def bank_pay(reference: str, request: Request, db: DbSession, ctx: Ctx) -> Respo
     form = posted(request)
     decision = str(form.get("decision") or request.query_params.get("decision") or "pay")
     payment, case = payments.pending_by_reference(db, reference)
+    if payment.status == "cancelled":
+        # A withdrawn order is closed at the bank too: it cannot be paid any more.
+        raise PaymentNotPayable(status=payment.status)
     body, headers = bank.callback(
         reference, payment.amount_fen, "paid" if decision == "pay" else "failed"
     )
     settled = payments.bank_callback(db, ctx, bank.name, body, headers)
     if "application/json" in request.headers.get("accept", ""):
+        assert isinstance(settled, FeePayment)
         return JSONResponse(payments.payment_out(settled))
     return _redirect(f"/cases/{case.id}/fees?paid=1")
+
+
+@router.post("/cases/{case_id}/fees/payments/{payment_id}/cancel")
+def cancel_payment(
+    case_id: uuid.UUID,
+    payment_id: uuid.UUID,
+    request: Request,
+    actor: OptionalActor,
+    db: DbSession,
+    ctx: Ctx,
+) -> Response:
+    if actor is None:
+        return _redirect("/login")
+    check_csrf(request)
+    try:
+        payments.cancel(db, ctx, actor, case_id, payment_id)
+    except PatentDeskError as exc:
+        db.rollback()
+        return _case_page(
+            request, actor, db, ctx, case_id, status_code=exc.status, error=_message(request, exc)
+        )
+    return _redirect(f"/cases/{case_id}/fees?cancelled=1")
 
 
 @router.get("/sim-bank/authorize/{reference}", response_class=HTMLResponse)

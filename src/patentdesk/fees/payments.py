@@ -41,10 +41,13 @@ from patentdesk.fees.errors import (
     IdempotencyKeyReused,
     NothingDue,
     PaymentAlreadySettled,
+    PaymentExceedsOutstanding,
     PaymentMethodInvalid,
+    PaymentNotCancellable,
     PaymentNotFound,
     PaymentNoticeUnknown,
     PaymentNoticeWithoutAmounts,
+    PaymentPending,
     SheetInvalid,
 )
 from patentdesk.fees.gateway import BankConfirmation, PaymentGateway, gateway_for
@@ -228,6 +231,11 @@ def pay(
     if previous is not None:
         return previous
     case, account = fees.case, fees.account
+    pending = next((p for p in fees.payments if p.status == "pending"), None)
+    if pending is not None:
+        raise _pending_error(ctx, case, pending)
+    if account.outstanding_fen <= 0:
+        raise NothingDue(number=case.application_number)
     payment = FeePayment(
         case_id=case.id,
         domain_id=case.domain_id,
@@ -244,16 +252,19 @@ def pay(
         stated = (notice.data or {}).get("fee_sheet")
         if not isinstance(stated, dict) or stated.get("total") is None:
             raise PaymentNoticeWithoutAmounts(serial=notice.serial)
-        if account.outstanding_fen <= 0:
-            raise NothingDue(number=case.application_number)
-        payment.amount_fen = ledger.sheet_total_fen(stated)
+        # What the notice states, but never more than is still owed.
+        payment.amount_fen = min(ledger.sheet_total_fen(stated), account.outstanding_fen)
         payment.sheet = stated
         payment.notice_id = notice.id
         payment.notice_serial = notice.serial
     else:
-        if amount is None and account.outstanding_fen <= 0:
-            raise NothingDue(number=case.application_number)
         payment.amount_fen = payment_fen(amount) if amount is not None else account.outstanding_fen
+        if payment.amount_fen > account.outstanding_fen:
+            raise PaymentExceedsOutstanding(
+                amount=ledger.yuan(payment.amount_fen),
+                outstanding=ledger.yuan(account.outstanding_fen),
+                number=case.application_number,
+            )
     gateway = gateway_for(ctx.settings)
     payment.gateway = gateway.name
     payment.gateway_reference = gateway.new_reference()
@@ -264,11 +275,17 @@ def pay(
             db.add(payment)
             db.flush()
     except IntegrityError:
-        # The same idempotency key raced in from another request: its payment is ours.
+        # The same idempotency key raced in from another request: its payment is ours; or
+        # another payment of the case became pending meanwhile (one pending per case).
         raced = _replay(db, ctx, actor, case, key)
-        if raced is None:
+        if raced is not None:
+            return raced
+        other = db.scalar(
+            select(FeePayment).where(FeePayment.case_id == case.id, FeePayment.status == "pending")
+        )
+        if other is None:
             raise
-        return raced
+        raise _pending_error(ctx, case, other) from None
     audit.record(
         db,
         "fee.payment.created",
@@ -283,6 +300,46 @@ def pay(
         status=payment.status,
     )
     return Started(payment, _pay_url(ctx, payment))
+
+
+def _pending_error(ctx: Context, case: Case, pending: FeePayment) -> PaymentPending:
+    return PaymentPending(
+        number=case.application_number,
+        amount=ledger.yuan(pending.amount_fen),
+        payment_id=str(pending.id),
+        details={"pending": payment_out(pending, _pay_url(ctx, pending))},
+    )
+
+
+def cancel(
+    db: Db, ctx: Context, actor: Actor | None, case_id: uuid.UUID, payment_id: uuid.UUID
+) -> FeePayment:
+    """Cancels a payment awaiting the bank (the payer gave up on it, or pays another way):
+    its order can no longer be paid at the simulated bank. A bank that still reports it paid
+    is believed — the money moved — and the surplus shows with the refund route."""
+    case = fee_case(db, actor, case_id)
+    assert actor is not None
+    payment = db.scalar(
+        select(FeePayment)
+        .where(FeePayment.id == payment_id, FeePayment.case_id == case.id)
+        .with_for_update()
+    )
+    if payment is None:
+        raise PaymentNotFound()
+    if payment.status != "pending":
+        raise PaymentNotCancellable(status=payment.status)
+    payment.status = "cancelled"
+    audit.record(
+        db,
+        "fee.payment.cancelled",
+        environment=ctx.settings.environment,
+        actor_user_id=actor.user_id,
+        actor_role=actor.role,
+        ip=ctx.ip,
+        target=f"payment:{payment.id}",
+        application=case.application_number,
+    )
+    return payment
 
 
 def _replay(db: Db, ctx: Context, actor: Actor, case: Case, key: str | None) -> Started | None:
@@ -320,7 +377,8 @@ def _deduct(
     # The correct amounts: the charge's sheet, made by the schedule in force on the filing
     # date (or as the office's payment notice restated it).
     check_sheet(submitted, FeeSheet.model_validate(charge.sheet))
-    payment.amount_fen = charge.total_fen
+    # The sheet's amounts, less what was already paid towards this charge: never paid twice.
+    payment.amount_fen = charge.outstanding_fen
     payment.sheet = sheet if isinstance(sheet, dict) else submitted.model_dump(mode="json")
     payment.authorization_id = authorization.id
     return authorization
@@ -372,7 +430,11 @@ def settle(db: Db, ctx: Context, confirmation: BankConfirmation, gateway: str) -
     if payment is None:
         raise PaymentNotFound()
     status = "confirmed" if confirmation.status == "paid" else "failed"
-    if payment.status != "pending":
+    if payment.status == "cancelled" and status == "failed":
+        return payment  # the bank agrees nothing was paid
+    # A cancelled order the bank reports paid: the money moved, so it counts (any surplus
+    # is shown as over-paid, with the refund route).
+    if payment.status not in ("pending", "cancelled"):
         if payment.status == status and payment.bank_serial == confirmation.bank_serial:
             return payment
         raise PaymentAlreadySettled(status=payment.status)
@@ -482,5 +544,56 @@ def fees_out(db: Db, ctx: Context, fees: CaseFees) -> dict[str, Any]:
         "due_on": nxt.due_on.isoformat() if nxt else None,
         "overdue": account.overdue,
         "methods": list(METHODS),
+        "pending_payment": next(
+            (payment_out(p, _pay_url(ctx, p)) for p in fees.payments if p.status == "pending"),
+            None,
+        ),
+        "refund": refund_out(fees),
         "authorization": authorization_out(authorization, ctx) if authorization else None,
+    }
+
+
+# 专利法实施细则 (the refund rule): fees paid in excess, twice or by mistake are refunded on
+# request made within three years of the payment.
+REFUND_YEARS = 3
+
+
+def refund_out(fees: CaseFees) -> dict[str, Any] | None:
+    """An over-payment, flagged with what the payer should do to get it back."""
+    account = fees.account
+    if account.overpaid_fen <= 0:
+        return None
+    # The payment that took the case past what it owes starts the refund period.
+    confirmed = sorted(
+        (p for p in fees.payments if p.status == "confirmed" and p.confirmed_at is not None),
+        key=lambda p: p.confirmed_at or p.created_at,
+    )
+    running, surplus_from = 0, None
+    for p in confirmed:
+        running += p.paid_fen or 0
+        if running > account.due_fen:
+            surplus_from = p
+            break
+    paid_on = beijing_date(surplus_from.confirmed_at) if surplus_from else beijing_date()
+    by = (
+        paid_on.replace(year=paid_on.year + REFUND_YEARS)
+        if not (paid_on.month == 2 and paid_on.day == 29)
+        else paid_on.replace(year=paid_on.year + REFUND_YEARS, day=28)
+    )
+    amount = ledger.yuan(account.overpaid_fen)
+    return {
+        "amount": amount,
+        "paid_on": paid_on.isoformat(),
+        "request_by": by.isoformat(),
+        "zh": (
+            f"多缴 {amount} 元。多缴、重缴、错缴的专利费用可以退还：请于 {by.isoformat()} 前"
+            "（自缴费日起三年内）向国家知识产权局提交意见陈述书（关于费用），写明退款理由和"
+            "收款账户，并附缴费凭证。"
+        ),
+        "en": (
+            f"Over-paid CNY {amount}. Fees paid in excess, twice or by mistake are refunded on "
+            f"request: by {by.isoformat()} (three years from the payment) file an observation "
+            "on fees (意见陈述书（关于费用）) with CNIPA, stating the reason and the account to "
+            "refund to, with the payment receipt."
+        ),
     }

@@ -84,6 +84,16 @@ def pay(
     return payments.payment_out(started.payment, started.pay_url)
 
 
+@router.post("/cases/{case_id}/payments/{payment_id}/cancel")
+def cancel_payment(
+    case_id: uuid.UUID, payment_id: uuid.UUID, actor: CurrentActor, db: DbSession, ctx: Ctx
+) -> dict[str, Any]:
+    """Cancels a payment awaiting the bank (a case has at most one: FEE_PAYMENT_PENDING
+    names it), so that the charge can be paid another way; a settled payment is
+    FEE_PAYMENT_NOT_CANCELLABLE."""
+    return payments.payment_out(payments.cancel(db, ctx, actor, case_id, payment_id))
+
+
 @router.post("/payments/callbacks/{gateway}")
 async def bank_callback(gateway: str, request: Request) -> dict[str, Any]:
     """The bank confirms a payment: the raw body, signed (simulated bank:
