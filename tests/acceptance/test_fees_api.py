@@ -392,3 +392,39 @@ def test_pct_records_designations_and_national_phase_links(client, world, tmp_pa
     fees = fees_of(client, token, national["case_id"])
     assert fees["schedule"]["kind"] == "domestic"
     assert json.dumps(fees["sheet"]["business_type"]) == '"pct-national"'
+
+
+def test_fee_notices_list_only_fees_actually_due(client, app, world, tmp_path):
+    """Issue 17: the payment notice charged the substantive-examination fee although
+    examination was not requested; it is due only with the request (实质审查请求书)."""
+    from patentdesk.packages.editing import add_related
+
+    person = world.person("张三")
+    phone = ApiPhone(world, person)
+    token = phone.desktop_login()
+    office = office_token(client, app)
+    plain = build_invention(tmp_path / "plain.zip")
+    asked = build_invention(tmp_path / "asked.zip", title="一种可折叠的电动滑板车")
+    add_related(asked, "substantive_examination")
+    codes, texts = {}, {}
+    for name, package in (("plain", plain), ("asked", asked)):
+        filed = file(client, phone, token, package)
+        codes[name] = {
+            i["code"] for i in fees_of(client, token, filed["case_id"])["sheet"]["items"]
+        }
+        r = client.post(
+            f"/api/v1/office/submissions/{filed['submission_id']}/accept", headers=auth(office)
+        )
+        assert r.status_code == 200, r.text
+        serial = next(n["serial"] for n in r.json()["notices"] if n["code"] == "200701")
+        notice = client.get(
+            "/api/v1/notices",
+            params={"code": "200701", "application_number": filed["application_number"]},
+            headers=auth(token),
+        ).json()[0]
+        assert notice["serial"] == serial
+        texts[name] = client.get(f"/api/v1/notices/{notice['id']}", headers=auth(token)).json()
+    assert "examination_invention" not in codes["plain"]
+    assert "examination_invention" in codes["asked"]
+    assert "实质审查费" not in json.dumps(texts["plain"], ensure_ascii=False)
+    assert "实质审查费" in json.dumps(texts["asked"], ensure_ascii=False)
