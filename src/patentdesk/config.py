@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     login_source_max_failures: int = Field(
         default=50, ge=1, description="failed logins from one address against all accounts"
     )
+    lookup_max_failures: int = Field(
+        default=10,
+        ge=1,
+        description="answers that a phone is registered (registration) or that no person "
+        "matches a phone and name (adding people), per address and per user, in the window",
+    )
+    lookup_window_seconds: int = 3600
     sms_code_ttl_seconds: int = 300
     sms_max_per_phone_per_hour: int = 10
     sms_max_per_source_per_hour: int = Field(

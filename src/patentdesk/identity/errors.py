@@ -140,3 +140,10 @@ class SmsRateLimited(RateLimited):
     code = "SMS_RATE_LIMITED"
     message_zh = "短信验证码发送过于频繁，请稍后再试"
     message_en = "Too many SMS codes have been requested; please try again later"
+
+
+class PhoneTakenCounted(PhoneTaken):
+    """«该手机号已注册» at registration, before anything is written: the answer counts
+    toward the lookup throttle, so its record is kept."""
+
+    commit_anyway = True

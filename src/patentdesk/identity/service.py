@@ -36,6 +36,7 @@ from patentdesk.identity.errors import (
     PasswordLoginNotAllowed,
     PasswordUnchanged,
     PhoneTaken,
+    PhoneTakenCounted,
     ProfileIncomplete,
     SmsCodeInvalid,
     SmsRateLimited,
@@ -111,8 +112,12 @@ def register_natural_person(
     name = clean_name(name)
     id_number = clean_id_number(id_number)
     password_hash = hash_password(password)
+    # «已注册» tells a stranger that the number has an account: only a few such answers.
+    probing = throttle.lookup_keys(ctx.ip)
+    throttle.refuse_if_probing(db, ctx.settings, ctx.ip, probing, "register")
     if db.scalar(select(User.id).where(User.phone == phone)) is not None:
-        raise PhoneTaken(details={"field": "phone"})
+        throttle.record(db, probing)
+        raise PhoneTakenCounted(details={"field": "phone"})
     user = User(
         kind=UserKind.NATURAL,
         phone=phone,

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Db
 
+from patentdesk import audit
 from patentdesk.config import Settings
+from patentdesk.identity.errors import LoginRateLimited
 from patentdesk.identity.models import LoginFailure
 from patentdesk.timeutil import as_utc, now
 
@@ -100,3 +103,34 @@ def login_refusal(db: Db, settings: Settings, keys: LoginKeys) -> tuple[str, int
         if account.failures >= settings.login_account_max_failures:
             return "account", account.retry_after
     return None
+
+
+# ---------------------------------------------------------------- lookups
+
+
+def lookup_keys(ip: str | None, user_id: uuid.UUID | None = None) -> list[str]:
+    """Buckets for answers that tell whether a phone is registered or whose it is."""
+    keys = [f"lookup:ip:{ip}"] if ip else []
+    if user_id is not None:
+        keys.append(f"lookup:user:{user_id}")
+    return keys
+
+
+def refuse_if_probing(
+    db: Db, settings: Settings, ip: str | None, keys: list[str], action: str
+) -> None:
+    """429 once ``keys`` have had their share of revealing answers in the window; the
+    refusal is audited. The caller records each revealing answer with :func:`record`."""
+    take_turns(db, keys)
+    for key in keys:
+        seen = count(db, key, settings.lookup_window_seconds)
+        if seen.failures >= settings.lookup_max_failures:
+            audit.record(
+                db,
+                "lookup.rate_limited",
+                environment=settings.environment,
+                ip=ip,
+                target=action,
+                bucket=key.split(":", 2)[1],
+            )
+            raise LoginRateLimited(details={"retry_after": seen.retry_after})
