@@ -127,8 +127,9 @@ class PasswordConfirmMismatch(ValidationFailed):
     message_en = "The two new passwords differ"
 
 
-class LoginRateLimited(RateLimited):
-    """Too many failed logins: the refusal itself is audited, so it is kept."""
+class AttemptsRateLimited(RateLimited):
+    """Too many failed logins or revealing lookups: the refusal itself is audited, so the
+    transaction is kept."""
 
     commit_anyway = True
 

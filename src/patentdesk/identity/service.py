@@ -26,13 +26,13 @@ from patentdesk.errors import NotFound
 from patentdesk.identity import idnumbers, throttle
 from patentdesk.identity.errors import (
     AccountDisabled,
+    AttemptsRateLimited,
     ChallengeInvalid,
     CurrentPasswordWrong,
     InvalidCredentials,
     InvalidIdNumber,
     InvalidName,
     InvalidPhone,
-    LoginRateLimited,
     PasswordLoginNotAllowed,
     PasswordUnchanged,
     PhoneTaken,
@@ -277,7 +277,7 @@ def _check_rate_limit(
         target=f"account:{account[:64]}",
         limit=limit,
     )
-    raise LoginRateLimited(details={"retry_after": retry})
+    raise AttemptsRateLimited(details={"retry_after": retry})
 
 
 def _check_password(db: Db, ctx: Context, account: str, password: str) -> User:
@@ -764,7 +764,9 @@ def purge_expired(db: Db, settings: Settings, cutoff: dt.datetime) -> dict[str, 
     """Deletes SMS codes and password-login challenges that expired before ``cutoff`` and
     failed-login records too old to count toward the throttle. Sessions stay: users see
     them as the history of their logins."""
-    window = dt.timedelta(seconds=settings.login_failure_window_seconds)
+    window = dt.timedelta(
+        seconds=max(settings.login_failure_window_seconds, settings.lookup_window_seconds)
+    )
     challenges = db.execute(delete(LoginChallenge).where(LoginChallenge.expires_at < cutoff))
     still_needed = select(LoginChallenge.sms_code_id)
     codes = db.execute(

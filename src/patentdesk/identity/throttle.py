@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session as Db
 
 from patentdesk import audit
 from patentdesk.config import Settings
-from patentdesk.identity.errors import LoginRateLimited
+from patentdesk.identity.errors import AttemptsRateLimited
 from patentdesk.identity.models import LoginFailure
 from patentdesk.timeutil import as_utc, now
 
@@ -133,4 +133,4 @@ def refuse_if_probing(
                 target=action,
                 bucket=key.split(":", 2)[1],
             )
-            raise LoginRateLimited(details={"retry_after": seen.retry_after})
+            raise AttemptsRateLimited(details={"retry_after": seen.retry_after})
