@@ -32,6 +32,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.query.pages", "router"),
     ("patentdesk.identity.routes", "router"),
     ("patentdesk.orgs.routes", "router"),
+    ("patentdesk.orgs.pages", "router"),
     ("patentdesk.pki.routes", "router"),
     ("patentdesk.filing.routes", "router"),
     ("patentdesk.notices.routes", "router"),
