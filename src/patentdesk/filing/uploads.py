@@ -126,10 +126,10 @@ class Uploads:
                 total += int(data.get("size", 0))
         return total
 
-    def check_quota(self, domain_id: uuid.UUID, size: int) -> int:
+    def check_quota(self, domain_id: uuid.UUID | None, size: int) -> int:
         """Refuses ``size`` more bytes for the domain past its quota; returns the bytes it
         may still bring."""
-        if self.quota is None:
+        if self.quota is None or domain_id is None:
             return self.max_bytes
         used = self.in_use(domain_id)
         if used + size > self.quota:
