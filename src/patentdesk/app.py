@@ -196,6 +196,9 @@ def _error_page(request: Request, status: int, zh: str, en: str) -> Response:
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or load_settings()
     db = db or Database(settings.sqlalchemy_url)
+    from patentdesk.audit_anchor import install as anchor_audit
+
+    anchor_audit(db, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

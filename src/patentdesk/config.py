@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     expired_grace_hours: int = Field(
         default=24, ge=1, description="expired QR/SMS codes are kept this long, then purged"
     )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="where the audit chain's signed checkpoints go; default: in the data folder",
+    )
     upload_ttl_hours: int = Field(
         default=24, ge=1, description="an upload nobody adds to for this long is purged"
     )
