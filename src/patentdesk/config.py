@@ -68,12 +68,21 @@ class Settings(BaseSettings):
     sign_window_max_minutes: int = 24 * 60
     delivery_rule: Literal["classic", "electronic"] = "classic"
     max_upload_bytes: int = 512 * 1024 * 1024
+    upload_quota_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024,
+        ge=1,
+        description="what one permission domain may hold in unfinished uploads at once",
+    )
     secure_cookies: bool = False
     housekeeping_interval_seconds: int = Field(
         default=3600, ge=0, description="how often the server purges expired data; 0: never"
     )
     expired_grace_hours: int = Field(
         default=24, ge=1, description="expired QR/SMS codes are kept this long, then purged"
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="where the audit chain's signed checkpoints go; default: in the data folder",
     )
     upload_ttl_hours: int = Field(
         default=24, ge=1, description="an upload nobody adds to for this long is purged"
