@@ -246,4 +246,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from patentdesk.web.routes import mount_static
 
     mount_static(app)
+    from patentdesk import openapi
+
+    openapi.install(app)
     return app

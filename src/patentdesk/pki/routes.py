@@ -8,9 +8,9 @@ import base64
 import binascii
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -24,6 +24,10 @@ from patentdesk.pki.models import Certificate, Device
 from patentdesk.timeutil import iso
 
 router = APIRouter(prefix="/api/v1", tags=["pki"])
+
+# Our certificates' serials fit a signed 64-bit integer (pki.keys.new_serial), as the
+# database stores them: a larger number would overflow the column's type in the query.
+MAX_SERIAL = 2**63 - 1
 T = TypeVar("T")
 MAX_WAIT = 25.0
 
@@ -159,7 +163,9 @@ def my_certificates(actor: CurrentActor, db: DbSession) -> list[dict[str, Any]]:
 
 
 @router.get("/me/certificates/{serial}", response_class=Response)
-def download_certificate(serial: int, actor: CurrentActor, db: DbSession) -> Response:
+def download_certificate(
+    serial: Annotated[int, Path(ge=1, le=MAX_SERIAL)], actor: CurrentActor, db: DbSession
+) -> Response:
     """Download one's own certificate (PEM)."""
     row = service.user_certificate(db, actor, serial)
     return Response(
@@ -405,7 +411,9 @@ def verify_signature(
 
 
 class WindowIn(BaseModel):
-    minutes: int
+    # The bounds are published; the signing service checks them against the configured
+    # maximum (sign_window_max_minutes, 1440 by default) and names it when refusing.
+    minutes: int = Field(json_schema_extra={"minimum": 1, "maximum": 1440})
     approval: str = Field(max_length=4000)
     session_id: uuid.UUID | None = None
 
