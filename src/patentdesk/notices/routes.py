@@ -99,7 +99,7 @@ def download(
 
 
 class BulkIn(BaseModel):
-    ids: list[str] = Field(max_length=500)
+    ids: list[str] = Field(max_length=500, json_schema_extra={"minItems": 1})
 
 
 @router.post("/notices/download", response_class=Response)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from patentdesk import apischema
 from patentdesk.blobs import BlobStore
 from patentdesk.deps import Ctx, CurrentActor, DbSession
 from patentdesk.filing.models import Case
@@ -72,7 +73,7 @@ def accept(
 
 
 class RefuseIn(BaseModel):
-    reason: str = Field(max_length=2000)
+    reason: str = Field(max_length=2000, json_schema_extra=apischema.text(2000))
 
 
 @router.post("/submissions/{submission_id}/refuse")

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from patentdesk import apischema
 from patentdesk.deps import Ctx, CurrentActor, DbSession, OptionalActor
 from patentdesk.errors import NotFound, ValidationFailed
 from patentdesk.identity import qrlogin
@@ -233,7 +234,9 @@ def qr_by_code(short_code: str, actor: CurrentActor, db: DbSession, ctx: Ctx) ->
 
 class DecisionIn(BaseModel):
     approval: str = Field(max_length=4000)
-    signature: str | None = Field(default=None, max_length=20000)
+    signature: str | None = Field(
+        default=None, max_length=20000, json_schema_extra=apischema.BASE64
+    )
 
 
 @router.post("/auth/qr/{request_id}/decision")
@@ -314,7 +317,11 @@ def client_key(body: ClientKeyIn, actor: CurrentActor, db: DbSession, ctx: Ctx) 
 
 
 class SigningIn(BaseModel):
-    digest: str = Field(max_length=64, description="SHA-256 (hex) of META-INF/manifest.json")
+    digest: str = Field(
+        max_length=64,
+        description="SHA-256 (hex) of META-INF/manifest.json",
+        json_schema_extra={"pattern": "^[0-9a-fA-F]{64}$"},
+    )
     title: str | None = Field(default=None, max_length=200)
     business_type: str | None = Field(default=None, max_length=24)
 
@@ -364,7 +371,7 @@ async def signing_poll(request_id: str, body: PollIn, request: Request) -> dict[
 
 class CompleteIn(BaseModel):
     secret: str = Field(max_length=200)
-    signature: str = Field(max_length=20000)
+    signature: str = Field(max_length=20000, json_schema_extra=apischema.BASE64)
 
 
 @router.post("/signing-requests/{request_id}/complete")
@@ -378,8 +385,16 @@ def signing_complete(
 
 
 class VerifyIn(BaseModel):
-    manifest: str = Field(max_length=8_000_000, description="META-INF/manifest.json, base64")
-    signature: str = Field(max_length=20000, description="the detached CMS signature, base64")
+    manifest: str = Field(
+        max_length=8_000_000,
+        description="META-INF/manifest.json, base64",
+        json_schema_extra=apischema.BASE64,
+    )
+    signature: str = Field(
+        max_length=20000,
+        description="the detached CMS signature, base64",
+        json_schema_extra=apischema.BASE64,
+    )
 
 
 @router.post("/signatures/verify")
