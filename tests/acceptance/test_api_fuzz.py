@@ -204,3 +204,28 @@ def test_out_of_range_numbers_are_refused_not_a_server_error(
     r = client.get(path, headers=main_account.headers())
     assert r.status_code == 422, r.text
     assert r.json()["error"]["code"] == "VALIDATION_FAILED"
+
+
+def test_the_servers_own_refusals_carry_the_error_envelope(client: Any) -> None:
+    for r, code in (
+        (client.get("/api/v1/no-such-thing"), "NOT_FOUND"),
+        (client.delete("/api/v1/health"), "METHOD_NOT_ALLOWED"),
+    ):
+        assert r.json()["error"]["code"] == code, r.text
+        assert r.json()["error"]["message_en"]
+        assert "detail" in r.json()  # what scripts read before
+
+
+def test_the_description_publishes_bounds_and_the_error_envelope(client: Any) -> None:
+    spec = client.get("/openapi.json").json()
+    days = next(
+        p for p in spec["paths"]["/api/v1/deadlines"]["get"]["parameters"] if p["name"] == "days"
+    )
+    number = next(s for s in days["schema"]["anyOf"] if s["type"] == "integer")
+    assert (number["minimum"], number["maximum"]) == (0, 3660)
+    register = spec["components"]["schemas"]["RegisterIn"]["properties"]
+    assert register["phone"]["pattern"] == "^1[3-9][0-9]{9}$"
+    refusal = spec["paths"]["/api/v1/identity/register"]["post"]["responses"]["422"]
+    assert refusal["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
