@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, field_validator
 
+from patentdesk import apischema
 from patentdesk.deps import Ctx, CurrentActor, DbSession, client_ip
 from patentdesk.fees import authorizations, payments
 from patentdesk.fees.amounts import AmountText, payment_fen
@@ -118,9 +119,15 @@ def _settle(request: Request, gateway: str, body: bytes, headers: dict[str, str]
 
 
 class AuthorizationIn(BaseModel):
-    account_name: str = Field(max_length=100, description="账户名称")
-    account_number: str = Field(max_length=60, description="账号")
-    bank: str = Field(max_length=100, description="开户行")
+    account_name: str = Field(
+        max_length=100, description="账户名称", json_schema_extra=apischema.text(100)
+    )
+    account_number: str = Field(
+        max_length=60,
+        description="账号: 8 to 30 digits (spaces and dashes are dropped)",
+        json_schema_extra={"pattern": "^[0-9]{8,30}$"},
+    )
+    bank: str = Field(max_length=100, description="开户行", json_schema_extra=apischema.text(100))
 
 
 @router.get("/fees/authorizations")
