@@ -430,3 +430,36 @@ def test_fee_notices_list_only_fees_actually_due(client, app, world, tmp_path):
     assert "examination_invention" in codes["asked"]
     assert "实质审查费" not in json.dumps(texts["plain"], ensure_ascii=False)
     assert "实质审查费" in json.dumps(texts["asked"], ensure_ascii=False)
+
+
+def test_one_pending_payment_per_case_is_a_database_rule(client, db, filed):
+    """Two requests racing past the service's check still cannot both leave a payment
+    awaiting the bank: the second insert is refused by the database itself."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from patentdesk.fees.models import FeePayment
+
+    case_id, token = filed["case"]["case_id"], filed["token"]
+    first = pay(client, token, case_id, method="online-banking", amount="1").json()
+    with db.unit_of_work() as s:
+        row = s.get(FeePayment, uuid.UUID(first["payment_id"]))
+        assert row is not None
+        twin = FeePayment(
+            case_id=row.case_id,
+            domain_id=row.domain_id,
+            method="online-banking",
+            status="pending",
+            amount_fen=100,
+            created_by_user_id=row.created_by_user_id,
+        )
+        s.add(twin)
+        with pytest.raises(sa.exc.IntegrityError):
+            s.flush()
+        s.rollback()
+    # Settled and cancelled payments do not count: a new one may wait for the bank.
+    client.post(
+        f"/api/v1/cases/{case_id}/payments/{first['payment_id']}/cancel", headers=auth(token)
+    )
+    assert pay(client, token, case_id, method="online-banking", amount="1").status_code == 201
