@@ -55,7 +55,12 @@ class AmountFormatError(ValueError):
 
 
 def shown(value: object) -> str:
-    """The value as an error message may quote it: short, one line."""
+    """The value as an error message may quote it: short, one line, and cheap (a huge
+    integer is not turned into its thousands of digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**24:
+        return f"{'-' if value < 0 else ''}≈1e{int(abs(value).bit_length() * 0.30103)}"
+    if isinstance(value, str):
+        value = value[:64]
     text = value if isinstance(value, str) else repr(value)
     text = " ".join(text.split())
     return text if len(text) <= 24 else text[:21] + "…"

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session as Db
 
 from patentdesk import audit
 from patentdesk.authz import Actor, Permission, authorize, can_see_domain
+from patentdesk.errors import PatentDeskError
 from patentdesk.fees import authorizations, ledger
 from patentdesk.fees.amounts import payment_fen
 from patentdesk.fees.authorizations import active_authorization, authorization_out
@@ -389,7 +390,7 @@ def _pay_url(ctx: Context, payment: FeePayment) -> str | None:
         return None
     try:
         gateway = gateway_for(ctx.settings)
-    except GatewayNotConfigured:
+    except PatentDeskError:  # no bank now (or a refused one): nowhere to pay
         return None
     return gateway.pay_url(payment.gateway_reference) if gateway.name == payment.gateway else None
 
