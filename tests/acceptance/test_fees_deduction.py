@@ -95,3 +95,15 @@ def test_without_an_explicit_gateway_nothing_is_simulated(client, app, filed):
     assert r.status_code == 503, r.text
     assert client.get("/sim-bank/pay/anything").status_code == 404
     assert fees_of(client, token, case_id)["payments"] == []
+
+
+@pytest.mark.parametrize("environment", ["prod", "production"])
+def test_a_production_server_refuses_to_start_with_the_simulated_bank(tmp_path, environment):
+    from tests.support.cli import cli_env, run_cli
+
+    env = cli_env(data=tmp_path / "data", environment=environment, payment_gateway="simulated")
+    r = run_cli("serve", "--port", "1", env=env, timeout=120)
+    assert r.returncode != 0
+    assert "PAYMENT_SIMULATOR_REFUSED" in r.stderr + r.stdout
+    assert "模拟网银" in r.stderr + r.stdout and "simulated bank" in r.stderr + r.stdout
+    assert not (tmp_path / "data" / "payments").exists()
