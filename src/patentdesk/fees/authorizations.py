@@ -86,6 +86,8 @@ def create(
         gateway_reference=gateway.new_reference(),
         created_by_user_id=actor.user_id,
     )
+    # A bank that cannot verify accounts refuses here, not after the account is listed.
+    gateway.authorize_url(row.gateway_reference or "", number)
     db.add(row)
     db.flush()
     audit.record(

@@ -158,13 +158,12 @@ class PaymentNoticeWithoutAmounts(ValidationFailed):
 class DeductionNotAuthorized(Conflict):
     code = "FEE_DEDUCTION_NOT_AUTHORIZED"
     message_zh = (
-        "本权限域没有经银行确认的授权扣款账户，不能以授权扣款方式缴费；请先添加授权"
-        "（patentdesk fees authorization add）并在银行页面确认，或选择网银缴费"
+        "本权限域没有经银行确认的授权扣款账户，不能以授权扣款方式缴费；"
+        "请先添加授权扣款账户并在银行确认，或选择网银缴费"
     )
     message_en = (
-        "This permission domain has no authorized-deduction account the bank has confirmed; "
-        "add one (patentdesk fees authorization add) and confirm it at the bank, or pay by "
-        "online banking"
+        "This permission domain has no authorized-deduction account the bank has confirmed: "
+        "add one and confirm it at the bank, or pay by online banking"
     )
 
 
@@ -209,16 +208,18 @@ class GatewayInvalid(PatentDeskError):
 
 
 class GatewayNotConfigured(PatentDeskError):
+    """No bank is configured (``details.setting`` names the operator's setting)."""
+
     code = "PAYMENT_GATEWAY_NOT_CONFIGURED"
     status = 503
-    message_zh = (
-        "网银缴费与授权扣款暂不可用：服务器未配置支付网关（PATENTDESK_PAYMENT_GATEWAY），"
-        "请联系系统管理员"
-    )
+    message_zh = "网银缴费与授权扣款暂不可用：服务器尚未接入银行，请联系系统管理员"
     message_en = (
-        "Online payment and authorized deduction are not available: the server has no "
-        "payment gateway (PATENTDESK_PAYMENT_GATEWAY); ask the administrator"
+        "Online payment and authorized deduction are not available: the server is not "
+        "connected to a bank yet; ask the administrator"
     )
+
+    def __init__(self) -> None:
+        super().__init__(details={"setting": "PATENTDESK_PAYMENT_GATEWAY"})
 
 
 class SimulatorRefused(PatentDeskError):

@@ -101,6 +101,10 @@ class PaymentGateway(ABC):
         back with the outcome (the payment stays pending until then)."""
         raise DeductionUnsupported()
 
+    def cancel(self, reference: str) -> None:  # noqa: B027 (optional for a gateway)
+        """Withdraws an order the payer cancelled, where the bank allows it. A bank that
+        reports it paid anyway is believed (the surplus shows with the refund route)."""
+
 
 class SimulatedBank(PaymentGateway):
     """模拟网银: for trial environments and tests, when chosen explicitly."""

@@ -20,6 +20,7 @@ Nothing is ever marked paid but by a bank's signed callback (:func:`bank_callbac
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -329,6 +330,11 @@ def cancel(
         raise PaymentNotFound()
     if payment.status != "pending":
         raise PaymentNotCancellable(status=payment.status)
+    if payment.gateway_reference:
+        with contextlib.suppress(GatewayNotConfigured):
+            gateway = gateway_for(ctx.settings)
+            if gateway.name == payment.gateway:
+                gateway.cancel(payment.gateway_reference)
     payment.status = "cancelled"
     audit.record(
         db,
