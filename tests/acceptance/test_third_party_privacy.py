@@ -142,6 +142,9 @@ def test_a_third_party_change_on_an_unknown_number_is_answered_as_on_an_unpublis
     assert row["transfers_to"] is None
     console = client.get("/office", headers=auth(owner["office"]))
     assert console.status_code == 200 and unknown_number in console.text
+    assert "申请号不存在：只能不受理" in console.text
+    row_html = console.text.split(f'data-submission="{b["submission_id"]}"')[1].split("</tr>")[0]
+    assert "/accept" not in row_html and "/refuse" in row_html
     accept = client.post(
         f"/api/v1/office/submissions/{b['submission_id']}/accept", headers=auth(owner["office"])
     )
