@@ -33,6 +33,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.query.pages", "router"),
     ("patentdesk.identity.routes", "router"),
     ("patentdesk.orgs.routes", "router"),
+    ("patentdesk.orgs.pages", "router"),
     ("patentdesk.pki.routes", "router"),
     ("patentdesk.filing.routes", "router"),
     ("patentdesk.notices.routes", "router"),
@@ -47,6 +48,24 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.updates.routes", "router"),
     ("patentdesk.drafts.pages", "router"),
 ]
+
+
+# Starlette's own refusals (no such route, wrong method, a body that is not JSON) carry the
+# error envelope every other error has (docs/api.md, the published 4XX schema); "detail"
+# stays for the scripts that read it.
+_HTTP_CODES = {
+    400: ("BAD_REQUEST", "请求格式不正确", "The request is malformed"),
+    404: ("NOT_FOUND", "对象不存在", "Not found"),
+    405: ("METHOD_NOT_ALLOWED", "不支持该请求方法", "This method is not allowed here"),
+}
+
+
+def http_error_envelope(exc: StarletteHTTPException) -> JSONResponse:
+    code, zh, en = _HTTP_CODES.get(
+        exc.status_code, (f"HTTP_{exc.status_code}", "请求未能处理", "The request was refused")
+    )
+    body = {"detail": exc.detail, "error": {"code": code, "message": zh, "message_en": en}}
+    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
 def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -256,7 +275,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_page(request) and exc.status_code in (404, 405):
             return _error_page(request, exc.status_code, "页面不存在", "There is no such page")
-        return await http_exception_handler(request, exc)
+        if exc.status_code >= 500 or exc.status_code in (204, 304):
+            return await http_exception_handler(request, exc)
+        return http_error_envelope(exc)
 
     app.add_exception_handler(RequestValidationError, _validation_error)
 
@@ -268,4 +289,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from patentdesk.web.routes import mount_static
 
     mount_static(app)
+    from patentdesk import openapi
+
+    openapi.install(app)
     return app

@@ -6,9 +6,9 @@ import datetime as dt
 import hashlib
 import tempfile
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -53,9 +53,14 @@ def _actor(request: Request) -> Actor | None:
         return authenticate(s, session_token(request))
 
 
+# A resumable upload's size and offsets: bounded here (1 TiB) so no number reaches the
+# store unchecked; the configured max_upload_bytes refuses more with 413.
+MAX_UPLOAD_NUMBER = 2**40
+
+
 class UploadIn(BaseModel):
-    size: int = Field(gt=0)
-    sha256: str = Field(min_length=64, max_length=64)
+    size: int = Field(gt=0, le=MAX_UPLOAD_NUMBER)
+    sha256: str = Field(pattern="^[0-9a-fA-F]{64}$")
 
 
 @router.post("/uploads", status_code=status.HTTP_201_CREATED)
@@ -110,7 +115,11 @@ _SUBMIT_DOC: dict[str, Any] = {
 
 
 @router.put("/uploads/{upload_id}", openapi_extra=_CHUNK_DOC)
-async def upload_chunk(upload_id: str, offset: int, request: Request) -> dict[str, Any]:
+async def upload_chunk(
+    upload_id: str,
+    offset: Annotated[int, Query(ge=0, le=MAX_UPLOAD_NUMBER)],
+    request: Request,
+) -> dict[str, Any]:
     actor = await run_in_threadpool(_actor, request)
     actor = authorize(actor, Permission.CASE_SUBMIT)
     chunk = await request.body()

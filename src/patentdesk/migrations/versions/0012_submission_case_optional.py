@@ -2,7 +2,7 @@
 number nobody holds is received as one on an unpublished case is, and the office refuses it
 
 Revision ID: 0012_submission_case_optional
-Revises: 0008_submission_package_id
+Revises: 0011_throttles_and_leaving
 Create Date: 2026-12-05 09:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_submission_case_optional"
-down_revision: str | Sequence[str] | None = "0008_submission_package_id"
+down_revision: str | Sequence[str] | None = "0011_throttles_and_leaving"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
