@@ -14,11 +14,12 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from patentdesk import __version__
+from patentdesk import __version__, storage
 from patentdesk.config import Settings, load_settings
 from patentdesk.db import Database
 from patentdesk.errors import PatentDeskError
@@ -32,6 +33,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.query.pages", "router"),
     ("patentdesk.identity.routes", "router"),
     ("patentdesk.orgs.routes", "router"),
+    ("patentdesk.orgs.pages", "router"),
     ("patentdesk.pki.routes", "router"),
     ("patentdesk.filing.routes", "router"),
     ("patentdesk.notices.routes", "router"),
@@ -213,6 +215,9 @@ def _error_page(request: Request, status: int, zh: str, en: str) -> Response:
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or load_settings()
     db = db or Database(settings.sqlalchemy_url)
+    from patentdesk.audit_anchor import install as anchor_audit
+
+    anchor_audit(db, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -239,6 +244,24 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @app.exception_handler(PatentDeskError)
     async def _domain_error(request: Request, exc: PatentDeskError) -> Response:
+        return _error_response(request, exc)
+
+    # Storage faults are answered here, inside the app: an exception that reached the server
+    # would be a plain-text 500 and would close the connection under the client's next request.
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError) -> Response:
+        log.error("storage fault on %s %s", request.method, request.url.path, exc_info=exc)
+        return _error_response(request, storage.from_os_error(exc, settings.data))
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError) -> Response:
+        error = storage.from_database_error(exc)
+        if error is None:
+            raise exc
+        log.error("database storage fault on %s", request.url.path, exc_info=exc)
+        return _error_response(request, error)
+
+    def _error_response(request: Request, exc: PatentDeskError) -> Response:
         headers: dict[str, Any] = {}
         if exc.status == 429 and "retry_after" in exc.details:
             headers["Retry-After"] = str(exc.details["retry_after"])

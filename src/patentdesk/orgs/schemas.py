@@ -63,3 +63,13 @@ class SubAccountOut(BaseModel):
     domain: uuid.UUID
     domain_name: str
     disabled: bool
+    left_at: str | None = Field(default=None, description="when the person left (ISO 8601)")
+
+
+class MembershipOut(BaseModel):
+    """An organisation the person is in, and as what."""
+
+    org_id: uuid.UUID
+    org_name: str
+    roles: list[str] = Field(description="handler, sub")
+    domain_name: str | None = Field(default=None, description="the sub-account's domain")
