@@ -142,6 +142,10 @@ class LiveServer:
             time.sleep(0.02)
         sock = self.server.servers[0].sockets[0]
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        from tests.support.factories import SERVER_DATA
+
+        # Helpers that know only the URL (the CLI phone) read SMS codes from its outbox.
+        SERVER_DATA[self.url] = Path(self.config.app.state.settings.data)
 
     def stop(self) -> None:
         self.server.should_exit = True

@@ -16,7 +16,7 @@ from typing import Any
 from patentdesk.pki.cms import KeySigner
 from patentdesk.pki.keys import PrivateKey, generate_key, load_certificate, public_key_pem
 from patentdesk.pki.payload import peek_payload, sign_payload
-from tests.support.factories import PASSWORD, Person, auth
+from tests.support.factories import PASSWORD, Person, app_login, auth, data_dir_of
 
 
 @dataclass
@@ -45,15 +45,8 @@ class ApiPhone:
         return phone
 
     def log_in(self) -> None:
-        r = self.client.post(
-            "/api/v1/auth/password-login",
-            json={
-                "account": self.person.phone,
-                "password": PASSWORD,
-                "client_kind": "app",
-                "device_name": "测试手机",
-            },
-        )
+        """The app's password login and its SMS code (read from the test server's outbox)."""
+        r = app_login(self.client, data_dir_of(self.client), self.person.phone, PASSWORD)
         assert r.status_code == 200, r.text
         self.token = r.json()["token"]
 

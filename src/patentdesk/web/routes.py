@@ -187,17 +187,41 @@ def register_page(request: Request, actor: OptionalActor) -> Response:
     return page(request, "register.html", actor, form={})
 
 
+def _register_form(form: dict[str, str]) -> dict[str, str]:
+    """What the page shows again: never the password or the code."""
+    return {k: form.get(k, "") for k in ("phone", "name", "id_number")}
+
+
+@router.post("/register/send-code", response_class=HTMLResponse)
+def register_send_code(request: Request, db: DbSession, ctx: Ctx) -> Response:
+    """获取验证码: the code that proves the phone number, before the account is made."""
+    form = _form(request)
+    try:
+        sms = identity.send_registration_code(db, ctx, form.get("phone", ""))
+    except PatentDeskError as exc:
+        return _failed(request, db, exc, "register.html", None, form=_register_form(form))
+    return page(
+        request,
+        "register.html",
+        None,
+        form=_register_form(form),
+        flash=_t(request, "register.sms.sent").format(phone=identity.mask_phone(sms.phone)),
+        sent=True,
+    )
+
+
 @router.post("/register", response_class=HTMLResponse)
 def register_submit(request: Request, db: DbSession, ctx: Ctx) -> Response:
     form = _form(request)
     try:
-        identity.register_natural_person(
+        identity.register_with_sms_code(
             db,
             ctx,
             phone=form.get("phone", ""),
             name=form.get("name", ""),
             id_number=form.get("id_number", ""),
             password=form.get("password", ""),
+            sms_code=form.get("sms_code", ""),
         )
     except PatentDeskError as exc:
         return _failed(
@@ -206,7 +230,8 @@ def register_submit(request: Request, db: DbSession, ctx: Ctx) -> Response:
             exc,
             "register.html",
             None,
-            form=form,
+            form=_register_form(form),
+            sent=True,
         )
     return page(
         request, "login.html", None, flash=_t(request, "register.done"), account=form.get("phone")
