@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,7 +116,13 @@ class ApiPhone:
 
     def open_window(self, minutes: int, session_id: str) -> Any:
         approval = sign_payload(
-            {"t": "sign-window", "m": minutes, "s": session_id, "iat": int(time.time())},
+            {
+                "t": "sign-window",
+                "m": minutes,
+                "s": session_id,
+                "iat": int(time.time()),
+                "n": secrets.token_urlsafe(12),  # two approvals in one second differ
+            },
             self.device_key,
         )
         return self.client.post(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -397,7 +398,14 @@ class MobileApp:
                     raise ValidationFailed("没有已登录的客户端会话", "No logged-in client session")
                 session_id = candidates[0]["id"]
             approval = sign_payload(
-                {"t": "sign-window", "m": minutes, "s": session_id, "iat": int(time.time())},
+                {
+                    "t": "sign-window",
+                    "m": minutes,
+                    "s": session_id,
+                    "iat": int(time.time()),
+                    # The server takes each approval once; two made in one second differ.
+                    "n": secrets.token_urlsafe(12),
+                },
                 self.keystore.device_key(),
             )
             return dict(
