@@ -90,6 +90,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         database_url=db_url,
         environment="test",
         base_url="http://testserver",
+        secure_cookies=False,  # the tests' clients and browsers speak plain HTTP
     )
 
 

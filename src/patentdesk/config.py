@@ -38,7 +38,11 @@ class Settings(BaseSettings):
     sign_window_max_minutes: int = 24 * 60
     delivery_rule: Literal["classic", "electronic"] = "classic"
     max_upload_bytes: int = 512 * 1024 * 1024
-    secure_cookies: bool = False
+    secure_cookies: bool = Field(
+        default=True,
+        description="cookies only over HTTPS, and HSTS; off only for `serve --demo` on "
+        "loopback (`make run`) or when set to false explicitly",
+    )
     housekeeping_interval_seconds: int = Field(
         default=3600, ge=0, description="how often the server purges expired data; 0: never"
     )

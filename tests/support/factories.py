@@ -193,3 +193,14 @@ def write_session(home: Path, server: str, session: dict[str, Any]) -> None:
     record = dict(session)
     record["server"] = server
     (home / "session.json").write_text(json.dumps(record), "utf-8")
+
+
+def page_csrf(html: str) -> str:
+    """The CSRF token a page hands its forms and htmx requests (bound to the session)."""
+    import re
+
+    match = re.search(r'"X-CSRF-Token": "([^"]+)"', html) or re.search(
+        r'name="csrf" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)

@@ -18,6 +18,7 @@ from patentdesk.identity.errors import PasswordConfirmMismatch, ProfileIncomplet
 from patentdesk.identity.models import User
 from patentdesk.orgs import service as orgs
 from patentdesk.web.render import (
+    CSRF_COOKIE,
     check_csrf,
     error_text,
     form_values,
@@ -57,6 +58,9 @@ def set_session_cookie(response: Response, request: Request, token: str) -> None
         secure=request.app.state.settings.secure_cookies,
         max_age=request.app.state.settings.session_ttl_hours * 3600,
     )
+    # The anonymous CSRF token of the login form is done with: from now on the session's own
+    # (derived from this token) is the one forms carry.
+    response.delete_cookie(CSRF_COOKIE)
 
 
 def _settle(db: DbSession, exc: PatentDeskError) -> None:
@@ -396,6 +400,19 @@ def _account_page(
     )
 
 
+# What a redirect may ask the account page to say: keys of our catalogue, never words from
+# the address (a link could otherwise put any text on the portal in our name).
+ACCOUNT_FLASHES = {
+    "device_lost": "cert.device.lost.done",
+    "device_lost_failed": "cert.device.lost.failed",
+}
+
+
+def flash_for(request: Request, key: str | None) -> str | None:
+    catalogue_key = ACCOUNT_FLASHES.get(key or "")
+    return _t(request, catalogue_key) if catalogue_key else None
+
+
 @router.get("/account", response_class=HTMLResponse)
 def account(
     request: Request, actor: OptionalActor, db: DbSession, flash: str | None = None
@@ -403,7 +420,7 @@ def account(
     if (r := _login_required(actor)) is not None:
         return r
     assert actor is not None
-    return _account_page(request, actor, db, flash=flash)
+    return _account_page(request, actor, db, flash=flash_for(request, flash))
 
 
 @router.post("/account/password", response_class=HTMLResponse)
