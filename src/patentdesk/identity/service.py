@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import unicodedata
 import uuid
 from dataclasses import dataclass
 
@@ -31,11 +32,13 @@ from patentdesk.identity.errors import (
     InvalidIdNumber,
     InvalidName,
     InvalidPhone,
+    NameCharacterInvalid,
     PasswordLoginNotAllowed,
     PasswordUnchanged,
     PhoneTaken,
     ProfileIncomplete,
     SmsCodeInvalid,
+    TextCharacterInvalid,
 )
 from patentdesk.identity.models import (
     LoginChallenge,
@@ -49,6 +52,7 @@ from patentdesk.identity.models import (
 from patentdesk.identity.passwords import hash_password, needs_rehash, verify_password
 from patentdesk.identity.sms import gateway_for
 from patentdesk.packages.idnumbers import is_valid_resident_id
+from patentdesk.packages.text import NAME_MAX_CHARS, fits_certificate, forbidden_character
 from patentdesk.timeutil import as_utc, now, to_beijing
 
 SMS_PURPOSES = ("login", "recover", "complete", "register")
@@ -80,11 +84,25 @@ def clean_phone(phone: str) -> str:
     return value
 
 
-def clean_name(name: str) -> str:
-    value = " ".join(name.split())
-    if not (1 <= len(value) <= 50):
-        raise InvalidName(details={"field": "name"})
+def clean_name(name: str, field: str = "name") -> str:
+    """A person's real name, the same rule wherever one enters (registration, 补录, office
+    users, handlers, sub-accounts): 1–50 characters that fit a certificate (64 bytes, 21
+    Chinese characters), without control, bidi or invisible characters."""
+    value = unicodedata.normalize("NFC", " ".join(name.split()))
+    bad = forbidden_character(value)
+    if bad is not None:
+        raise NameCharacterInvalid(details={"field": field, "character": bad}, character=bad)
+    if not (1 <= len(value) <= NAME_MAX_CHARS) or not fits_certificate(value):
+        raise InvalidName(details={"field": field})
     return value
+
+
+def check_characters(value: str, field: str) -> None:
+    """Refuses a control, bidi or invisible character in any other name (organisations,
+    branches): the same rule as people's names, its own error code."""
+    bad = forbidden_character(value)
+    if bad is not None:
+        raise TextCharacterInvalid(details={"field": field, "character": bad}, character=bad)
 
 
 def clean_id_number(id_number: str) -> str:
