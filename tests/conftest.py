@@ -91,6 +91,8 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         environment="test",
         base_url="http://testserver",
         secure_cookies=False,  # the tests' clients and browsers speak plain HTTP
+        # The simulated bank, chosen explicitly as a trial set-up must (never by default).
+        payment_gateway="simulated",
     )
 
 

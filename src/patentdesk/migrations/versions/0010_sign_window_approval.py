@@ -1,7 +1,7 @@
 """sign_windows.approval_digest: a no-scan-window approval opens one window, once
 
 Revision ID: 0010_sign_window_approval
-Revises: 0008_submission_package_id
+Revises: 0011_throttles_and_leaving
 Create Date: 2026-12-05 09:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_sign_window_approval"
-down_revision: str | Sequence[str] | None = "0008_submission_package_id"
+down_revision: str | Sequence[str] | None = "0011_throttles_and_leaving"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
