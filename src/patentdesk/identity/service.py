@@ -604,6 +604,16 @@ class PasswordLoginResult:
     masked_phone: str | None = None
 
 
+def check_password_for_binding(db: Db, ctx: Context, *, account: str, password: str) -> User:
+    """The first factor of binding a phone by a bound phone's approval (``qrlogin``): the
+    password, throttled like any login, of a natural person who may log in."""
+    user = _check_password(db, ctx, account, password)
+    ensure_can_log_in(user, ctx.settings)
+    if user.kind != UserKind.NATURAL:
+        raise PasswordLoginNotAllowed()
+    return user
+
+
 def password_login(
     db: Db,
     ctx: Context,
