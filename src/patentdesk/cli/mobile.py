@@ -136,7 +136,8 @@ def login(
                     started["short_code"],
                     qr_text=qr_text,
                     qr_png=str(mobile.home / "bind-qr.png"),
-                    what="确认绑定新手机",
+                    what="确认绑定新手机（请用已绑定的手机）",
+                    per_computer=False,
                 )
 
             result = mobile.login(
