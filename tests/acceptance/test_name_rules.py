@@ -84,3 +84,39 @@ def test_branch_and_organisation_names_refuse_hostile_characters(client, world):
     )
     assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "name", r.text
     assert "U+200B" in r.json()["error"]["message"]
+
+
+def test_a_name_registered_before_that_cannot_be_certified_is_completed_first(client, db, world):
+    """An account from before the rule (or the old system) with such a name is asked for its
+    name by 补录 before it logs in, instead of failing when it binds a phone."""
+    from sqlalchemy import update
+
+    from patentdesk.identity.models import User
+
+    person = world.person()
+    with db.unit_of_work() as s:
+        s.execute(update(User).where(User.phone == person.phone).values(name="张" * 22))
+    r = client.post(
+        "/api/v1/auth/password-login", json={"account": person.phone, "password": PASSWORD}
+    )
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]["code"] == "PROFILE_INCOMPLETE"
+    assert r.json()["error"]["details"]["missing"] == ["name"]
+    r = client.post(
+        "/api/v1/identity/complete-profile",
+        json={"account": person.phone, "password": PASSWORD, "name": "张" * 21},
+    )
+    assert r.status_code == 200 and r.json()["complete"] is True, r.text
+    assert world.web_login(person)["name"] == "张" * 21
+
+
+def test_legacy_account_files_with_hostile_names_are_refused(settings, db):
+    from patentdesk.errors import PatentDeskError
+    from patentdesk.identity.legacy_accounts import import_accounts, read_csv
+    from patentdesk.identity.service import Context
+
+    rows = read_csv(f"phone,name\n{unique_phone()},张\u202e三\n")
+    with pytest.raises(PatentDeskError) as refused, db.unit_of_work() as s:
+        import_accounts(s, Context(settings), rows)
+    [error] = refused.value.details["errors"]
+    assert error["field"] == "name" and "U+202E" in error["problem"]

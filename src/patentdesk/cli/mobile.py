@@ -102,12 +102,24 @@ def login(
     password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
     device_name: Annotated[str | None, typer.Option(help="how this phone is named")] = None,
     sms_code: SmsCodeOpt = None,
+    by_bound_phone: Annotated[
+        bool,
+        typer.Option(
+            "--by-bound-phone",
+            help="a phone already bound approves (scan the code shown) instead of an SMS code",
+        ),
+    ] = False,
+    qr_text: Annotated[
+        str | None, typer.Option(help="with --by-bound-phone: also write the QR payload here")
+    ] = None,
+    timeout: Annotated[int, typer.Option(help="seconds to wait for the approval")] = 120,
     home: HomeOpt = None,
     server: ServerOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Binds this phone to an existing account: the password and an SMS code sent to the
-    account's phone (--sms-code, or asked for on a terminal)."""
+    account's phone (--sms-code, or asked for on a terminal), or the approval of a phone
+    already bound (--by-bound-phone: scan the code shown with it)."""
     with errors_reported(json_out):
         password = (
             read_password_stdin()
@@ -115,19 +127,43 @@ def login(
             else typer.prompt("密码 Password", hide_input=True)
         )
         mobile = _app(home, server)
-        result = _with_sms_code(
-            lambda code: mobile.login(
-                phone=phone, password=password, device_name=device_name, sms_code=code
-            ),
-            sms_code,
-            json_out,
-        )
+        if by_bound_phone:
+            from patentdesk.cli.qrlogin import show_qr
+
+            def show(started: dict[str, Any]) -> None:
+                show_qr(
+                    started["payload"],
+                    started["short_code"],
+                    qr_text=qr_text,
+                    qr_png=str(mobile.home / "bind-qr.png"),
+                    what="确认绑定新手机（请用已绑定的手机）",
+                    per_computer=False,
+                )
+
+            result = mobile.login(
+                phone=phone,
+                password=password,
+                device_name=device_name,
+                by_device=True,
+                show=show,
+                timeout=timeout,
+            )
+        else:
+            result = _with_sms_code(
+                lambda code: mobile.login(
+                    phone=phone, password=password, device_name=device_name, sms_code=code
+                ),
+                sms_code,
+                json_out,
+            )
         emit(result, json_out, lambda d: console.print(f"[green]已绑定[/] user {d['user_id']}"))
 
 
 def _show_requester(view: Any) -> None:
     d = view.details
     what = "登录请求 login" if view.kind == "login" else "签名请求 signature"
+    if view.kind == "login" and d.get("client_kind") == "app":
+        what = "绑定新手机请求 bind a new phone to your account"
     console.print(
         f"[bold]{what}[/] — 客户端 {d.get('client_kind')} {d.get('device_name') or ''}"
         f"，IP {d.get('ip')}，时间 {d.get('created_at')}"

@@ -35,7 +35,13 @@ def terminal_can_draw() -> bool:
 
 
 def show_qr(
-    payload: str, short_code: str, *, qr_text: str | None, qr_png: str | None, what: str
+    payload: str,
+    short_code: str,
+    *,
+    qr_text: str | None,
+    qr_png: str | None,
+    what: str,
+    per_computer: bool = True,
 ) -> None:
     import segno
 
@@ -48,7 +54,8 @@ def show_qr(
         code.save(png, scale=6, border=4)
     if drawable:
         code.terminal(out=sys.stderr, compact=True)
-    err_console.print(f"请用专利业务办理系统手机 App 扫码{what}（每台电脑需单独扫码）")
+    hint = "（每台电脑需单独扫码）" if per_computer else ""
+    err_console.print(f"请用专利业务办理系统手机 App 扫码{what}{hint}")
     if png:
         err_console.print(f"二维码图片 QR code PNG: {png}")
     err_console.print(f"无法扫码时可在手机输入短码 short code: [bold]{short_code}[/]")

@@ -23,6 +23,7 @@ from patentdesk.identity import idnumbers
 from patentdesk.identity.models import User, UserKind
 from patentdesk.identity.passwords import hash_password
 from patentdesk.identity.service import Context, profile_missing
+from patentdesk.packages.text import forbidden_character
 
 COLUMNS = ("login_name", "phone", "name", "id_number", "password_hash")
 MAX_ROWS = 100_000
@@ -161,6 +162,11 @@ def _check_row(row: dict[str, str]) -> tuple[list[tuple[str, str]], dict[str, An
     name = " ".join((row.get("name") or "").split())
     if len(name) > 100:
         problems.append(("name", "longer than 100 characters"))
+    bad = forbidden_character(name)
+    if bad is not None:
+        # A name a certificate cannot hold only sends its owner to 补录; hidden characters
+        # are the file's problem to fix.
+        problems.append(("name", f"holds {bad} (control, text-direction or zero-width)"))
     password_hash = row.get("password_hash") or None
     if password_hash is not None and not password_hash.startswith("$argon2"):
         problems.append(("password_hash", "not an argon2 hash; leave it empty to generate one"))

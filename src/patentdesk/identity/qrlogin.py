@@ -15,14 +15,20 @@ from sqlalchemy.orm import Session as Db
 
 from patentdesk import audit
 from patentdesk.authz import Actor
+from patentdesk.errors import Conflict, PermissionDenied
 from patentdesk.identity.errors import RoleRefusedForLogin, RoleUnavailable
 from patentdesk.identity.models import Session, User
-from patentdesk.identity.service import Context, ensure_can_log_in, start_session
+from patentdesk.identity.service import (
+    Context,
+    check_password_for_binding,
+    ensure_can_log_in,
+    start_session,
+)
 from patentdesk.pki import qr
 from patentdesk.pki.keys import load_public_key
 from patentdesk.pki.models import QrRequest
 from patentdesk.pki.payload import verify_payload
-from patentdesk.pki.service import device_of_session
+from patentdesk.pki.service import device_of_session, user_devices
 from patentdesk.timeutil import now
 
 
@@ -36,6 +42,38 @@ def create_login_request(
         client_kind=client_kind,
         device_name=(device_name or ctx.user_agent or "")[:200] or None,
         requested_role=role,
+    )
+
+
+class NoBoundPhone(Conflict):
+    code = "NO_BOUND_PHONE"
+    message_zh = "该账户还没有已绑定的手机：请用发送到注册手机号的短信验证码绑定"
+    message_en = "This account has no bound phone yet: bind with the SMS code sent to its number"
+
+
+class NotYourPhone(PermissionDenied):
+    code = "BINDING_FOR_ANOTHER_ACCOUNT"
+    message_zh = "这是另一个账户绑定手机的请求，本手机不能确认"
+    message_en = "This request binds a phone to another account; this phone cannot approve it"
+
+
+def start_binding_by_device(
+    db: Db, ctx: Context, *, account: str, password: str, device_name: str | None
+) -> tuple[QrRequest, str, str]:
+    """Binding a new phone with the approval of one already bound (instead of the SMS
+    code): after the password, a login code of client kind ``app`` that only this account's
+    bound phones may approve; the new phone collects its app session with the secret."""
+    user = check_password_for_binding(db, ctx, account=account, password=password)
+    if not any(d.revoked_at is None for d in user_devices(db, user.id)):
+        raise NoBoundPhone()
+    return qr.create(
+        db,
+        ctx,
+        "login",
+        client_kind="app",
+        device_name=(device_name or ctx.user_agent or "")[:200] or None,
+        requested_role="natural",
+        user_id=user.id,
     )
 
 
@@ -55,6 +93,10 @@ def verify_device_approval(
 def decide_login(db: Db, ctx: Context, actor: Actor, request_id: str, approval: str) -> QrRequest:
     request = qr.get(db, request_id, "login")
     qr.ensure_pending(request)
+    if request.client_kind == "app" and request.user_id != actor.user_id:
+        # A phone is bound to its own account only: a stranger's approval would hand the
+        # account's signing to whoever showed the code.
+        raise NotYourPhone()
     device_id, claims = verify_device_approval(db, actor, request, approval)
     decision = claims.get("d")
     if decision == "approve":

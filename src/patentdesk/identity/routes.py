@@ -137,7 +137,23 @@ def complete_profile(body: CompleteProfileIn, db: DbSession, ctx: Ctx) -> dict[s
 @router.post("/auth/password-login")
 def password_login(body: PasswordLoginIn, db: DbSession, ctx: Ctx) -> dict[str, Any]:
     """Office users and main accounts: a session. Natural persons on the web: an SMS
-    challenge, answered at ``/auth/password-login/verify``."""
+    challenge, answered at ``/auth/password-login/verify``. The app binding a phone may ask
+    a phone already bound to approve instead (``second_factor: device``): the answer is a
+    login QR code for that phone, collected at ``/auth/qr/{id}/poll`` with its secret."""
+    if body.second_factor == "device" and body.client_kind == "app":
+        from patentdesk.identity import qrlogin
+
+        request, payload, secret = qrlogin.start_binding_by_device(
+            db, ctx, account=body.account, password=body.password, device_name=body.device_name
+        )
+        return {
+            "second_factor": "device",
+            "request_id": str(request.id),
+            "payload": payload,
+            "secret": secret,
+            "short_code": request.short_code,
+            "expires_at": iso(request.expires_at),
+        }
     result = service.password_login(
         db,
         ctx,

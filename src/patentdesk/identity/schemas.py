@@ -41,6 +41,9 @@ class PasswordLoginIn(BaseModel):
     client_kind: ClientKind = "web"
     role: str | None = Field(default=None, max_length=80)
     device_name: str | None = Field(default=None, max_length=200)
+    # Natural persons binding a phone (client_kind app): "device" asks a phone already bound
+    # to approve (a login QR code for it) instead of sending an SMS code.
+    second_factor: Literal["sms", "device"] = "sms"
     # Natural persons' second run: the code the first one sent (no challenge id to keep).
     sms_code: str | None = Field(default=None, max_length=12, json_schema_extra=apischema.SMS_CODE)
 

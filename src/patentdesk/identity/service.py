@@ -104,6 +104,14 @@ def clean_name(name: str, field: str = "name") -> str:
     return value
 
 
+def name_acceptable(name: str) -> bool:
+    try:
+        clean_name(name)
+    except InvalidName:
+        return False
+    return True
+
+
 def check_characters(value: str, field: str) -> None:
     """Refuses a control, bidi or invisible character in any other name (organisations,
     branches): the same rule as people's names, its own error code."""
@@ -235,7 +243,9 @@ def profile_missing(user: User) -> list[str]:
     if user.kind == UserKind.NATURAL:
         if not user.phone:
             missing.append("phone")
-        if not user.name:
+        if not user.name or not name_acceptable(user.name):
+            # Also a name kept from before the rule (or the old system) that a certificate
+            # cannot hold: asked for now rather than failing when the phone is bound.
             missing.append("name")
         if not user.id_number or not is_valid_resident_id(user.id_number):
             missing.append("id_number")
@@ -602,6 +612,16 @@ class PasswordLoginResult:
     token: str | None = None
     challenge: LoginChallenge | None = None
     masked_phone: str | None = None
+
+
+def check_password_for_binding(db: Db, ctx: Context, *, account: str, password: str) -> User:
+    """The first factor of binding a phone by a bound phone's approval (``qrlogin``): the
+    password, throttled like any login, of a natural person who may log in."""
+    user = _check_password(db, ctx, account, password)
+    ensure_can_log_in(user, ctx.settings)
+    if user.kind != UserKind.NATURAL:
+        raise PasswordLoginNotAllowed()
+    return user
 
 
 def password_login(

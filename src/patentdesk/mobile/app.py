@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,13 @@ class SmsCodeRequired(PatentDeskError):
     status = 401
     message_zh = "验证码已发送至 {phone}：请输入验证码（--sms-code）后重新运行"
     message_en = "A code was sent to {phone}: run again with it (--sms-code)"
+
+
+class BindingTimeout(PatentDeskError):
+    code = "LOGIN_TIMEOUT"
+    status = 408
+    message_zh = "等待已绑定的手机确认超时，请重新运行"
+    message_en = "Timed out waiting for the bound phone to approve; run again"
 
 
 class NotBound(PatentDeskError):
@@ -151,11 +159,15 @@ class MobileApp:
         password: str,
         device_name: str | None = None,
         sms_code: str | None = None,
+        by_device: bool = False,
+        show: Callable[[dict[str, Any]], None] | None = None,
+        timeout: float = 120,
     ) -> dict[str, Any]:
         """The app's own password login; binds this phone (new keys when it has none).
 
         A password alone binds nothing: the first call has a code sent to the account's
-        phone (:class:`SmsCodeRequired`), the second brings it."""
+        phone (:class:`SmsCodeRequired`), the second brings it. With ``by_device`` a phone
+        already bound approves instead: ``show`` gets the login QR code for it to scan."""
         body: dict[str, Any] = {
             "account": phone,
             "password": password,
@@ -165,11 +177,34 @@ class MobileApp:
         if sms_code is not None:
             body["sms_code"] = sms_code
         with self.api(authenticated=False) as api:
-            session = api.post("/api/v1/auth/password-login", json=body)
+            if by_device:
+                session = self._approved_by_bound_phone(api, body, show, timeout)
+            else:
+                session = api.post("/api/v1/auth/password-login", json=body)
         if "token" not in session:
             masked = str(session.get("phone") or "")
             raise SmsCodeRequired(details={"phone": masked}, phone=masked)
         return self._bind_session(session, phone, device_name)
+
+    def _approved_by_bound_phone(
+        self,
+        api: Api,
+        body: dict[str, Any],
+        show: Callable[[dict[str, Any]], None] | None,
+        timeout: float,
+    ) -> dict[str, Any]:
+        started = api.post("/api/v1/auth/password-login", json={**body, "second_factor": "device"})
+        if show is not None:
+            show(started)
+        deadline = time.monotonic() + timeout
+        path = f"/api/v1/auth/qr/{started['request_id']}/poll"
+        while (remaining := deadline - time.monotonic()) > 0:
+            result: dict[str, Any] = api.post(
+                path, json={"secret": started["secret"], "wait": min(20.0, remaining)}
+            )
+            if result.get("status") != "pending":
+                return result
+        raise BindingTimeout()
 
     def _bind_session(
         self, session: dict[str, Any], phone: str, device_name: str | None

@@ -215,8 +215,11 @@ def qr_describe(request_id: str, actor: CurrentActor, db: DbSession) -> dict[str
         request = qr.get(db, request_id, "login")
     except NotFound:
         request = qr.get(db, request_id, "sign")
-    if request.kind == "sign" and request.user_id != actor.user_id:
-        raise NotFound()  # someone else's package digest is not ours to see
+    if (request.kind == "sign" or request.client_kind == "app") and (
+        request.user_id != actor.user_id
+    ):
+        # Someone else's package digest, or a phone asking to join someone else's account.
+        raise NotFound()
     return qr.requester_view(request)
 
 
