@@ -95,3 +95,25 @@ def test_parallel_wrong_sms_codes_get_no_more_answers_than_the_limit(db: Databas
     ]
     assert len(compared) == MAX_SMS_ATTEMPTS, outcomes
     assert sorted(o.details["attempts_left"] for o in compared) == list(range(MAX_SMS_ATTEMPTS))
+
+
+def test_parallel_requests_from_one_source_send_no_more_codes_than_its_limit(
+    db: Database, settings
+):
+    settings.sms_max_per_source_per_hour = 3
+    ctx = Context(settings=settings, ip="198.51.100.7")
+    phones = iter(f"1390000{n:04d}" for n in range(GUESSES))
+    lock = threading.Lock()
+
+    def ask(s: object) -> None:
+        with lock:
+            phone = next(phones)
+        send_sms_code(s, ctx, phone, "complete")  # type: ignore[arg-type]
+
+    outcomes = _in_parallel(db, ask)
+    sent = [o for o in outcomes if o is None]
+    refused = [
+        o for o in outcomes if isinstance(o, PatentDeskError) and o.code == "SMS_RATE_LIMITED"
+    ]
+    assert len(sent) == 3, outcomes
+    assert len(refused) == GUESSES - 3, outcomes
