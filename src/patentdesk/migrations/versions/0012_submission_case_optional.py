@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_submission_case_optional"
-down_revision: str | Sequence[str] | None = "0011_throttles_and_leaving"
+down_revision: str | Sequence[str] | None = "0010_sign_window_approval"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
