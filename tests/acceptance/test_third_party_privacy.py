@@ -210,7 +210,7 @@ def test_migration_0012_keeps_filings_and_their_receipts(client, owner, db, sett
     assert before[0] and before[1]
     db.dispose()
     config = alembic_config(settings.database_url)
-    command.downgrade(config, "0011_throttles_and_leaving")
+    command.downgrade(config, "0010_sign_window_approval")
     command.upgrade(config, "heads")
     assert snapshot() == before
     r = client.get(f"/api/v1/cases/by-number/{owner['number']}", headers=auth(owner["token"]))
