@@ -5,8 +5,10 @@ a filing on an unknown number is answered as one on an unpublished case is."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
+from sqlalchemy import select
 
 from tests.support.factories import auth
 from tests.support.inproc import ApiPhone, build_followup, build_invention, office_token, submit
@@ -208,8 +210,57 @@ def test_migration_0012_keeps_filings_and_their_receipts(client, owner, db, sett
     assert before[0] and before[1]
     db.dispose()
     config = alembic_config(settings.database_url)
-    command.downgrade(config, "0011_throttles_and_leaving")
+    command.downgrade(config, "0010_sign_window_approval")
     command.upgrade(config, "heads")
     assert snapshot() == before
     r = client.get(f"/api/v1/cases/by-number/{owner['number']}", headers=auth(owner["token"]))
     assert r.status_code == 200
+
+
+@pytest.mark.parametrize("code", ["200905", "201003", "200102"])
+def test_reexamination_and_invalidation_notices_to_another_domain_tell_nothing_unpublished(
+    client, app, owner, stranger, code
+):
+    """Whatever brings a notice to another domain (a reexamination or an invalidation
+    request, a refusal), it names an unpublished case by its number only; once the patent is
+    granted its bibliographic data are public."""
+    from patentdesk.blobs import BlobStore
+    from patentdesk.filing.models import Case
+    from patentdesk.identity.service import Context
+    from patentdesk.notices import service as notices
+
+    domain = client.get("/api/v1/me", headers=auth(stranger["token"])).json()["domain"]
+    settings = app.state.settings
+
+    def issue():
+        with app.state.db.unit_of_work() as s:
+            case = s.scalars(select(Case).where(Case.application_number == owner["number"])).one()
+            notice = notices.issue(
+                s,
+                Context(settings),
+                case=case,
+                code=code,
+                text="请求已收到。",
+                domain_id=uuid.UUID(domain),
+                blobs=BlobStore(settings.blob_dir),
+            )
+            return str(notice.id)
+
+    hidden = issue()
+    pdf = client.get(f"/api/v1/notices/{hidden}/pdf", headers=auth(stranger["token"]))
+    text = pdf_text(pdf.content)
+    assert owner["number"][:8] in text.replace(" ", "")
+    assert TITLE not in text and APPLICANT not in text
+    detail = client.get(f"/api/v1/notices/{hidden}", headers=auth(stranger["token"])).json()
+    assert detail["title"] in (None, "")
+    granted = client.post(
+        "/api/v1/office/notices",
+        json={"application_number": owner["number"], "code": "210413"},
+        headers=auth(owner["office"]),
+    )
+    assert granted.status_code == 201, granted.text
+    public = issue()
+    text = pdf_text(
+        client.get(f"/api/v1/notices/{public}/pdf", headers=auth(stranger["token"])).content
+    )
+    assert TITLE in text.replace("\n", "") and APPLICANT in text.replace("\n", "")

@@ -2,7 +2,7 @@
 number nobody holds is received as one on an unpublished case is, and the office refuses it
 
 Revision ID: 0012_submission_case_optional
-Revises: 0011_throttles_and_leaving
+Revises: 0010_sign_window_approval
 Create Date: 2026-12-05 09:00:00
 """
 
