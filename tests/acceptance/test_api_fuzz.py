@@ -40,8 +40,6 @@ from schemathesis.specs.openapi.checks import (
 from tests.support.factories import World, auth
 from tests.support.inproc import office_token
 
-pytestmark = pytest.mark.slow
-
 EXAMPLES = int(os.environ.get("PATENTDESK_FUZZ_EXAMPLES", "6"))
 SEED = 20261205
 
@@ -188,11 +186,13 @@ def fuzz(app: Any, actor: Actor) -> list[str]:
     return failures
 
 
+@pytest.mark.slow
 def test_fuzz_as_main_account(app: Any, main_account: Actor) -> None:
     failures = fuzz(app, main_account)
     assert not failures, "\n\n".join(failures)
 
 
+@pytest.mark.slow
 def test_fuzz_as_office_user(app: Any, office_user: Actor) -> None:
     failures = fuzz(app, office_user)
     assert not failures, "\n\n".join(failures)

@@ -107,6 +107,16 @@ def test_office_takes_numbers_and_prefixes_and_notices_take_short_ids(
     bad = run_cli("notices", "download", "x!", "--out", str(pdf), "--json", env=applicant)
     assert bad.returncode != 0 and bad.error["code"] == "ID_INVALID"
 
+    # The sessions table (A7) prints whole ids at 80 columns; --end takes a prefix.
+    other = world.web_login(desk.sub_person)["session_id"]
+    table = run_cli("sessions", env=applicant)
+    assert table.returncode == 0, table.stderr
+    assert other in table.stdout, table.stdout
+    ended = run_cli("sessions", "--end", other[: ids.SHORT], "--json", env=applicant)
+    assert ended.returncode == 0, ended.stderr
+    listed = run_cli("sessions", "--json", env=applicant).json
+    assert other not in {s["id"] for s in listed}
+
 
 def test_a_prefix_must_name_one_object():
     rows = [{"id": "0a1b2c3d-0000-4000-8000-000000000001"}, {"id": "0a1b9999-0000-4000-8000-1"}]

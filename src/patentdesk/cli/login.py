@@ -140,7 +140,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def sessions(
-        end: Annotated[str | None, typer.Option(help="end the session with this id")] = None,
+        end: Annotated[
+            str | None,
+            typer.Option(help="end the session with this id (or its first characters)"),
+        ] = None,
         server: ServerOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -150,7 +153,12 @@ def register(app: typer.Typer) -> None:
         with errors_reported(json_out), Api(server) as api:
             api.require_login()
             if end:
-                emit(api.request("DELETE", f"/api/v1/me/sessions/{end}"), json_out)
+                from patentdesk.cli import ids
+
+                whole = ids.full_id(end) or str(
+                    ids.pick(end, api.get("/api/v1/me/sessions"), what=("会话", "session"))["id"]
+                )
+                emit(api.request("DELETE", f"/api/v1/me/sessions/{whole}"), json_out)
                 return
             rows = api.get("/api/v1/me/sessions")
 
@@ -158,6 +166,7 @@ def register(app: typer.Typer) -> None:
                 from rich.table import Table
 
                 table = Table("id", "client", "IP", "role", "since", "")
+                table.columns[0].no_wrap = True  # whole: --end takes it back
                 for r in rows:
                     table.add_row(
                         r["id"],

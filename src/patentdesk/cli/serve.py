@@ -18,6 +18,28 @@ def plain_cookies_allowed(*, host: str, demo: bool, env: Mapping[str, str]) -> b
     return demo and host in LOOPBACK and "PATENTDESK_SECURE_COOKIES" not in env
 
 
+def listening_url(host: str, port: int) -> str:
+    """The address a phone on the same network uses for a server listening on ``host``:
+    the wildcard addresses name this machine's address on the network instead."""
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 (naming, not binding)
+        host = _network_address()
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _network_address() -> str:
+    import socket
+
+    # A UDP "connection" sends nothing; it only picks the interface that would route out.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed anywhere
+            return str(probe.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
@@ -35,6 +57,10 @@ def register(app: typer.Typer) -> None:
         from patentdesk.config import load_settings
 
         settings = load_settings()
+        if "base_url" not in settings.model_fields_set:
+            # QR codes name the server: without PATENTDESK_BASE_URL, the address it listens
+            # on (the default 127.0.0.1:8000 would send phones to the wrong port).
+            settings.base_url = listening_url(host, port)
         if plain_cookies_allowed(host=host, demo=demo, env=os.environ):
             settings.secure_cookies = False
         prepare(settings)
@@ -50,5 +76,8 @@ def register(app: typer.Typer) -> None:
         purge(db, settings)
         db.dispose()
         url = f"http://{host}:{port}/"
-        typer.echo(f"PatentDesk [{settings.environment}] serving {url} (data: {settings.data})")
+        typer.echo(
+            f"PatentDesk [{settings.environment}] serving {url} (data: {settings.data}); "
+            f"QR codes name {settings.base_url}"
+        )
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

@@ -29,7 +29,7 @@ LOCAL = "http://localhost:8000"
 
 
 @pytest.mark.parametrize(
-    "server", ["http://10.1.2.3:8080", "https://[2001:db8::1]", "http://127.0.0.1"]
+    "server", ["http://10.1.2.3:8080", "https://[2001:db8::1]", "http://192.168.1.20"]
 )
 def test_ip_address_is_refused_with_the_seed_answer(server):
     check = check_server_address(server, explicit=True)
@@ -39,8 +39,16 @@ def test_ip_address_is_refused_with_the_seed_answer(server):
 
 
 def test_default_address_says_it_is_the_default():
+    # The local default (issue 17): a warning naming the default, not a failure.
     check = check_server_address("http://127.0.0.1:8000", explicit=False)
-    assert not check.ok and "未设置 PATENTDESK_SERVER" in check.message
+    assert check.ok and check.level == "warning" and "未设置 PATENTDESK_SERVER" in check.message
+    assert "不涉及 IP 和端口" in check.message and "PATENTDESK_SERVER" in check.fix
+
+
+@pytest.mark.parametrize("server", ["http://127.0.0.1:8000", "http://[::1]:8010"])
+def test_a_server_on_this_computer_is_a_warning(server):
+    check = check_server_address(server, explicit=True)
+    assert check.ok and check.level == "warning" and "本机测试服务器" in check.message
 
 
 def test_unresolvable_domain():

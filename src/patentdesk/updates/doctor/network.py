@@ -152,12 +152,26 @@ def check_server_address(server: str, explicit: bool) -> Check:
             details=details,
         )
     try:
-        ipaddress.ip_address(host)
+        loopback = ipaddress.ip_address(host).is_loopback
         is_ip = True
     except ValueError:
-        is_ip = False
+        is_ip = loopback = False
     unset_zh = "" if explicit else "（未设置 PATENTDESK_SERVER，使用默认地址）"
     unset_en = "" if explicit else " (PATENTDESK_SERVER is not set; this is the default)"
+    if loopback:
+        # The local set-up (make run, the README) talks to a server on this computer: fine
+        # for trying things out, named as such, and no reason to fail.
+        return Check(
+            "server_address",
+            True,
+            f"{server} 是本机测试服务器{unset_zh}；正式环境的新地址使用域名访问，不涉及 IP 和端口",
+            f"{server} is a test server on this computer{unset_en}; in production the service "
+            "is reached by its domain name, with no IP addresses or ports",
+            level="warning",
+            fix=fix_zh,
+            fix_en=fix_en,
+            details=details,
+        )
     if is_ip:
         return Check(
             "server_address",
