@@ -3,13 +3,22 @@
 SQLite (WAL) is the embedded default; PostgreSQL is the scale-out database. Both run the
 same migrations. Services ``add`` and ``flush``; the unit of work (one per request or
 CLI command) commits or rolls back.
+
+A unit of work is a writer or a reader. On SQLite a writer begins with ``BEGIN IMMEDIATE``
+(it queues for the one write lock up front, so it never fails half-way), a reader with a
+deferred ``BEGIN`` (it takes no lock at all in WAL mode, so reads never wait for writes nor
+make them wait). A reader that writes after all may find the lock taken and fails at once
+with ``SQLITE_BUSY`` (SQLite does not wait there: that could deadlock): :func:`is_busy`
+tells the caller to run the work again as a writer. Small writes a reader only wants done
+(a session's last-seen time) go through :func:`then_write` instead.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,7 +27,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -78,10 +87,38 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None
 
 
+READ_ONLY = "patentdesk_read_only"  # execution option of a reader's connections
+
+
 def _sqlite_begin(conn: Any) -> None:
     # A deferred transaction that later writes can fail with SQLITE_BUSY without waiting;
-    # BEGIN IMMEDIATE takes the write lock up front so concurrent workers queue instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # BEGIN IMMEDIATE takes the write lock up front so concurrent writers queue instead.
+    # Readers begin deferred: in WAL mode they hold no lock and see a consistent snapshot.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite refusing a reader's write (the lock is taken): the work
+    must run again as a writer."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def is_reader(db: Session) -> bool:
+    return bool(db.info.get(READ_ONLY))
+
+
+def then_write(db: Session, write: Callable[[Session], object]) -> None:
+    """Does ``write`` in the caller's transaction when it is a writer; a reader's is put off
+    to a short write transaction after the reader ends (see :meth:`Database.unit_of_work`).
+    For writes whose loss costs nothing but freshness: they must not turn a read into a
+    wait for the write lock."""
+    if is_reader(db):
+        db.info.setdefault("then_write", []).append(write)
+    else:
+        write(db)
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -130,15 +167,25 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.reader_sessionmaker = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}),
+            expire_on_commit=False,
+            info={READ_ONLY: True},
+        )
+        self._after = ThreadPoolExecutor(1, thread_name_prefix="patentdesk-then-write")
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def session(self, *, write: bool = True) -> Session:
+        return self.sessionmaker() if write else self.reader_sessionmaker()
+
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        """Commits when the block ends normally, rolls back on any exception."""
-        session = self.sessionmaker()
+    def unit_of_work(self, *, write: bool = True) -> Iterator[Session]:
+        """Commits when the block ends normally, rolls back on any exception. A reader
+        (``write=False``) takes no write lock; see the module's docstring."""
+        session = self.session(write=write)
         try:
             yield session
             session.commit()
@@ -147,8 +194,31 @@ class Database:
             raise
         finally:
             session.close()
+        self.finish_reader(session)
+
+    def finish_reader(self, session: Session, *, wait: bool = True) -> None:
+        """Runs the writes a committed reader put off (:func:`then_write`), best effort:
+        losing one costs freshness, never correctness. ``wait=False`` leaves them to a
+        background thread, so that a request never waits for the write lock."""
+        pending = session.info.pop("then_write", None)
+        if not pending:
+            return
+        if not wait:
+            self._after.submit(self._run_put_off, pending)
+            return
+        self._run_put_off(pending)
+
+    def _run_put_off(self, pending: list[Callable[[Session], object]]) -> None:
+        try:
+            with self.unit_of_work() as s:
+                for write in pending:
+                    write(s)
+        except OperationalError:
+            pass
 
     def dispose(self) -> None:
+        self._after.shutdown(wait=True)  # the put-off writes land before the engine goes
+        self._after = ThreadPoolExecutor(1, thread_name_prefix="patentdesk-then-write")
         self.engine.dispose()
 
 

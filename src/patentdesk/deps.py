@@ -10,16 +10,21 @@ from sqlalchemy.orm import Session
 
 from patentdesk.authz import Actor
 from patentdesk.config import Settings
+from patentdesk.db import Database, is_busy
 from patentdesk.errors import NotAuthenticated, PatentDeskError
 from patentdesk.identity.service import Context, authenticate
+from patentdesk.readwrite import RunAgainAsWriter, is_reader_request
 
 SESSION_COOKIE = "pd_session"
 
 
 def _unit_of_work(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back when it
-    raises, except for errors whose own record must survive (a failed login's count)."""
-    session: Session = request.app.state.db.sessionmaker()
+    raises, except for errors whose own record must survive (a failed login's count).
+    GET and HEAD requests are readers (see :mod:`patentdesk.readwrite`)."""
+    db: Database = request.app.state.db
+    reader = is_reader_request(request.scope)
+    session = db.session(write=not reader)
     # Providers that need the data folder (fees, drafts) find the settings with the session.
     session.info["settings"] = request.app.state.settings
     try:
@@ -31,11 +36,14 @@ def _unit_of_work(request: Request) -> Iterator[Session]:
         else:
             session.rollback()
         raise
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
+        if reader and is_busy(exc):
+            raise RunAgainAsWriter() from exc
         raise
     finally:
         session.close()
+    db.finish_reader(session, wait=False)
 
 
 DbSession = Annotated[Session, Depends(_unit_of_work, scope="function")]
