@@ -33,12 +33,15 @@ import json
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from patentdesk.fees.errors import FeeInputInvalid, PackageUnreadable
 from patentdesk.fees.schemas import FeeInput
+
+if TYPE_CHECKING:
+    from patentdesk.packages import Package
 
 REQUEST_PATHS = ("forms/request.json", "request.json")
 MANIFEST_PATHS = ("manifest.json", "META-INF/manifest.json")
@@ -245,6 +248,52 @@ def fee_input_from_package(path: Path) -> FeeInput:
                 f"an attachment is unreadable ({exc})",
             ) from None
     return _build(request, pages_by_role, claims_text, path)
+
+
+def fee_input_from_verified(package: Package) -> FeeInput:
+    """The :class:`FeeInput` of a package the submission has already read and verified: no
+    second pass over the archive, images are not read at all, PDFs are parsed in place and
+    only text attachments (small by nature) are read whole — a 200 MB package is never in
+    memory."""
+    request = dict(package.form)
+    if not (request.get("business_type") or request.get("type")):
+        request["business_type"] = package.business_type
+    found: list[tuple[str, str, int | None]] = [
+        (f.path, f.role, None) for f in package.files if f.role in ROLES
+    ]
+    pages_by_role: dict[str, int] = {}
+    claims_text = ""
+    source = package.source or Path(package.package_id)
+    try:
+        for name, role, _ in _renditions(found):
+            if PurePosixPath(name).suffix.lower() in IMAGE_SUFFIXES:
+                pages_by_role[role] = pages_by_role.get(role, 0) + 1
+                continue
+            with package.open_seekable(name) as stream:
+                is_pdf = stream.read(4) == b"%PDF"
+                stream.seek(0)
+                if is_pdf:
+                    from pypdf import PdfReader
+
+                    reader = PdfReader(stream)
+                    pages = len(reader.pages)
+                    if role == "claims":
+                        claims_text += "\n".join(p.extract_text() or "" for p in reader.pages)
+                else:
+                    text = stream.read().decode("utf-8", errors="replace")
+                    pages = _text_pages(text)
+                    if role == "claims":
+                        claims_text += text
+            if role == "claims":
+                claims_text += "\n"
+            pages_by_role[role] = pages_by_role.get(role, 0) + pages
+    except Exception as exc:  # a damaged attachment must not surface as a traceback
+        raise _unreadable(
+            source,
+            f"附件无法读取（{type(exc).__name__}）",
+            f"an attachment is unreadable ({exc})",
+        ) from None
+    return _build(request, pages_by_role, claims_text, source)
 
 
 def _build(
