@@ -15,11 +15,13 @@ def register(app: typer.Typer) -> None:
         demo: Annotated[
             bool, typer.Option(help="seed a demo legal person and agency on first start")
         ] = False,
+        workers: Annotated[
+            int | None,
+            typer.Option(min=1, max=256, help="worker processes (default: one per core)"),
+        ] = None,
     ) -> None:
         """Runs the server: migrates the database and creates the CA on first start."""
-        import uvicorn
-
-        from patentdesk.app import create_app
+        from patentdesk import server
         from patentdesk.bootstrap import prepare
         from patentdesk.config import load_settings
 
@@ -37,5 +39,9 @@ def register(app: typer.Typer) -> None:
         purge(db, settings)
         db.dispose()
         url = f"http://{host}:{port}/"
-        typer.echo(f"PatentDesk [{settings.environment}] serving {url} (data: {settings.data})")
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        count = workers or server.default_workers()
+        typer.echo(
+            f"PatentDesk [{settings.environment}] serving {url} (data: {settings.data}, "
+            f"{count} worker{'s' if count > 1 else ''})"
+        )
+        server.run(host, port, count)
