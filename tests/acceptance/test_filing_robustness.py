@@ -245,7 +245,7 @@ def test_one_package_signed_twice_and_sent_at_once_gets_one_number(live_server, 
     with ThreadPoolExecutor(max_workers=2) as pool:
         for first, second in jobs:
             barrier = threading.Barrier(2)
-            answers = list(pool.map(lambda p: send(p, barrier), (first, second)))
+            answers = list(pool.map(send, (first, second), (barrier, barrier)))
             codes = sorted(r.status_code for r in answers)
             assert codes == [201, 409], [r.text for r in answers]
             refused = next(r for r in answers if r.status_code == 409).json()["error"]

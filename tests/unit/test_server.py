@@ -20,6 +20,7 @@ async def _nodelay_of_accepted(protocol_class: type) -> int:
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     listener.setblocking(False)
+
     async def app(scope: object, receive: object, send: object) -> None:
         return None
 
