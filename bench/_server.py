@@ -89,6 +89,11 @@ class Server:
                 str(workers),
                 "--log-level",
                 "warning",
+                # what that checkout had: neither uvloop nor httptools among its dependencies
+                "--loop",
+                "asyncio",
+                "--http",
+                "h11",
             ]
         self.proc = subprocess.Popen(
             cmd,

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -32,6 +32,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from patentdesk.timeutil import UTC
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -88,16 +90,30 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 READ_ONLY = "patentdesk_read_only"  # execution option of a reader's connections
+RELAXED = "patentdesk_relaxed"  # of a writer whose commit may be lost in a crash
 
 
 def _sqlite_begin(conn: Any) -> None:
     # A deferred transaction that later writes can fail with SQLITE_BUSY without waiting;
     # BEGIN IMMEDIATE takes the write lock up front so concurrent writers queue instead.
     # Readers begin deferred: in WAL mode they hold no lock and see a consistent snapshot.
-    if conn.get_execution_options().get(READ_ONLY):
+    options = conn.get_execution_options()
+    # The safety level cannot change inside a transaction: set it before BEGIN, and only
+    # when it differs from what this connection last had.
+    wanted = "NORMAL" if options.get(RELAXED) else "FULL"
+    info = conn.connection.info
+    if info.get("synchronous", "FULL") != wanted:
+        conn.exec_driver_sql(f"PRAGMA synchronous={wanted}")
+        info["synchronous"] = wanted
+    if options.get(READ_ONLY):
         conn.exec_driver_sql("BEGIN")
     else:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _postgresql_begin(conn: Any) -> None:
+    if conn.get_execution_options().get(RELAXED):
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -157,7 +173,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    event.listen(engine, "begin", _postgresql_begin)
+    return engine
 
 
 class Database:
@@ -167,25 +185,37 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
-        self.reader_sessionmaker = sessionmaker(
-            self.engine.execution_options(**{READ_ONLY: True}),
-            expire_on_commit=False,
-            info={READ_ONLY: True},
-        )
+        # (write, durable) -> its session factory; readers that write after all (see
+        # read_then_write) commit as durably as asked too
+        self._makers = {
+            (write, durable): sessionmaker(
+                self.engine.execution_options(**{READ_ONLY: not write, RELAXED: not durable}),
+                expire_on_commit=False,
+                info={READ_ONLY: not write},
+            )
+            for write in (True, False)
+            for durable in (True, False)
+        }
+        self._makers[(True, True)] = self.sessionmaker
         self._after = ThreadPoolExecutor(1, thread_name_prefix="patentdesk-then-write")
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
-    def session(self, *, write: bool = True) -> Session:
-        return self.sessionmaker() if write else self.reader_sessionmaker()
+    def session(self, *, write: bool = True, durable: bool = True) -> Session:
+        return self._makers[(write, durable)]()
 
     @contextmanager
-    def unit_of_work(self, *, write: bool = True) -> Iterator[Session]:
+    def unit_of_work(self, *, write: bool = True, durable: bool = True) -> Iterator[Session]:
         """Commits when the block ends normally, rolls back on any exception. A reader
-        (``write=False``) takes no write lock; see the module's docstring."""
-        session = self.session(write=write)
+        (``write=False``) takes no write lock; see the module's docstring.
+
+        ``durable=False`` is for writes whose loss in a power cut costs the user only a
+        repeat (a QR code to scan again): the commit does not wait for the disk (SQLite
+        synchronous=NORMAL, PostgreSQL synchronous_commit=off). The log stays in order, so
+        a later durable commit makes it durable too; nothing is ever corrupted."""
+        session = self.session(write=write, durable=durable)
         try:
             yield session
             session.commit()
@@ -196,10 +226,22 @@ class Database:
             session.close()
         self.finish_reader(session)
 
-    def finish_reader(self, session: Session, *, wait: bool = True) -> None:
+    def read_then_write(self, work: Callable[[Session], T], *, durable: bool = True) -> T:
+        """Runs ``work`` as a reader; should it write and find SQLite's lock taken, runs it
+        again as a writer. For work that usually only reads (a poll, authentication)."""
+        try:
+            with self.unit_of_work(write=False, durable=durable) as session:
+                return work(session)
+        except OperationalError as exc:
+            if not is_busy(exc):
+                raise
+        with self.unit_of_work(durable=durable) as session:
+            return work(session)
+
+    def finish_reader(self, session: Session, *, wait: bool = False) -> None:
         """Runs the writes a committed reader put off (:func:`then_write`), best effort:
-        losing one costs freshness, never correctness. ``wait=False`` leaves them to a
-        background thread, so that a request never waits for the write lock."""
+        losing one costs freshness, never correctness. They run in a background thread
+        (joined at exit), so that a reader never waits for the write lock."""
         pending = session.info.pop("then_write", None)
         if not pending:
             return

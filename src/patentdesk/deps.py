@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -24,7 +24,8 @@ def _unit_of_work(request: Request) -> Iterator[Session]:
     GET and HEAD requests are readers (see :mod:`patentdesk.readwrite`)."""
     db: Database = request.app.state.db
     reader = is_reader_request(request.scope)
-    session = db.session(write=not reader)
+    durable = getattr(request.scope.get("endpoint"), RELAXED_COMMIT, True)
+    session = db.session(write=not reader, durable=durable)
     # Providers that need the data folder (fees, drafts) find the settings with the session.
     session.info["settings"] = request.app.state.settings
     try:
@@ -43,10 +44,20 @@ def _unit_of_work(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
-    db.finish_reader(session, wait=False)
+    db.finish_reader(session)
 
 
 DbSession = Annotated[Session, Depends(_unit_of_work, scope="function")]
+
+RELAXED_COMMIT = "patentdesk_durable"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def relaxed_commit(endpoint: F) -> F:
+    """Marks a route whose writes a power cut may lose at the cost of a repeat only (a QR
+    code to scan again): its request's commit does not wait for the disk."""
+    setattr(endpoint, RELAXED_COMMIT, False)
+    return endpoint
 
 
 def client_ip(request: Request) -> str | None:

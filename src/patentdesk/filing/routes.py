@@ -44,10 +44,11 @@ def _context(request: Request) -> Context:
 
 
 def _actor(request: Request) -> Actor | None:
-    """Authenticates in a short transaction of its own: an upload may take minutes and must
-    not hold a database lock meanwhile."""
-    with request.app.state.db.unit_of_work() as s:
-        return authenticate(s, session_token(request))
+    """Authenticates in a short reader of its own: an upload may take minutes and must not
+    hold a database lock meanwhile, and a submission's write lock waits for its checks."""
+    token = session_token(request)
+    actor: Actor | None = request.app.state.db.read_then_write(lambda s: authenticate(s, token))
+    return actor
 
 
 class UploadIn(BaseModel):
