@@ -44,3 +44,16 @@ def test_a_large_drawing_is_not_read_into_memory(tmp_path):
         finally:
             tracemalloc.stop()
     assert peak < 8_000_000, peak  # the archive path read all 24 MB (and more) at once
+
+
+def test_many_claims_are_counted_from_the_text_source(tmp_path):
+    path = build_invention(tmp_path / "case.zip")
+    claims = "".join(
+        f"{i}. 根据权利要求{i - 1}所述的电动自行车，其特征在于，还包括部件{i}。\n"
+        for i in range(1, 13)
+    )
+    add_attachment(path, "claims", claims.encode(), filename="claims.txt", replace=True)
+    with read_package(path) as package:
+        verified = fee_input_from_verified(package)
+    assert verified == fee_input_from_package(path)
+    assert verified.claims == 12
