@@ -1,9 +1,10 @@
 """What the HTTP benchmarks share: a real server process on loopback, a durable PostgreSQL
 cluster, signed 1 MB packages, and percentiles.
 
-``--src DIR`` serves another checkout's ``src`` (for "before" figures measured with the same
-benchmark): a checkout whose ``serve`` has no ``--workers`` is run with uvicorn's own
-workers, as its operators would have had to.
+``--src DIR`` serves another checkout's ``src``; ``--compare DIR`` measures that checkout
+("before") and this one ("after") cell by cell in the same run, so that both see the same
+load on a shared machine. A checkout whose ``serve`` has no ``--workers`` is run with
+uvicorn's own workers, as its operators would have had to.
 """
 
 from __future__ import annotations
@@ -42,6 +43,16 @@ def src_arg(argv: list[str]) -> Path:
         del argv[i : i + 2]
         return src
     return ROOT / "src"
+
+
+def sources(argv: list[str]) -> list[tuple[str, Path]]:
+    """(label, src folder) to measure: ``--compare DIR`` gives before and after."""
+    if "--compare" in argv:
+        i = argv.index("--compare")
+        before = Path(argv[i + 1]).resolve()
+        del argv[i : i + 2]
+        return [("before", before), ("after", ROOT / "src")]
+    return [("", src_arg(argv))]
 
 
 def int_list(argv: list[str], flag: str, default: list[int]) -> list[int]:

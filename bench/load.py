@@ -6,7 +6,7 @@ Each client runs a fixed script (no open-ended loop): per round one login, six r
 while its packages last, one submission.
 
     python bench/load.py [--rounds 12] [--clients 4,16] [--workers 2] [--db sqlite,postgresql]
-                         [--src OTHER_CHECKOUT/src]
+                         [--src OTHER_CHECKOUT/src | --compare BEFORE/src]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from _server import Server, databases, fresh, int_list, median, percentile, src_arg, tmpdir
+from _server import Server, databases, fresh, int_list, median, percentile, sources, tmpdir
 from qrlogin import login
 from tests.support.factories import World, auth
 from tests.support.inproc import ApiPhone, build_invention
@@ -76,14 +76,36 @@ def run_load(base: str, phone: ApiPhone, token: str, packages: list[list[Path]],
     return samples, errors, time.perf_counter() - start
 
 
+def one_cell(
+    src: Path, work: Path, tag: str, base_url: str, workers: int, clients: int, rounds: int
+):  # type: ignore[no-untyped-def]
+    """A server, a person with a bound phone, three signed packages per client; the load."""
+    server = Server(src, work / tag, fresh(base_url, work, tag), workers)
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            world = World(http, work / tag)
+            phone = ApiPhone(world, world.person("张三"))
+            token = phone.desktop_login()
+            packages = []
+            for j in range(clients):
+                mine = []
+                for k in range(3):
+                    p = build_invention(work / f"{tag}-{j}-{k}.zip", title=f"一种自行车{j}{k}")
+                    phone.sign(token, p)
+                    mine.append(p)
+                packages.append(mine)
+        return run_load(server.url, phone, token, packages, rounds)
+    finally:
+        server.stop()
+
+
 def main() -> None:
     argv = sys.argv[1:]
-    src = src_arg(argv)
+    srcs = sources(argv)
     rounds = int_list(argv, "--rounds", [12])[0]
     client_counts = int_list(argv, "--clients", [4, 16])
     workers = int_list(argv, "--workers", [2])
     kinds = argv[argv.index("--db") + 1].split(",") if "--db" in argv else ["sqlite", "postgresql"]
-    per_client_submissions = 3
     rows = []
     with tmpdir() as tmp:
         work = Path(tmp)
@@ -91,40 +113,23 @@ def main() -> None:
             for kind, base_url in urls.items():
                 for w in workers:
                     for c in client_counts:
-                        tag = f"l_{kind}_{w}_{c}"
-                        server = Server(src, work / tag, fresh(base_url, work, tag), w)
-                        try:
-                            with httpx.Client(base_url=server.url, timeout=60) as http:
-                                world = World(http, work / tag)
-                                phone = ApiPhone(world, world.person("张三"))
-                                token = phone.desktop_login()
-                                packages = []
-                                for j in range(c):
-                                    mine = []
-                                    for k in range(per_client_submissions):
-                                        p = build_invention(
-                                            work / f"{tag}-{j}-{k}.zip", title=f"一种自行车{j}{k}"
-                                        )
-                                        phone.sign(token, p)
-                                        mine.append(p)
-                                    packages.append(mine)
-                            samples, errors, wall = run_load(
-                                server.url, phone, token, packages, rounds
-                            )
-                            rows.append((kind, w, c, samples, errors, wall))
-                        finally:
-                            server.stop()
+                        for label, src in srcs:
+                            tag = f"l_{kind}_{w}_{c}_{label or 'x'}"
+                            result = one_cell(src, work, tag, base_url, w, c, rounds)
+                            rows.append((kind, w, c, label, *result))
     print(f"mixed load over HTTP: {rounds} rounds per client (loopback)")
     print(
-        f"{'database':<11}{'workers':>8}{'clients':>8}  {'kind':<7}{'count':>6}{'errors':>8}"
+        f"{'database':<11}{'workers':>8}{'clients':>8}{'code':>7}  {'kind':<7}{'count':>6}{'errors':>8}"
         f"{'median':>10}{'p95':>10}"
     )
-    for kind, w, c, samples, errors, _wall in rows:
+    for kind, w, c, label, samples, errors, _wall in sorted(
+        rows, key=lambda row: (*row[:3], row[3] != "before")
+    ):
         for what in ("login", "read", "submit"):
             values = samples.get(what, [])
             rate = errors.get(what, 0) / len(values) if values else 0.0
             print(
-                f"{kind:<11}{w:>8}{c:>8}  {what:<7}{len(values):>6}{rate:>7.1%}"
+                f"{kind:<11}{w:>8}{c:>8}{label:>7}  {what:<7}{len(values):>6}{rate:>7.1%}"
                 f"{median(values) * 1000:>8.1f}ms{percentile(values, 95) * 1000:>8.1f}ms"
             )
     print("login: three requests (code, approval, collect); read: one GET")

@@ -2,7 +2,7 @@
 the desktop collects its session (three requests), with C concurrent clients.
 
     python bench/qrlogin.py [--n 200] [--clients 1,4] [--workers 2] [--db sqlite,postgresql]
-                            [--src OTHER_CHECKOUT/src]
+                            [--src OTHER_CHECKOUT/src | --compare BEFORE/src]
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from _server import Server, databases, fresh, int_list, median, percentile, src_arg, tmpdir
+from _server import Server, databases, fresh, int_list, median, percentile, sources, tmpdir
 from tests.support.factories import World, auth
 from tests.support.inproc import ApiPhone
 
@@ -68,7 +68,7 @@ def burst(base: str, phone: ApiPhone, n: int, clients: int) -> dict[str, float]:
 
 def main() -> None:
     argv = sys.argv[1:]
-    src = src_arg(argv)
+    srcs = sources(argv)
     n = int_list(argv, "--n", [200])[0]
     clients = int_list(argv, "--clients", [1, 4])
     workers = int_list(argv, "--workers", [2])
@@ -79,25 +79,27 @@ def main() -> None:
         with databases(work, kinds) as urls:
             for kind, base_url in urls.items():
                 for w in workers:
-                    tag = f"q_{kind}_{w}"
-                    server = Server(src, work / tag, fresh(base_url, work, tag), w)
-                    try:
-                        with httpx.Client(base_url=server.url, timeout=60) as http:
-                            world = World(http, work / tag)
-                            phone = ApiPhone(world, world.person("张三"))
-                            burst(server.url, phone, 10, 1)  # warm up every worker
-                            for c in clients:
-                                rows.append((kind, w, c, burst(server.url, phone, n, c)))
-                    finally:
-                        server.stop()
+                    for label, src in srcs:
+                        tag = f"q_{kind}_{w}_{label or 'x'}"
+                        server = Server(src, work / tag, fresh(base_url, work, tag), w)
+                        try:
+                            with httpx.Client(base_url=server.url, timeout=60) as http:
+                                world = World(http, work / tag)
+                                phone = ApiPhone(world, world.person("张三"))
+                                burst(server.url, phone, 10, 1)  # warm up every worker
+                                for c in clients:
+                                    result = burst(server.url, phone, n, c)
+                                    rows.append((kind, w, c, label, result))
+                        finally:
+                            server.stop()
     print(f"QR logins over HTTP (3 requests each), {n} per cell (loopback)")
     print(
-        f"{'database':<11}{'workers':>8}{'clients':>8}{'logins/s':>10}{'median':>10}{'p95':>10}"
+        f"{'database':<11}{'workers':>8}{'clients':>8}{'code':>7}{'logins/s':>10}{'median':>10}{'p95':>10}"
         f"{'failed':>7}"
     )
-    for kind, w, c, r in rows:
+    for kind, w, c, label, r in sorted(rows, key=lambda row: (*row[:3], row[3] != "before")):
         print(
-            f"{kind:<11}{w:>8}{c:>8}{r['per_second']:>10.1f}{r['median_s'] * 1000:>8.1f}ms"
+            f"{kind:<11}{w:>8}{c:>8}{label:>7}{r['per_second']:>10.1f}{r['median_s'] * 1000:>8.1f}ms"
             f"{r['p95_s'] * 1000:>8.1f}ms{r['failures']:>7}"
         )
 

@@ -8,7 +8,7 @@ verification, one durable commit — and the ratio floor / median latency (1.0 w
 a submission costing no more than its floor). PostgreSQL runs with fsync on.
 
     python bench/submit.py [--n 40] [--clients 1,4] [--workers 1,2] [--db sqlite,postgresql]
-                           [--src OTHER_CHECKOUT/src]
+                           [--src OTHER_CHECKOUT/src | --compare BEFORE_CHECKOUT/src]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from _server import (
     median,
     noise_png,
     percentile,
-    src_arg,
+    sources,
     tmpdir,
 )
 from tests.support.factories import World
@@ -124,7 +124,7 @@ def burst(base: str, token: str, packages: list[Path], clients: int) -> dict[str
 
 def main() -> None:
     argv = sys.argv[1:]
-    src = src_arg(argv)
+    srcs = sources(argv)
     n = int_list(argv, "--n", [40])[0]
     clients = int_list(argv, "--clients", [1, 4])
     workers = int_list(argv, "--workers", [1, 2])
@@ -139,35 +139,36 @@ def main() -> None:
         with databases(work, kinds) as urls:
             for kind, base_url in urls.items():
                 for w in workers:
-                    tag = f"b_{kind}_{w}"
-                    url = fresh(base_url, work, tag)
-                    data = work / tag
-                    server = Server(src, data, url, w)
-                    try:
-                        with httpx.Client(base_url=server.url, timeout=120) as http:
-                            world = World(http, data)
-                            phone = ApiPhone(world, world.person("张三"))
-                            token = phone.desktop_login()
-                            for c in clients:
-                                packages = signed_packages(
-                                    world, phone, token, work, f"{tag}-{c}", n
-                                )
-                                result = burst(server.url, token, packages, c)
-                                rows.append((kind, w, c, result))
-                    finally:
-                        server.stop()
-                    if kind not in floors:
-                        size = packages[0].stat().st_size
-                        floors[kind] = raw_floor(url, packages[0], data / "pki", max(20, n))
+                    for label, src in srcs:
+                        tag = f"b_{kind}_{w}_{label or 'x'}"
+                        url = fresh(base_url, work, tag)
+                        data = work / tag
+                        server = Server(src, data, url, w)
+                        try:
+                            with httpx.Client(base_url=server.url, timeout=120) as http:
+                                world = World(http, data)
+                                phone = ApiPhone(world, world.person("张三"))
+                                token = phone.desktop_login()
+                                for c in clients:
+                                    packages = signed_packages(
+                                        world, phone, token, work, f"{tag}-{c}", n
+                                    )
+                                    result = burst(server.url, token, packages, c)
+                                    rows.append((kind, w, c, label, result))
+                        finally:
+                            server.stop()
+                        if kind not in floors:
+                            size = packages[0].stat().st_size
+                            floors[kind] = raw_floor(url, packages[0], data / "pki", max(20, n))
     print(f"signed {size / 1e6:.2f} MB submissions over HTTP, {n} per cell (loopback)")
     print(
-        f"{'database':<11}{'workers':>8}{'clients':>8}{'subm/s':>9}{'median':>10}{'p95':>10}"
+        f"{'database':<11}{'workers':>8}{'clients':>8}{'code':>7}{'subm/s':>9}{'median':>10}{'p95':>10}"
         f"{'errors':>7}{'floor':>9}{'ratio':>7}"
     )
-    for kind, w, c, r in rows:
+    for kind, w, c, label, r in sorted(rows, key=lambda row: (*row[:3], row[3] != "before")):
         floor = floors[kind]
         print(
-            f"{kind:<11}{w:>8}{c:>8}{r['per_second']:>9.1f}{r['median_s'] * 1000:>8.1f}ms"
+            f"{kind:<11}{w:>8}{c:>8}{label:>7}{r['per_second']:>9.1f}{r['median_s'] * 1000:>8.1f}ms"
             f"{r['p95_s'] * 1000:>8.1f}ms{r['errors']:>7}{floor * 1000:>7.2f}ms"
             f"{floor / r['median_s']:>7.2f}"
         )
