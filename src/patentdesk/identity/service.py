@@ -11,9 +11,11 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session as Db
@@ -22,21 +24,26 @@ from patentdesk import audit
 from patentdesk.authz import Actor
 from patentdesk.config import Settings
 from patentdesk.db import rowcount, then_write, unique_or
-from patentdesk.errors import NotFound, RateLimited
-from patentdesk.identity import idnumbers
+from patentdesk.errors import NotFound
+from patentdesk.identity import idnumbers, throttle
 from patentdesk.identity.errors import (
     AccountDisabled,
+    AttemptsRateLimited,
     ChallengeInvalid,
     CurrentPasswordWrong,
     InvalidCredentials,
     InvalidIdNumber,
     InvalidName,
     InvalidPhone,
+    NameCharacterInvalid,
     PasswordLoginNotAllowed,
     PasswordUnchanged,
     PhoneTaken,
+    PhoneTakenCounted,
     ProfileIncomplete,
     SmsCodeInvalid,
+    SmsRateLimited,
+    TextCharacterInvalid,
 )
 from patentdesk.identity.models import (
     LoginChallenge,
@@ -50,9 +57,13 @@ from patentdesk.identity.models import (
 from patentdesk.identity.passwords import hash_password, needs_rehash, verify_password
 from patentdesk.identity.sms import gateway_for
 from patentdesk.packages.idnumbers import is_valid_resident_id
+from patentdesk.packages.text import NAME_MAX_CHARS, fits_certificate, forbidden_character
 from patentdesk.timeutil import as_utc, now, to_beijing
 
-SMS_PURPOSES = ("login", "recover", "complete")
+SMS_PURPOSES = ("login", "recover", "complete", "register")
+# Sent only after the right password: not counted against an address or everyone's limit,
+# so strangers asking for codes cannot stop the owner from logging in.
+PASSWORD_GATED_PURPOSES = ("login",)
 MAX_SMS_ATTEMPTS = 5
 COMPLETION_PATH = "/complete-profile"
 
@@ -81,11 +92,25 @@ def clean_phone(phone: str) -> str:
     return value
 
 
-def clean_name(name: str) -> str:
-    value = " ".join(name.split())
-    if not (1 <= len(value) <= 50):
-        raise InvalidName(details={"field": "name"})
+def clean_name(name: str, field: str = "name") -> str:
+    """A person's real name, the same rule wherever one enters (registration, 补录, office
+    users, handlers, sub-accounts): 1–50 characters that fit a certificate (64 bytes, 21
+    Chinese characters), without control, bidi or invisible characters."""
+    value = unicodedata.normalize("NFC", " ".join(name.split()))
+    bad = forbidden_character(value)
+    if bad is not None:
+        raise NameCharacterInvalid(details={"field": field, "character": bad}, character=bad)
+    if not (1 <= len(value) <= NAME_MAX_CHARS) or not fits_certificate(value):
+        raise InvalidName(details={"field": field})
     return value
+
+
+def check_characters(value: str, field: str) -> None:
+    """Refuses a control, bidi or invisible character in any other name (organisations,
+    branches): the same rule as people's names, its own error code."""
+    bad = forbidden_character(value)
+    if bad is not None:
+        raise TextCharacterInvalid(details={"field": field, "character": bad}, character=bad)
 
 
 def clean_id_number(id_number: str) -> str:
@@ -98,16 +123,67 @@ def clean_id_number(id_number: str) -> str:
 # ---------------------------------------------------------------- registration
 
 
+def mask_phone(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
+
+
+def request_registration_code(
+    db: Db, ctx: Context, *, phone: str, name: str, id_number: str, password: str
+) -> SmsCode:
+    """自然人注册, first step: every field is checked, then a code goes to the phone, which
+    the second step (:func:`register_with_sms_code`) must show. Only the code is stored."""
+    clean_phone(phone)
+    clean_name(name)
+    clean_id_number(id_number)
+    hash_password(password)  # the password rules, before a message is spent
+    return send_registration_code(db, ctx, phone)
+
+
+def send_registration_code(db: Db, ctx: Context, phone: str) -> SmsCode:
+    """The code that proves a new phone number (the web form asks for it first)."""
+    phone = clean_phone(phone)
+    _refuse_registered_phone(db, ctx, phone)
+    row = send_sms_code(db, ctx, phone, "register")
+    assert row is not None  # sent: the phone is not registered
+    return row
+
+
+def _refuse_registered_phone(db: Db, ctx: Context, phone: str) -> None:
+    # «已注册» tells a stranger that the number has an account: only a few such answers.
+    probing = throttle.lookup_keys(ctx.ip)
+    throttle.refuse_if_probing(db, ctx.settings, ctx.ip, probing, "register")
+    if db.scalar(select(User.id).where(User.phone == phone)) is not None:
+        throttle.record(db, probing)
+        raise PhoneTakenCounted(details={"field": "phone"})
+
+
+def register_with_sms_code(
+    db: Db, ctx: Context, *, phone: str, name: str, id_number: str, password: str, sms_code: str
+) -> User:
+    """自然人注册, second step: the code sent to ``phone`` proves the number is the
+    registrant's. Fields are checked again (the first step stored none of them)."""
+    clean_phone(phone)
+    clean_name(name)
+    clean_id_number(id_number)
+    hash_password(password)
+    _consume_sms_code(db, clean_phone(phone), "register", sms_code, ctx=ctx)
+    return register_natural_person(
+        db, ctx, phone=phone, name=name, id_number=id_number, password=password
+    )
+
+
 def register_natural_person(
     db: Db, ctx: Context, *, phone: str, name: str, id_number: str, password: str
 ) -> User:
-    """自然人注册. Everything is checked before anything is written."""
+    """Creates a natural person's account. Everything is checked before anything is written.
+
+    It does not prove the phone: users register through :func:`register_with_sms_code`;
+    this is the step after the proof (and the operator's demo data)."""
     phone = clean_phone(phone)
     name = clean_name(name)
     id_number = clean_id_number(id_number)
     password_hash = hash_password(password)
-    if db.scalar(select(User.id).where(User.phone == phone)) is not None:
-        raise PhoneTaken(details={"field": "phone"})
+    _refuse_registered_phone(db, ctx, phone)
     user = User(
         kind=UserKind.NATURAL,
         phone=phone,
@@ -221,7 +297,7 @@ def complete_profile(
         new_phone = clean_phone(phone or "")
         if db.scalar(select(User.id).where(User.phone == new_phone, User.id != user.id)):
             raise PhoneTaken(details={"field": "phone"})
-        _consume_sms_code(db, new_phone, "complete", sms_code or "")
+        _consume_sms_code(db, new_phone, "complete", sms_code or "", ctx=ctx)
         user.phone = new_phone
     db.flush()
     audit.record(
@@ -239,51 +315,49 @@ def complete_profile(
 # ---------------------------------------------------------------- throttling
 
 
-def _failure_keys(user: User | None, account: str, ip: str | None) -> list[str]:
+def _failure_keys(user: User | None, account: str, ip: str | None) -> throttle.LoginKeys:
     """The throttle's buckets: the account itself, however it was written (+86…, with
-    dashes, by user id), and the address."""
+    dashes, by user id), the address, and the address against the account."""
     if user is not None:
-        keys = [f"user:{user.id}"]
+        key = f"user:{user.id}"
     else:
         phone = idnumbers.normalise_mobile(account)
         typed = phone if idnumbers.mobile_valid(phone) else account.strip().lower()
-        keys = [f"account:{typed[:100]}"]
-    if ip:
-        keys.append(f"ip:{ip}")
-    return keys
+        key = f"account:{typed[:100]}"
+    return throttle.login_keys(key, ip)
 
 
-def _check_rate_limit(db: Db, settings: Settings, keys: list[str]) -> None:
-    since = now() - dt.timedelta(seconds=settings.login_failure_window_seconds)
-    for key in keys:
-        # Addresses are shared (offices behind one NAT), so they get a larger allowance.
-        limit = settings.login_max_failures * (10 if key.startswith("ip:") else 1)
-        rows = db.execute(
-            select(func.count(), func.min(LoginFailure.at)).where(
-                LoginFailure.key == key, LoginFailure.at >= since
-            )
-        ).one()
-        count, oldest = rows
-        if count >= limit:
-            retry = settings.login_failure_window_seconds
-            if oldest is not None:
-                elapsed = (now() - as_utc(oldest)).total_seconds()
-                retry = max(1, int(settings.login_failure_window_seconds - elapsed))
-            raise RateLimited(details={"retry_after": retry})
-
-
-def _record_failure(db: Db, keys: list[str]) -> None:
-    for key in keys:
-        db.add(LoginFailure(key=key))
-    db.flush()
+def _check_rate_limit(
+    db: Db, ctx: Context, keys: throttle.LoginKeys, user: User | None, account: str
+) -> None:
+    refusal = throttle.login_refusal(db, ctx.settings, keys)
+    if refusal is None:
+        return
+    limit, retry = refusal
+    audit.record(
+        db,
+        "login.rate_limited",
+        environment=ctx.settings.environment,
+        actor_user_id=user.id if user else None,
+        ip=ctx.ip,
+        target=f"account:{account[:64]}",
+        limit=limit,
+    )
+    raise AttemptsRateLimited(details={"retry_after": retry})
 
 
 def _check_password(db: Db, ctx: Context, account: str, password: str) -> User:
     user = find_account(db, account)
     keys = _failure_keys(user, account, ctx.ip)
-    _check_rate_limit(db, ctx.settings, keys)
-    if user is None or not verify_password(user.password_hash, password):
-        _record_failure(db, keys)
+    # Refused before the (deliberately slow) hash, so locked-out guessing costs no CPU …
+    _check_rate_limit(db, ctx, keys, user, account)
+    correct = verify_password(user.password_hash if user else None, password)
+    # … and again in turn with every other attempt on these keys, so parallel guesses see
+    # each other's failures and get no more answers than sequential ones.
+    throttle.take_turns(db, keys.all)
+    _check_rate_limit(db, ctx, keys, user, account)
+    if user is None or not correct:
+        throttle.record(db, keys.all)
         audit.record(
             db,
             "login.failed",
@@ -301,31 +375,64 @@ def _check_password(db: Db, ctx: Context, account: str, password: str) -> User:
 # ---------------------------------------------------------------- SMS codes
 
 
+def _check_sms_limits(db: Db, ctx: Context, phone: str, purpose: str) -> None:
+    """Per number and purpose; and, for codes anyone may ask for (not the login codes sent
+    only after the right password), per address and for everyone together. The global count
+    is not serialised: parallel requests may pass it by a few, which a cost cap tolerates."""
+    gated = purpose in PASSWORD_GATED_PURPOSES
+    throttle.take_turns(db, [f"sms:{phone}:{purpose}"] + ([] if gated else [f"sms:ip:{ctx.ip}"]))
+    since = now() - dt.timedelta(hours=1)
+    anyone = SmsCode.purpose.not_in(PASSWORD_GATED_PURPOSES)
+
+    def sent(*conditions: Any) -> tuple[int, dt.datetime | None]:
+        n, oldest = db.execute(
+            select(func.count(), func.min(SmsCode.created_at)).where(
+                SmsCode.created_at >= since, *conditions
+            )
+        ).one()
+        return int(n or 0), oldest
+
+    # Counted per purpose: anyone may ask for recovery codes to a phone, and that must not
+    # use up the codes its owner needs to log in (those are sent only after the password).
+    limits: list[tuple[str, int, tuple[Any, ...]]] = [
+        (
+            "phone",
+            ctx.settings.sms_max_per_phone_per_hour,
+            (SmsCode.phone == phone, SmsCode.purpose == purpose),
+        ),
+    ]
+    if not gated:
+        if ctx.ip:
+            limits.append(
+                ("source", ctx.settings.sms_max_per_source_per_hour, (SmsCode.ip == ctx.ip, anyone))
+            )
+        limits.append(("global", ctx.settings.sms_max_per_hour, (anyone,)))
+    for scope, limit, conditions in limits:
+        n, oldest = sent(*conditions)
+        if n >= limit:
+            retry = 3600
+            if oldest is not None:
+                retry = max(1, int(3600 - (now() - as_utc(oldest)).total_seconds()))
+            raise SmsRateLimited(details={"scope": scope, "retry_after": retry})
+
+
 def send_sms_code(db: Db, ctx: Context, phone: str, purpose: str) -> SmsCode | None:
     """Sends a one-time code. Unknown phones get the same answer and no message
     (for purpose ``recover``), so the endpoint does not reveal who is registered."""
     if purpose not in SMS_PURPOSES:
         raise NotFound(details={"purpose": purpose})
     phone = clean_phone(phone)
-    since = now() - dt.timedelta(hours=1)
-    # Counted per purpose: anyone may ask for recovery codes to a phone, and that must not
-    # use up the codes its owner needs to log in (those are sent only after the password).
-    sent = db.scalar(
-        select(func.count()).where(
-            SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.created_at >= since
-        )
-    )
-    if (sent or 0) >= ctx.settings.sms_max_per_phone_per_hour:
-        raise RateLimited(details={"retry_after": 3600})
+    _check_sms_limits(db, ctx, phone, purpose)
     registered = db.scalar(select(User.id).where(User.phone == phone)) is not None
     if purpose == "recover" and not registered:
         return None
-    if purpose == "complete" and registered:
-        return None  # 补录 adds a phone nobody has; a registered one gets no message
+    if purpose in ("complete", "register") and registered:
+        return None  # a new phone for 补录 or registration; a registered one gets no message
     code = f"{secrets.randbelow(1_000_000):06d}"
     row = SmsCode(
         phone=phone,
         purpose=purpose,
+        ip=ctx.ip,
         code_hash="",
         expires_at=now() + dt.timedelta(seconds=ctx.settings.sms_code_ttl_seconds),
     )
@@ -336,15 +443,22 @@ def send_sms_code(db: Db, ctx: Context, phone: str, purpose: str) -> SmsCode | N
         "login": "您的登录验证码为 {code}，5 分钟内有效。如非本人操作，请修改密码。",
         "recover": "您正在找回密码，验证码为 {code}，5 分钟内有效。请勿泄露给他人。",
         "complete": "您正在补录账户信息，验证码为 {code}，5 分钟内有效。",
+        "register": "您正在注册专利业务办理系统账户，验证码为 {code}，5 分钟内有效。"
+        "如非本人操作，请忽略本短信。",
     }
     gateway_for(ctx.settings).send(phone, "【PatentDesk】" + texts[purpose].format(code=code), code)
     return row
 
 
 def _consume_sms_code(
-    db: Db, phone: str, purpose: str, code: str, row_id: uuid.UUID | None = None
+    db: Db,
+    phone: str,
+    purpose: str,
+    code: str,
+    row_id: uuid.UUID | None = None,
+    ctx: Context | None = None,
 ) -> SmsCode:
-    stmt = select(SmsCode).where(
+    stmt = select(SmsCode.id).where(
         SmsCode.phone == phone,
         SmsCode.purpose == purpose,
         SmsCode.consumed_at.is_(None),
@@ -352,14 +466,40 @@ def _consume_sms_code(
     )
     if row_id is not None:
         stmt = stmt.where(SmsCode.id == row_id)
-    row = db.scalar(stmt.order_by(SmsCode.created_at.desc()).limit(1))
-    if row is None or row.attempts >= MAX_SMS_ATTEMPTS:
+    found = db.scalar(stmt.order_by(SmsCode.created_at.desc()).limit(1))
+    if found is None:
         raise SmsCodeInvalid()
+    # Taking a try is one conditional UPDATE: parallel guesses queue on the row and each
+    # sees the count the one before left (read-then-write let them all through).
+    attempts = db.scalar(
+        update(SmsCode)
+        .where(
+            SmsCode.id == found,
+            SmsCode.attempts < MAX_SMS_ATTEMPTS,
+            SmsCode.consumed_at.is_(None),
+        )
+        .values(attempts=SmsCode.attempts + 1)
+        .returning(SmsCode.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    if attempts is None:
+        raise SmsCodeInvalid()
+    row = db.get(SmsCode, found, populate_existing=True)
+    assert row is not None
     if not hmac.compare_digest(row.code_hash, _code_hash(code.strip(), row.id)):
-        row.attempts += 1
-        db.flush()
-        raise SmsCodeInvalid(details={"attempts_left": MAX_SMS_ATTEMPTS - row.attempts})
-    row.consumed_at = now()
+        if ctx is not None:
+            audit.record(
+                db,
+                "sms_code.wrong",
+                environment=ctx.settings.environment,
+                actor_user_id=db.scalar(select(User.id).where(User.phone == phone)),
+                ip=ctx.ip,
+                target=f"sms_code:{row.id}",
+                purpose=purpose,
+                attempts=attempts,
+            )
+        raise SmsCodeInvalid(details={"attempts_left": MAX_SMS_ATTEMPTS - attempts})
+    row.consumed_at = now()  # our UPDATE holds the row: nobody consumes it meanwhile
     return row
 
 
@@ -367,7 +507,7 @@ def reset_password(db: Db, ctx: Context, *, phone: str, code: str, new_password:
     """找回密码 by a code sent to the registered phone; every session ends."""
     phone = clean_phone(phone)
     password_hash = hash_password(new_password)
-    _consume_sms_code(db, phone, "recover", code)
+    _consume_sms_code(db, phone, "recover", code, ctx=ctx)
     user = db.scalar(select(User).where(User.phone == phone))
     if user is None:  # a code is only ever sent to registered phones
         raise SmsCodeInvalid()
@@ -412,9 +552,12 @@ def change_password(
     if user is None:
         raise NotFound()
     keys = _failure_keys(user, "", ctx.ip)
-    _check_rate_limit(db, ctx.settings, keys)
-    if not verify_password(user.password_hash, current_password):
-        _record_failure(db, keys)
+    _check_rate_limit(db, ctx, keys, user, str(user.id))
+    correct = verify_password(user.password_hash, current_password)
+    throttle.take_turns(db, keys.all)
+    _check_rate_limit(db, ctx, keys, user, str(user.id))
+    if not correct:
+        throttle.record(db, keys.all)
         audit.record(
             db,
             "user.password_change_failed",
@@ -471,26 +614,24 @@ def password_login(
     client_kind: str,
     role: str | None = None,
     device_name: str | None = None,
+    sms_code: str | None = None,
 ) -> PasswordLoginResult:
     """Office users and main accounts log in with a password. Natural persons may do so only
-    on the web portal and only with an SMS code as second factor (the challenge)."""
+    on the web portal and in the mobile app (which then binds the phone), and never with the
+    password alone: an SMS code to the account's phone is the second factor. The code is
+    answered at :func:`verify_login_challenge`, or here again as ``sms_code`` (a script's
+    second run, which keeps no state)."""
     user = _check_password(db, ctx, account, password)
     ensure_can_log_in(user, ctx.settings)
-    if user.kind == UserKind.NATURAL and client_kind == "app":
-        # The mobile app's own login: it binds this phone (its device key) to the account.
-        token, session = start_session(
-            db,
-            ctx,
-            user,
-            role_spec="natural",
-            client_kind="app",
-            method="password",
-            device_name=device_name,
-        )
-        return PasswordLoginResult(session=session, token=token)
     if user.kind == UserKind.NATURAL:
-        if client_kind != "web":
+        if client_kind not in ("web", "app"):
             raise PasswordLoginNotAllowed()
+        if sms_code is not None:
+            challenge = _pending_challenge(db, user, client_kind)
+            token, session = _answer_challenge(
+                db, ctx, challenge, sms_code, role, device_name=device_name
+            )
+            return PasswordLoginResult(session=session, token=token)
         sms = send_sms_code(db, ctx, user.phone or "", "login")
         assert sms is not None
         challenge = LoginChallenge(
@@ -502,10 +643,7 @@ def password_login(
         )
         db.add(challenge)
         db.flush()
-        phone = user.phone or ""
-        return PasswordLoginResult(
-            challenge=challenge, masked_phone=phone[:3] + "****" + phone[-4:]
-        )
+        return PasswordLoginResult(challenge=challenge, masked_phone=mask_phone(user.phone or ""))
     token, session = start_session(
         db,
         ctx,
@@ -524,18 +662,50 @@ def verify_login_challenge(
     challenge = db.get(LoginChallenge, challenge_id)
     if challenge is None or challenge.consumed_at is not None or challenge.expires_at <= now():
         raise ChallengeInvalid()
+    return _answer_challenge(db, ctx, challenge, code, role)
+
+
+def _pending_challenge(db: Db, user: User, client_kind: str) -> LoginChallenge:
+    """The user's newest open challenge from this kind of client: the one a code sent a
+    moment ago belongs to."""
+    challenge = db.scalar(
+        select(LoginChallenge)
+        .where(
+            LoginChallenge.user_id == user.id,
+            LoginChallenge.client_kind == client_kind,
+            LoginChallenge.consumed_at.is_(None),
+            LoginChallenge.expires_at > now(),
+        )
+        .order_by(LoginChallenge.created_at.desc())
+        .limit(1)
+    )
+    if challenge is None:
+        raise SmsCodeInvalid()
+    return challenge
+
+
+def _answer_challenge(
+    db: Db,
+    ctx: Context,
+    challenge: LoginChallenge,
+    code: str,
+    role: str | None,
+    device_name: str | None = None,
+) -> tuple[str, Session]:
     user = db.get(User, challenge.user_id)
     assert user is not None
-    _consume_sms_code(db, user.phone or "", "login", code, row_id=challenge.sms_code_id)
+    _consume_sms_code(db, user.phone or "", "login", code, row_id=challenge.sms_code_id, ctx=ctx)
     challenge.consumed_at = now()
     ensure_can_log_in(user, ctx.settings)
     return start_session(
         db,
         ctx,
         user,
-        role_spec=role or challenge.requested_role,
+        # The app acts for the person themself; organisation roles are chosen on the desk.
+        role_spec="natural" if challenge.client_kind == "app" else role or challenge.requested_role,
         client_kind=challenge.client_kind,
         method="password+sms",
+        device_name=device_name,
     )
 
 
@@ -604,6 +774,9 @@ def authenticate(db: Db, token: str | None) -> Actor | None:
         return None
     user = db.get(User, session.user_id)
     if user is None or user.status != "active":
+        return None
+    if user.kind == UserKind.NATURAL and session.login_method == "password":
+        # Opened by a password alone before the SMS second factor applied to the app.
         return None
     from patentdesk.orgs.service import actor_for_session
 
@@ -699,7 +872,9 @@ def purge_expired(db: Db, settings: Settings, cutoff: dt.datetime) -> dict[str, 
     """Deletes SMS codes and password-login challenges that expired before ``cutoff`` and
     failed-login records too old to count toward the throttle. Sessions stay: users see
     them as the history of their logins."""
-    window = dt.timedelta(seconds=settings.login_failure_window_seconds)
+    window = dt.timedelta(
+        seconds=max(settings.login_failure_window_seconds, settings.lookup_window_seconds)
+    )
     challenges = db.execute(delete(LoginChallenge).where(LoginChallenge.expires_at < cutoff))
     still_needed = select(LoginChallenge.sms_code_id)
     codes = db.execute(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from patentdesk import apischema
 from patentdesk.blobs import BlobStore
 from patentdesk.deps import Ctx, CurrentActor, DbSession
-from patentdesk.filing.models import Case
+from patentdesk.filing.thirdparty import case_of
 from patentdesk.notices.service import notice_out
 from patentdesk.office import service
 from patentdesk.packages.registry import MAIN_FORM
@@ -47,13 +48,15 @@ def _row(db: DbSession, sub: Any, case: Any) -> dict[str, Any]:
 def _decision(db: DbSession, sub: Any, issued: list[Any]) -> dict[str, Any]:
     """The decided submission as a worklist row (SPEC §10 promises the row's fields for
     ``office accept`` and ``office refuse``), with the notices the decision issued."""
-    case = db.get(Case, sub.case_id)
-    return {**_row(db, sub, case), "notices": [notice_out(n) for n in issued]}
+    return {**_row(db, sub, case_of(db, sub)), "notices": [notice_out(n) for n in issued]}
 
 
 @router.get("/worklist")
 def worklist(
-    actor: CurrentActor, db: DbSession, status: str | None = "received", limit: int = 200
+    actor: CurrentActor,
+    db: DbSession,
+    status: Annotated[str | None, Query(max_length=32)] = "received",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     """Incoming submissions, oldest first (status ``received`` by default; ``all``)."""
     rows = service.worklist(db, actor, None if status == "all" else status, limit)
@@ -69,7 +72,7 @@ def accept(
 
 
 class RefuseIn(BaseModel):
-    reason: str = Field(max_length=2000)
+    reason: str = Field(max_length=2000, json_schema_extra=apischema.text(2000))
 
 
 @router.post("/submissions/{submission_id}/refuse")

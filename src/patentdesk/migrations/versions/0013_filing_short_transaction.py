@@ -1,7 +1,7 @@
 """Filing in a short transaction: one live filing per package, receipts signed in the row
 
 Revision ID: 0013_filing_short_transaction
-Revises: 0008_submission_package_id
+Revises: 0012_submission_case_optional
 Create Date: 2026-12-05 09:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_filing_short_transaction"
-down_revision: str | Sequence[str] | None = "0008_submission_package_id"
+down_revision: str | Sequence[str] | None = "0012_submission_case_optional"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
