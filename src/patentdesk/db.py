@@ -203,6 +203,10 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def sessionmakers(self) -> list[sessionmaker[Session]]:
+        """Every kind of unit of work's factory (for session events)."""
+        return list(self._makers.values())
+
     def session(self, *, write: bool = True, durable: bool = True) -> Session:
         return self._makers[(write, durable)]()
 

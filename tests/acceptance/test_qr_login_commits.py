@@ -48,3 +48,21 @@ def test_a_qr_login_makes_no_durable_commit(client, app, world):
     work = [s for s in statements if not s.startswith(("BEGIN", "PRAGMA", "SET"))]
     print(len(work), "statements")
     assert len(work) <= 27
+
+
+def test_relaxed_commits_anchor_the_audit_chain_too(client, app, world, settings):
+    """The login's audit events are committed by relaxed writers and a reader that wrote:
+    each of those commits writes its signed checkpoint as a durable writer's does."""
+    import json
+
+    from patentdesk.audit import AuditHead
+    from patentdesk.audit_anchor import checkpoint_path
+
+    phone = ApiPhone(world, world.person("张三"))
+    phone.desktop_login()
+    with app.state.db.unit_of_work(write=False) as s:
+        head = s.get(AuditHead, 1)
+        assert head is not None
+        count = head.count
+    lines = checkpoint_path(settings).read_text().splitlines()
+    assert json.loads(lines[-1])["count"] == count

@@ -69,3 +69,31 @@ def test_serve_refuses_zero_workers():
     result = CliRunner().invoke(app, ["serve", "--workers", "0"])
     assert result.exit_code != 0
     assert "workers" in result.output
+
+
+def test_the_local_demo_tells_its_workers_to_send_plain_cookies(monkeypatch, tmp_path):
+    """Workers build their settings from the environment: the demo's plain-HTTP cookies
+    must reach them there, not only the parent's settings object."""
+    from typer.testing import CliRunner
+
+    import patentdesk.bootstrap
+    import patentdesk.demo
+    import patentdesk.housekeeping
+    from patentdesk.cli.main import app
+
+    seen: dict[str, str | None] = {}
+
+    def fake_run(host: str, port: int, workers: int) -> None:
+        import os
+
+        seen["secure"] = os.environ.get("PATENTDESK_SECURE_COOKIES")
+
+    monkeypatch.setattr(server, "run", fake_run)
+    monkeypatch.setattr(patentdesk.bootstrap, "prepare", lambda settings: None)
+    monkeypatch.setattr(patentdesk.demo, "seed_demo", lambda settings: [])
+    monkeypatch.setattr(patentdesk.housekeeping, "purge", lambda db, settings: None)
+    monkeypatch.delenv("PATENTDESK_SECURE_COOKIES", raising=False)
+    monkeypatch.setenv("PATENTDESK_DATA", str(tmp_path))
+    result = CliRunner().invoke(app, ["serve", "--demo", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert seen["secure"] == "false"

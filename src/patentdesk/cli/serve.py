@@ -39,6 +39,8 @@ def register(app: typer.Typer) -> None:
         settings = load_settings()
         if plain_cookies_allowed(host=host, demo=demo, env=os.environ):
             settings.secure_cookies = False
+            # Each worker builds its settings from the environment: say it there too.
+            os.environ["PATENTDESK_SECURE_COOKIES"] = "false"
         prepare(settings)
         if demo:
             from patentdesk.demo import seed_demo
