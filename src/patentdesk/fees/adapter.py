@@ -265,6 +265,8 @@ def fee_input_from_verified(package: Package) -> FeeInput:
     request = dict(package.form)
     if not (request.get("business_type") or request.get("type")):
         request["business_type"] = package.business_type
+    if "request_examination" not in request:  # as fee_input_from_package decides it
+        request["request_examination"] = EXAMINATION_FORM in {f.path for f in package.files}
     found: list[tuple[str, str, int | None]] = [
         (f.path, f.role, None) for f in package.files if f.role in ROLES
     ]
