@@ -1,181 +1,178 @@
-"""Signed 1 MB submissions per second, end to end over HTTP, on SQLite and PostgreSQL.
+"""Signed 1 MB submissions per second over HTTP: clients × workers, SQLite and PostgreSQL.
 
-For each database: a real server process (`patentdesk serve`), N packages with a 1 MB
-drawing, signed through the real signing flow, submitted one after another; then the raw
-limit measured in the same run — SHA-256 of the package + CMS signature verification + one
-durable commit — and the ratio of the two. Prints medians; run: python bench/submit.py [N]
+For each database and worker count: a real server process (`patentdesk serve --workers N`),
+packages with a 1 MB drawing signed through the real signing flow, then submitted by C
+concurrent clients (keep-alive connections). In the same run, the raw floor of one
+submission — receive the 1 MB body into a file and make it durable, SHA-256, CMS signature
+verification, one durable commit — and the ratio floor / median latency (1.0 would be
+a submission costing no more than its floor). PostgreSQL runs with fsync on.
+
+    python bench/submit.py [--n 40] [--clients 1,4] [--workers 1,2] [--db sqlite,postgresql]
+                           [--src OTHER_CHECKOUT/src | --compare BEFORE_CHECKOUT/src]
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import os
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("PATENTDESK_ARGON2_PROFILE", "CHEAPEST")
-
-from tests.support.factories import World  # noqa: E402
-from tests.support.inproc import ApiPhone, build_invention, submit  # noqa: E402
-
-
-def noise_png(size: int) -> bytes:
-    from PIL import Image
-
-    side = int((size / 3) ** 0.5)
-    img = Image.frombytes("RGB", (side, side), os.urandom(side * side * 3))
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", compress_level=0)
-    return buf.getvalue()
+from _server import (
+    Server,
+    databases,
+    fresh,
+    int_list,
+    median,
+    noise_png,
+    percentile,
+    sources,
+    tmpdir,
+)
+from tests.support.factories import World
+from tests.support.inproc import ApiPhone, build_invention
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def serve(data: Path, url: str, port: int) -> subprocess.Popen[bytes]:
-    env = dict(
-        os.environ,
-        PATENTDESK_DATA=str(data),
-        PATENTDESK_DATABASE_URL=url,
-        PATENTDESK_BASE_URL=f"http://127.0.0.1:{port}",
-        PYTHONPATH=str(ROOT / "src"),
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "patentdesk", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    for _ in range(300):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
-def raw_limit(url: str, package: Path, runs: int) -> float:
-    """SHA-256 + CMS verify + one durable commit, median seconds."""
+def raw_floor(url: str, package: Path, pki: Path, runs: int) -> float:
+    """Receive (write + fsync) + SHA-256 + CMS verify + one durable commit: median seconds."""
     import sqlalchemy as sa
 
     from patentdesk.db import make_engine
     from patentdesk.packages import list_signatures, manifest_bytes
+    from patentdesk.pki.ca import CertificateAuthority
     from patentdesk.pki.cms import verify_detached
 
-    data = package.read_bytes()
+    body = package.read_bytes()
     manifest = manifest_bytes(package)
     signature = list_signatures(package)[0]
-    from patentdesk.pki.ca import CertificateAuthority
-
+    ca_cert = CertificateAuthority.load_or_create(pki, "trial").certificate
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS bench_commit (id INTEGER, h TEXT)")
     samples = []
-    ca_dir = Path(os.environ["BENCH_PKI_DIR"])
-    ca_cert = CertificateAuthority.load_or_create(ca_dir, "trial").certificate
-    for i in range(runs):
-        start = time.perf_counter()
-        digest = hashlib.sha256(data).hexdigest()
-        verify_detached(
-            signature, manifest, ca_certificate=ca_cert, purposes={"signing", "delegated"}
-        )  # type: ignore[arg-type]
-        with engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO bench_commit VALUES (:i, :h)"), {"i": i, "h": digest})
-        samples.append(time.perf_counter() - start)
+    with tempfile.TemporaryDirectory(dir=pki.parent) as tmp:
+        for i in range(runs):
+            start = time.perf_counter()
+            with open(Path(tmp) / f"{i}", "wb") as fh:
+                fh.write(body)
+                fh.flush()
+                os.fsync(fh.fileno())
+            digest = hashlib.sha256(body).hexdigest()
+            verify_detached(
+                signature, manifest, ca_certificate=ca_cert, purposes={"signing", "delegated"}
+            )
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text("INSERT INTO bench_commit VALUES (:i, :h)"), {"i": i, "h": digest}
+                )
+            samples.append(time.perf_counter() - start)
     engine.dispose()
-    return statistics.median(samples)
+    return median(samples)
 
 
-def run(kind: str, url: str, workdir: Path, n: int) -> dict[str, float]:
-    data = workdir / f"data-{kind}"
-    port = free_port()
-    from patentdesk.db import migrate
+def signed_packages(world: World, phone: ApiPhone, token: str, work: Path, tag: str, n: int):
+    from patentdesk.packages.editing import add_attachment
 
-    migrate(url)
-    proc = serve(data, url, port)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
-            world = World(http, data)
-            phone = ApiPhone(world, world.person("张三"))
-            token = phone.desktop_login()
-            drawing = noise_png(1_000_000)
-            packages = []
-            for i in range(n):
-                p = build_invention(workdir / f"{kind}-{i}.zip", title=f"一种自行车{i}")
-                from patentdesk.packages.editing import add_attachment
+    drawing = noise_png(1_000_000)
+    packages = []
+    for i in range(n):
+        p = build_invention(work / f"{tag}-{i}.zip", title=f"一种自行车{i}")
+        add_attachment(p, "drawings", drawing, filename="fig1.png")
+        phone.sign(token, p)
+        packages.append(p)
+    return packages
 
-                add_attachment(p, "drawings", drawing, filename="fig1.png")
-                phone.sign(token, p)
-                packages.append(p)
-            times = []
-            for p in packages:
-                start = time.perf_counter()
-                r = submit(http, token, p)
-                assert r.status_code == 201, r.text
-                times.append(time.perf_counter() - start)
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    os.environ["BENCH_PKI_DIR"] = str(data / "pki")
-    end_to_end = statistics.median(times)
-    raw = raw_limit(url, packages[0], max(20, n))
-    size = packages[0].stat().st_size
+
+def burst(base: str, token: str, packages: list[Path], clients: int) -> dict[str, float]:
+    """Submits every package with ``clients`` threads, each on its own keep-alive connection."""
+    local = threading.local()
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+
+    def one(p: Path) -> None:
+        nonlocal errors
+        http = getattr(local, "http", None)
+        if http is None:
+            http = local.http = httpx.Client(base_url=base, timeout=120)
+        body = p.read_bytes()
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/zip"}
+        start = time.perf_counter()
+        r = http.post("/api/v1/submissions", content=body, headers=headers)
+        took = time.perf_counter() - start
+        with lock:
+            latencies.append(took)
+            if r.status_code != 201:
+                errors += 1
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(one, packages))
+    wall = time.perf_counter() - start
     return {
-        "e2e_median_s": end_to_end,
-        "per_second": 1 / end_to_end,
-        "raw_median_s": raw,
-        "ratio": end_to_end / raw,
-        "package_bytes": size,
+        "per_second": len(packages) / wall,
+        "median_s": median(latencies),
+        "p95_s": percentile(latencies, 95),
+        "errors": errors,
     }
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-    from tests.support.pg import Cluster, find_bindir
-
-    with tempfile.TemporaryDirectory() as tmp:
+    argv = sys.argv[1:]
+    srcs = sources(argv)
+    n = int_list(argv, "--n", [40])[0]
+    clients = int_list(argv, "--clients", [1, 4])
+    workers = int_list(argv, "--workers", [1, 2])
+    kinds = ["sqlite", "postgresql"]
+    if "--db" in argv:
+        kinds = argv[argv.index("--db") + 1].split(",")
+    rows = []
+    floors: dict[str, float] = {}
+    size = 0
+    with tmpdir() as tmp:
         work = Path(tmp)
-        results = {"sqlite": run("sqlite", f"sqlite:///{work / 'bench.db'}", work, n)}
-        bindir = find_bindir()
-        if bindir is not None:
-            cluster = Cluster(bindir)
-            cluster.start()
-            try:
-                import sqlalchemy as sa
-
-                engine = sa.create_engine(cluster.url(), isolation_level="AUTOCOMMIT")
-                with engine.connect() as conn:
-                    conn.exec_driver_sql("CREATE DATABASE bench")
-                engine.dispose()
-                results["postgresql"] = run("postgresql", cluster.url("bench"), work, n)
-            finally:
-                cluster.stop()
-    print(f"signed ~1 MB submissions, {n} per database, sequential, over HTTP")
+        with databases(work, kinds) as urls:
+            for kind, base_url in urls.items():
+                for w in workers:
+                    for label, src in srcs:
+                        tag = f"b_{kind}_{w}_{label or 'x'}"
+                        url = fresh(base_url, work, tag)
+                        data = work / tag
+                        server = Server(src, data, url, w)
+                        try:
+                            with httpx.Client(base_url=server.url, timeout=120) as http:
+                                world = World(http, data)
+                                phone = ApiPhone(world, world.person("张三"))
+                                token = phone.desktop_login()
+                                for c in clients:
+                                    packages = signed_packages(
+                                        world, phone, token, work, f"{tag}-{c}", n
+                                    )
+                                    result = burst(server.url, token, packages, c)
+                                    rows.append((kind, w, c, label, result))
+                        finally:
+                            server.stop()
+                        if kind not in floors:
+                            size = packages[0].stat().st_size
+                            floors[kind] = raw_floor(url, packages[0], data / "pki", max(20, n))
+    print(f"signed {size / 1e6:.2f} MB submissions over HTTP, {n} per cell (loopback)")
     print(
-        f"{'database':<12}{'package':>10}{'e2e median':>13}{'per second':>12}"
-        f"{'raw limit':>12}{'ratio':>8}"
+        f"{'database':<11}{'workers':>8}{'clients':>8}{'code':>7}{'subm/s':>9}{'median':>10}{'p95':>10}"
+        f"{'errors':>7}{'floor':>9}{'ratio':>7}"
     )
-    for kind, r in results.items():
+    for kind, w, c, label, r in sorted(rows, key=lambda row: (*row[:3], row[3] != "before")):
+        floor = floors[kind]
         print(
-            f"{kind:<12}{r['package_bytes'] / 1e6:>9.2f}M{r['e2e_median_s'] * 1000:>11.1f}ms"
-            f"{r['per_second']:>12.1f}{r['raw_median_s'] * 1000:>10.2f}ms{r['ratio']:>8.1f}"
+            f"{kind:<11}{w:>8}{c:>8}{label:>7}{r['per_second']:>9.1f}{r['median_s'] * 1000:>8.1f}ms"
+            f"{r['p95_s'] * 1000:>8.1f}ms{r['errors']:>7}{floor * 1000:>7.2f}ms"
+            f"{floor / r['median_s']:>7.2f}"
         )
+    print("ratio = raw floor / median latency (1.0: a submission costs only its floor)")
 
 
 if __name__ == "__main__":

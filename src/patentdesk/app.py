@@ -23,6 +23,7 @@ from patentdesk import __version__, storage
 from patentdesk.config import Settings, load_settings
 from patentdesk.db import Database
 from patentdesk.errors import PatentDeskError
+from patentdesk.readwrite import ReadRequests
 
 log = logging.getLogger(__name__)
 
@@ -287,6 +288,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.add_exception_handler(RequestValidationError, _validation_error)
 
+    app.add_middleware(ReadRequests)
     app.add_middleware(BodyLimit, large=settings.max_upload_bytes)
     app.add_middleware(StandardHeaders, environment=settings.environment, settings=settings)
 

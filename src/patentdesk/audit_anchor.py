@@ -64,8 +64,9 @@ def install(db: Database, settings: Settings) -> None:
     def after_rollback(session: Session) -> None:
         session.info.pop(HEAD_INFO_KEY, None)
 
-    event.listen(db.sessionmaker, "after_commit", after_commit)
-    event.listen(db.sessionmaker, "after_rollback", after_rollback)
+    for maker in db.sessionmakers():  # writers, readers that wrote, relaxed writers
+        event.listen(maker, "after_commit", after_commit)
+        event.listen(maker, "after_rollback", after_rollback)
 
 
 def write_checkpoint(settings: Settings, seq: int, count: int, head_hash: str) -> bool:

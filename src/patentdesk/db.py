@@ -3,26 +3,37 @@
 SQLite (WAL) is the embedded default; PostgreSQL is the scale-out database. Both run the
 same migrations. Services ``add`` and ``flush``; the unit of work (one per request or
 CLI command) commits or rolls back.
+
+A unit of work is a writer or a reader. On SQLite a writer begins with ``BEGIN IMMEDIATE``
+(it queues for the one write lock up front, so it never fails half-way), a reader with a
+deferred ``BEGIN`` (it takes no lock at all in WAL mode, so reads never wait for writes nor
+make them wait). A reader that writes after all may find the lock taken and fails at once
+with ``SQLITE_BUSY`` (SQLite does not wait there: that could deadlock): :func:`is_busy`
+tells the caller to run the work again as a writer. Small writes a reader only wants done
+(a session's last-seen time) go through :func:`then_write` instead.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from patentdesk.timeutil import UTC
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -78,10 +89,52 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None
 
 
+READ_ONLY = "patentdesk_read_only"  # execution option of a reader's connections
+RELAXED = "patentdesk_relaxed"  # of a writer whose commit may be lost in a crash
+
+
 def _sqlite_begin(conn: Any) -> None:
     # A deferred transaction that later writes can fail with SQLITE_BUSY without waiting;
-    # BEGIN IMMEDIATE takes the write lock up front so concurrent workers queue instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # BEGIN IMMEDIATE takes the write lock up front so concurrent writers queue instead.
+    # Readers begin deferred: in WAL mode they hold no lock and see a consistent snapshot.
+    options = conn.get_execution_options()
+    # The safety level cannot change inside a transaction: set it before BEGIN, and only
+    # when it differs from what this connection last had.
+    wanted = "NORMAL" if options.get(RELAXED) else "FULL"
+    info = conn.connection.info
+    if info.get("synchronous", "FULL") != wanted:
+        conn.exec_driver_sql(f"PRAGMA synchronous={wanted}")
+        info["synchronous"] = wanted
+    if options.get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _postgresql_begin(conn: Any) -> None:
+    if conn.get_execution_options().get(RELAXED):
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite refusing a reader's write (the lock is taken): the work
+    must run again as a writer."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def is_reader(db: Session) -> bool:
+    return bool(db.info.get(READ_ONLY))
+
+
+def then_write(db: Session, write: Callable[[Session], object]) -> None:
+    """Does ``write`` in the caller's transaction when it is a writer; a reader's is put off
+    to a short write transaction after the reader ends (see :meth:`Database.unit_of_work`).
+    For writes whose loss costs nothing but freshness: they must not turn a read into a
+    wait for the write lock."""
+    if is_reader(db):
+        db.info.setdefault("then_write", []).append(write)
+    else:
+        write(db)
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -120,7 +173,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    event.listen(engine, "begin", _postgresql_begin)
+    return engine
 
 
 class Database:
@@ -130,15 +185,41 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # (write, durable) -> its session factory; readers that write after all (see
+        # read_then_write) commit as durably as asked too
+        self._makers = {
+            (write, durable): sessionmaker(
+                self.engine.execution_options(**{READ_ONLY: not write, RELAXED: not durable}),
+                expire_on_commit=False,
+                info={READ_ONLY: not write},
+            )
+            for write in (True, False)
+            for durable in (True, False)
+        }
+        self._makers[(True, True)] = self.sessionmaker
+        self._after = ThreadPoolExecutor(1, thread_name_prefix="patentdesk-then-write")
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def sessionmakers(self) -> list[sessionmaker[Session]]:
+        """Every kind of unit of work's factory (for session events)."""
+        return list(self._makers.values())
+
+    def session(self, *, write: bool = True, durable: bool = True) -> Session:
+        return self._makers[(write, durable)]()
+
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        """Commits when the block ends normally, rolls back on any exception."""
-        session = self.sessionmaker()
+    def unit_of_work(self, *, write: bool = True, durable: bool = True) -> Iterator[Session]:
+        """Commits when the block ends normally, rolls back on any exception. A reader
+        (``write=False``) takes no write lock; see the module's docstring.
+
+        ``durable=False`` is for writes whose loss in a power cut costs the user only a
+        repeat (a QR code to scan again): the commit does not wait for the disk (SQLite
+        synchronous=NORMAL, PostgreSQL synchronous_commit=off). The log stays in order, so
+        a later durable commit makes it durable too; nothing is ever corrupted."""
+        session = self.session(write=write, durable=durable)
         try:
             yield session
             session.commit()
@@ -147,8 +228,43 @@ class Database:
             raise
         finally:
             session.close()
+        self.finish_reader(session)
+
+    def read_then_write(self, work: Callable[[Session], T], *, durable: bool = True) -> T:
+        """Runs ``work`` as a reader; should it write and find SQLite's lock taken, runs it
+        again as a writer. For work that usually only reads (a poll, authentication)."""
+        try:
+            with self.unit_of_work(write=False, durable=durable) as session:
+                return work(session)
+        except OperationalError as exc:
+            if not is_busy(exc):
+                raise
+        with self.unit_of_work(durable=durable) as session:
+            return work(session)
+
+    def finish_reader(self, session: Session, *, wait: bool = False) -> None:
+        """Runs the writes a committed reader put off (:func:`then_write`), best effort:
+        losing one costs freshness, never correctness. They run in a background thread
+        (joined at exit), so that a reader never waits for the write lock."""
+        pending = session.info.pop("then_write", None)
+        if not pending:
+            return
+        if not wait:
+            self._after.submit(self._run_put_off, pending)
+            return
+        self._run_put_off(pending)
+
+    def _run_put_off(self, pending: list[Callable[[Session], object]]) -> None:
+        try:
+            with self.unit_of_work() as s:
+                for write in pending:
+                    write(s)
+        except OperationalError:
+            pass
 
     def dispose(self) -> None:
+        self._after.shutdown(wait=True)  # the put-off writes land before the engine goes
+        self._after = ThreadPoolExecutor(1, thread_name_prefix="patentdesk-then-write")
         self.engine.dispose()
 
 

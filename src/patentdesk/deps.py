@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from patentdesk.authz import Actor
 from patentdesk.config import Settings
+from patentdesk.db import Database, is_busy
 from patentdesk.errors import NotAuthenticated, PatentDeskError
 from patentdesk.identity.service import Context, authenticate
+from patentdesk.readwrite import RunAgainAsWriter, is_reader_request
 
 SESSION_COOKIE = "pd_session"
 
 
 def _unit_of_work(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back when it
-    raises, except for errors whose own record must survive (a failed login's count)."""
-    session: Session = request.app.state.db.sessionmaker()
+    raises, except for errors whose own record must survive (a failed login's count).
+    GET and HEAD requests are readers (see :mod:`patentdesk.readwrite`)."""
+    db: Database = request.app.state.db
+    reader = is_reader_request(request.scope)
+    durable = getattr(request.scope.get("endpoint"), RELAXED_COMMIT, True)
+    session = db.session(write=not reader, durable=durable)
     # Providers that need the data folder (fees, drafts) find the settings with the session.
     session.info["settings"] = request.app.state.settings
     try:
@@ -31,14 +37,27 @@ def _unit_of_work(request: Request) -> Iterator[Session]:
         else:
             session.rollback()
         raise
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
+        if reader and is_busy(exc):
+            raise RunAgainAsWriter() from exc
         raise
     finally:
         session.close()
+    db.finish_reader(session)
 
 
 DbSession = Annotated[Session, Depends(_unit_of_work, scope="function")]
+
+RELAXED_COMMIT = "patentdesk_durable"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def relaxed_commit(endpoint: F) -> F:
+    """Marks a route whose writes a power cut may lose at the cost of a repeat only (a QR
+    code to scan again): its request's commit does not wait for the disk."""
+    setattr(endpoint, RELAXED_COMMIT, False)
+    return endpoint
 
 
 def client_ip(request: Request) -> str | None:

@@ -208,3 +208,47 @@ def test_server_killed_mid_burst_loses_nothing_acknowledged(settings, tmp_path):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
+
+
+def test_one_package_signed_twice_and_sent_at_once_gets_one_number(live_server, settings, tmp_path):
+    """Two signatures of one application package (other bytes, the same package id) sent at
+    the same moment: one is filed, the other answered 409 PACKAGE_ALREADY_FILED — on
+    PostgreSQL too, where both used to pass the check before either inserted."""
+    import shutil
+    import threading
+
+    pairs = 4
+    with httpx.Client(base_url=live_server.url, timeout=60) as http:
+        world = World(http, settings.data)
+        phone = ApiPhone(world, world.person("张三"))
+        token = phone.desktop_login()
+        jobs = []
+        for i in range(pairs):
+            first = build_invention(tmp_path / f"p{i}a.zip", title=f"一种自行车{i}")
+            second = tmp_path / f"p{i}b.zip"
+            shutil.copy(first, second)
+            phone.sign(token, first)
+            phone.sign(token, second)  # signed again: other bytes, the same package id
+            assert first.read_bytes() != second.read_bytes()
+            jobs.append((first, second))
+
+    def send(package: Path, barrier: threading.Barrier) -> httpx.Response:
+        with httpx.Client(base_url=live_server.url, timeout=60) as c:
+            body = package.read_bytes()
+            barrier.wait()
+            return c.post(
+                "/api/v1/submissions",
+                content=body,
+                headers={**auth(token), "Content-Type": "application/zip"},
+            )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for first, second in jobs:
+            barrier = threading.Barrier(2)
+            answers = list(pool.map(send, (first, second), (barrier, barrier)))
+            codes = sorted(r.status_code for r in answers)
+            assert codes == [201, 409], [r.text for r in answers]
+            refused = next(r for r in answers if r.status_code == 409).json()["error"]
+            filed = next(r for r in answers if r.status_code == 201).json()
+            assert refused["code"] == "PACKAGE_ALREADY_FILED"
+            assert refused["details"]["application_number"] == filed["application_number"]

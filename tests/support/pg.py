@@ -32,7 +32,9 @@ def _free_port() -> int:
 
 
 class Cluster:
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
+        # Tests trade durability for speed; benchmarks that compare commits need it on.
+        self.durable = durable
         self.bindir = bindir
         self.dir = Path(tempfile.mkdtemp(prefix="patentdesk-pg-"))
         self.port = _free_port()
@@ -70,10 +72,10 @@ class Cluster:
             "--locale=C.UTF-8",
             "--no-sync",
         )
-        opts = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
         self._run("pg_ctl", "-D", data, "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -150,6 +150,19 @@ def download(
         emit({"path": str(out), "count": len(notice_ids), "size": len(data)}, json_out)
 
 
+def _all_deadlines(api: Any, days: int | None) -> list[dict[str, Any]]:
+    """Every page of ``GET /api/v1/deadlines`` (keyset-paged on deadline and serial)."""
+    params: dict[str, Any] = {"days": days} if days is not None else {}
+    limit = 1000
+    rows: list[dict[str, Any]] = []
+    while True:
+        page = api.get("/api/v1/deadlines", params={**params, "limit": limit})
+        rows += page
+        if len(page) < limit:
+            return rows
+        params["after"] = f"{page[-1]['deadline']}~{page[-1]['serial']}"
+
+
 @app.command()
 def deadlines(
     days: Annotated[int | None, typer.Option(help="only those due within N days")] = None,
@@ -162,7 +175,7 @@ def deadlines(
 ) -> None:
     """Response deadlines of the domain, soonest first."""
     with errors_reported(json_out), _api(server) as api:
-        rows = api.get("/api/v1/deadlines", params={"days": days} if days is not None else {})
+        rows = _all_deadlines(api, days)
         if ics is not None:
             ics.write_bytes(api.get("/api/v1/deadlines.ics", params={"alarm_days": alarm_days}))
         emit(rows, json_out, _table)

@@ -48,11 +48,13 @@ def register(app: typer.Typer) -> None:
         demo: Annotated[
             bool, typer.Option(help="seed a demo legal person and agency on first start")
         ] = False,
+        workers: Annotated[
+            int | None,
+            typer.Option(min=1, max=256, help="worker processes (default: one per core)"),
+        ] = None,
     ) -> None:
         """Runs the server: migrates the database and creates the CA on first start."""
-        import uvicorn
-
-        from patentdesk.app import create_app
+        from patentdesk import server
         from patentdesk.bootstrap import prepare
         from patentdesk.config import load_settings
 
@@ -61,8 +63,12 @@ def register(app: typer.Typer) -> None:
             # QR codes name the server: without PATENTDESK_BASE_URL, the address it listens
             # on (the default 127.0.0.1:8000 would send phones to the wrong port).
             settings.base_url = listening_url(host, port)
+            # Each worker builds its settings from the environment: name it there too.
+            os.environ["PATENTDESK_BASE_URL"] = settings.base_url
         if plain_cookies_allowed(host=host, demo=demo, env=os.environ):
             settings.secure_cookies = False
+            # Each worker builds its settings from the environment: say it there too.
+            os.environ["PATENTDESK_SECURE_COOKIES"] = "false"
         prepare(settings)
         if demo:
             from patentdesk.demo import seed_demo
@@ -76,8 +82,9 @@ def register(app: typer.Typer) -> None:
         purge(db, settings)
         db.dispose()
         url = f"http://{host}:{port}/"
+        count = workers or server.default_workers()
         typer.echo(
-            f"PatentDesk [{settings.environment}] serving {url} (data: {settings.data}); "
-            f"QR codes name {settings.base_url}"
+            f"PatentDesk [{settings.environment}] serving {url} (data: {settings.data}, "
+            f"{count} worker{'s' if count > 1 else ''}); QR codes name {settings.base_url}"
         )
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        server.run(host, port, count)

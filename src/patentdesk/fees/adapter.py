@@ -34,12 +34,15 @@ import json
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from patentdesk.fees.errors import FeeInputInvalid, PackageUnreadable
 from patentdesk.fees.schemas import FeeInput
+
+if TYPE_CHECKING:
+    from patentdesk.packages import Package
 
 REQUEST_PATHS = ("forms/request.json", "request.json")
 EXAMINATION_FORM = "forms/substantive_examination.json"
@@ -252,6 +255,79 @@ def fee_input_from_package(path: Path) -> FeeInput:
                 f"an attachment is unreadable ({exc})",
             ) from None
     return _build(request, pages_by_role, claims_text, path)
+
+
+def fee_input_from_verified(package: Package) -> FeeInput:
+    """The :class:`FeeInput` of a package the submission has already read and verified: no
+    second pass over the archive, images are not read at all, PDFs are parsed in place and
+    only text attachments (small by nature) are read whole — a 200 MB package is never in
+    memory."""
+    request = dict(package.form)
+    if not (request.get("business_type") or request.get("type")):
+        request["business_type"] = package.business_type
+    if "request_examination" not in request:  # as fee_input_from_package decides it
+        request["request_examination"] = EXAMINATION_FORM in {f.path for f in package.files}
+    found: list[tuple[str, str, int | None]] = [
+        (f.path, f.role, None) for f in package.files if f.role in ROLES
+    ]
+    # A claims PDF rendered from a text source kept next to it: the source is its text,
+    # read as is rather than extracted from the PDF again.
+    text_sources = {
+        PurePosixPath(name).with_suffix(""): name
+        for name, role, _ in found
+        if role == "claims" and PurePosixPath(name).suffix.lower() == ".txt"
+    }
+    pages_by_role: dict[str, int] = {}
+    claims: list[str] = []
+    source = package.source or Path(package.package_id)
+    try:
+        for name, role, _ in _renditions(found):
+            if PurePosixPath(name).suffix.lower() in IMAGE_SUFFIXES:
+                pages, text = 1, ""
+            else:
+                pages, text = _pages_and_text(package, name, want_text=role == "claims")
+            if role == "claims":
+                kept = text_sources.get(PurePosixPath(name).with_suffix(""))
+                if kept is not None and kept != name:
+                    with package.open(kept) as stream:
+                        text = stream.read().decode("utf-8", errors="replace")
+                claims.append(text)
+            pages_by_role[role] = pages_by_role.get(role, 0) + pages
+    except Exception as exc:  # a damaged attachment must not surface as a traceback
+        raise _unreadable(
+            source,
+            f"附件无法读取（{type(exc).__name__}）",
+            f"an attachment is unreadable ({exc})",
+        ) from None
+    return _build(request, pages_by_role, "".join(t + "\n" for t in claims), source)
+
+
+def _pages_and_text(package: Package, name: str, *, want_text: bool) -> tuple[int, str]:
+    """Pages of a PDF (parsed in place) or of a text file, and its text when asked."""
+    with package.open_seekable(name) as stream:
+        is_pdf = stream.read(4) == b"%PDF"
+        stream.seek(0)
+        if not is_pdf:
+            text = stream.read().decode("utf-8", errors="replace")
+            return _text_pages(text), text
+        from pypdf import PdfReader
+
+        reader = PdfReader(stream)
+        pages = len(reader.pages)
+        # A claims PDF with a text source next to it is not extracted (see the caller).
+        if not want_text or _has_text_source(package, name):
+            return pages, ""
+        return pages, "\n".join(p.extract_text() or "" for p in reader.pages)
+
+
+def _has_text_source(package: Package, name: str) -> bool:
+    stem = PurePosixPath(name).with_suffix("")
+    return any(
+        f.path != name
+        and PurePosixPath(f.path).with_suffix("") == stem
+        and PurePosixPath(f.path).suffix.lower() == ".txt"
+        for f in package.files
+    )
 
 
 def _build(

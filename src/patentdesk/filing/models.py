@@ -6,7 +6,17 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from patentdesk.db import Base, new_id
@@ -46,6 +56,12 @@ class Case(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=now, onupdate=now)
 
 
+LIVE_APPLICATION_FILING = (
+    "business_type IN ('invention', 'utility', 'design', 'pct', 'pct-national') "
+    "AND status <> 'refused'"
+)
+
+
 class Submission(Base):
     """One business submitted on a case: the application itself or follow-up business."""
 
@@ -54,6 +70,17 @@ class Submission(Base):
         UniqueConstraint("domain_id", "idempotency_key"),
         Index("ix_submissions_status_received", "status", "received_at"),
         Index("ix_submissions_domain_package", "domain_id", "package_id"),
+        # One live filing per application package and domain: the database decides between
+        # two submissions of the same package racing in from two workers (a refused one
+        # may be filed again). The WHERE clause must match APPLICATION_TYPES in service.py.
+        Index(
+            "uq_submissions_live_package",
+            "domain_id",
+            "package_id",
+            unique=True,
+            sqlite_where=text(LIVE_APPLICATION_FILING),
+            postgresql_where=text(LIVE_APPLICATION_FILING),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -86,7 +113,11 @@ class Submission(Base):
 
 
 class Receipt(Base):
-    """电子申请回执 (200105): a JSON record and a PDF, both signed by the office key."""
+    """电子申请回执 (200105): a JSON record and a PDF, both signed by the office key.
+
+    The record and its signature live in the row (written in the filing's transaction);
+    the PDF is rendered from the record on first download and stored once (receipts made
+    before that kept their record signature as a blob: ``record_signature_sha256``)."""
 
     __tablename__ = "receipts"
 
@@ -95,9 +126,10 @@ class Receipt(Base):
     case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
     domain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("domains.id"), index=True)
     record_json: Mapped[str] = mapped_column(Text)
-    record_signature_sha256: Mapped[str] = mapped_column(String(64))
-    pdf_sha256: Mapped[str] = mapped_column(String(64))
-    pdf_signature_sha256: Mapped[str] = mapped_column(String(64))
+    record_signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    record_signature_sha256: Mapped[str | None] = mapped_column(String(64))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    pdf_signature_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
 
 

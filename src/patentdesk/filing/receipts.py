@@ -8,7 +8,7 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography import x509
 
@@ -54,32 +54,57 @@ class SignedReceipt:
         return buf.getvalue()
 
 
-def make_receipt(settings: Settings, record: dict[str, Any]) -> SignedReceipt:
+def sign_record(settings: Settings, record: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The canonical record and the office's signature over it: what the filing's
+    transaction stores (the PDF waits for its first download)."""
     from patentdesk.pki.service import office_signer
 
-    signer = office_signer(settings)
     record_bytes = canonical(record)
-    pdf = render_receipt_pdf(record)
+    return record_bytes, office_signer(settings).sign_detached(record_bytes)
+
+
+def render_signed_pdf(settings: Settings, record_bytes: bytes) -> tuple[bytes, bytes]:
+    """The receipt PDF and its office signature. The PDF is a function of the signed
+    record alone, so rendering it late (or twice) gives the same document."""
+    from patentdesk.pki.service import office_signer
+
+    pdf = render_receipt_pdf(json.loads(record_bytes))
+    return pdf, office_signer(settings).sign_detached(pdf)
+
+
+def make_receipt(settings: Settings, record: dict[str, Any]) -> SignedReceipt:
+    record_bytes, record_signature = sign_record(settings, record)
+    pdf, pdf_signature = render_signed_pdf(settings, record_bytes)
+    return SignedReceipt(record_bytes, record_signature, pdf, pdf_signature)
+
+
+class StoredReceipt(Protocol):
+    record_json: str
+    record_signature: bytes | None
+    record_signature_sha256: str | None
+    pdf_sha256: str | None
+    pdf_signature_sha256: str | None
+
+
+def load(blobs: BlobStore, row: StoredReceipt) -> SignedReceipt:
+    """A receipt whose PDF is stored (see :func:`store_pdf`)."""
+    assert row.pdf_sha256 is not None and row.pdf_signature_sha256 is not None
+    record_signature = row.record_signature
+    if record_signature is None:  # a receipt made before the signature moved into the row
+        assert row.record_signature_sha256 is not None
+        record_signature = blobs.read(row.record_signature_sha256)
     return SignedReceipt(
-        record_bytes, signer.sign_detached(record_bytes), pdf, signer.sign_detached(pdf)
+        row.record_json.encode(),
+        record_signature,
+        blobs.read(row.pdf_sha256),
+        blobs.read(row.pdf_signature_sha256),
     )
 
 
-def store(blobs: BlobStore, receipt: SignedReceipt) -> tuple[str, str, str]:
-    """(record signature, pdf, pdf signature) blob names; the record itself is in the DB."""
-    return (
-        blobs.put_bytes(receipt.record_signature),
-        blobs.put_bytes(receipt.pdf),
-        blobs.put_bytes(receipt.pdf_signature),
-    )
-
-
-def load(
-    blobs: BlobStore, record_json: str, record_sig: str, pdf: str, pdf_sig: str
-) -> SignedReceipt:
-    return SignedReceipt(
-        record_json.encode(), blobs.read(record_sig), blobs.read(pdf), blobs.read(pdf_sig)
-    )
+def store_pdf(blobs: BlobStore, settings: Settings, record_json: str) -> tuple[str, str]:
+    """Renders, signs and stores the PDF of a receipt: (pdf, pdf signature) blob names."""
+    pdf, signature = render_signed_pdf(settings, record_json.encode())
+    return blobs.put_bytes(pdf), blobs.put_bytes(signature)
 
 
 def verify_bundle(data: bytes, ca_certificate: x509.Certificate) -> dict[str, Any]:

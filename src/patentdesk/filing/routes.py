@@ -12,13 +12,12 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from patentdesk.authz import Actor, Permission, authorize, can_see_domain
 from patentdesk.blobs import BlobStore, TooLarge
 from patentdesk.deps import CurrentActor, DbSession, client_ip, session_token
 from patentdesk.errors import ValidationFailed
-from patentdesk.filing import receipts, service
+from patentdesk.filing import service
 from patentdesk.filing.errors import ApplicationNotFound
 from patentdesk.filing.models import Receipt, Submission
 from patentdesk.filing.thirdparty import case_of
@@ -47,10 +46,11 @@ def _context(request: Request) -> Context:
 
 
 def _actor(request: Request) -> Actor | None:
-    """Authenticates in a short transaction of its own: an upload may take minutes and must
-    not hold a database lock meanwhile."""
-    with request.app.state.db.unit_of_work() as s:
-        return authenticate(s, session_token(request))
+    """Authenticates in a short reader of its own: an upload may take minutes and must not
+    hold a database lock meanwhile, and a submission's write lock waits for its checks."""
+    token = session_token(request)
+    actor: Actor | None = request.app.state.db.read_then_write(lambda s: authenticate(s, token))
+    return actor
 
 
 # A resumable upload's size and offsets: bounded here (1 TiB) so no number reaches the
@@ -139,29 +139,16 @@ def _submit(
     key: str | None,
     received_at: dt.datetime,
 ) -> dict[str, Any]:
-    db = request.app.state.db
-    ctx = _context(request)
-    blobs = blobs_of(request)
-    try:
-        with db.unit_of_work() as s:
-            return service.submit(
-                s,
-                ctx,
-                actor,
-                blobs=blobs,
-                package_sha256=sha,
-                package_size=size,
-                idempotency_key=key,
-                received_at=received_at,
-            ).to_dict()
-    except IntegrityError:
-        # The same key raced in from another worker: its result is ours.
-        assert actor is not None
-        with db.unit_of_work() as s:
-            previous = service.existing(s, actor, (key or sha).strip()[:128])
-            if previous is None:
-                raise
-            return previous.to_dict()
+    return service.submit(
+        request.app.state.db,
+        _context(request),
+        actor,
+        blobs=blobs_of(request),
+        package_sha256=sha,
+        package_size=size,
+        idempotency_key=key,
+        received_at=received_at,
+    ).to_dict()
 
 
 @router.post("/submissions", status_code=status.HTTP_201_CREATED, openapi_extra=_SUBMIT_DOC)
@@ -240,13 +227,7 @@ def download_receipt(
     """The receipt: ``bundle`` (ZIP of JSON, PDF and their office signatures), ``pdf`` or
     ``json``. Every user of the submitting domain may download it (A9)."""
     row = service.get_receipt(db, actor, receipt_id)
-    signed = receipts.load(
-        blobs_of(request),
-        row.record_json,
-        row.record_signature_sha256,
-        row.pdf_sha256,
-        row.pdf_signature_sha256,
-    )
+    signed = service.receipt_files(db, request.app.state.settings, blobs_of(request), row)
     if format == "pdf":
         return Response(
             signed.pdf,

@@ -1,8 +1,16 @@
 """Submission (提交): verify the package, check the signer's right to submit in the domain,
 validate, assign the application number and filing date in one transaction, sign a receipt.
 
+Everything that does not need the application number (reading and verifying the package,
+the validation rules, the fee sheet) happens first, in a reader that takes no write lock.
+The write transaction then holds only the idempotency check, the number, the inserts, the
+receipt record's signature and the audit entry. The receipt PDF is rendered on its first
+download (it is a function of the signed record).
+
 The same idempotency key (by default the package's SHA-256) returns the same result, never a
-second number. Follow-up business attaches to an existing application.
+second number; the same application package signed again is refused — the unique indexes
+decide between two that race in from two workers. Follow-up business attaches to an
+existing application.
 """
 
 from __future__ import annotations
@@ -13,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Db
 
 from patentdesk import audit
@@ -26,6 +35,8 @@ from patentdesk.authz import (
     can_see_domain,
 )
 from patentdesk.blobs import BlobStore
+from patentdesk.config import Settings
+from patentdesk.db import Database, new_id
 from patentdesk.filing import numbers, receipts, thirdparty
 from patentdesk.filing.allocation import next_serial
 from patentdesk.filing.errors import (
@@ -47,6 +58,7 @@ from patentdesk.notices.models import Notice
 from patentdesk.notices.types import is_rejection_decision
 from patentdesk.orgs.models import Domain
 from patentdesk.packages import Package, ValidationContext, get_business_type, read_package
+from patentdesk.packages.registry import BusinessType
 from patentdesk.pki.signing import SignerClaim, verify_package_signature
 from patentdesk.timeutil import beijing_date, iso, now, to_beijing
 
@@ -99,8 +111,32 @@ def existing(db: Db, actor: Actor, key: str) -> Outcome | None:
     return Outcome(sub, case, receipt, replay=True)
 
 
+@dataclass
+class Prepared:
+    """A verified, validated package: everything its filing needs but the number."""
+
+    business: BusinessType
+    package_id: str
+    manifest: dict[str, Any]
+    forms: dict[str, Any]
+    form: dict[str, Any]
+    files: list[dict[str, Any]]
+    signer: SignerClaim
+    fee_sheet: dict[str, Any] | None
+    warnings: list[Any]
+    filing_date: dt.date
+    received: dt.datetime
+    key: str
+    package_sha256: str
+    package_size: int
+
+    @property
+    def is_application(self) -> bool:
+        return self.business.name in APPLICATION_TYPES
+
+
 def submit(
-    db: Db,
+    database: Database,
     ctx: Context,
     actor: Actor | None,
     *,
@@ -116,11 +152,46 @@ def submit(
     actor = authorize(actor, Permission.CASE_SUBMIT)
     received = received_at or now()
     key = (idempotency_key or package_sha256).strip()[:128]
+    with database.unit_of_work(write=False) as db:
+        previous = _replay(db, actor, key, package_sha256)
+        if previous is not None:
+            return previous
+        prepared = _prepare(db, ctx, actor, blobs, key, package_sha256, package_size, received)
+        if prepared.is_application:
+            _not_filed_before(db, actor, prepared.package_id)  # the common case, lock-free
+    try:
+        with database.unit_of_work() as db:
+            return _record(db, ctx, actor, prepared)
+    except IntegrityError:
+        # Another worker filed the same key or the same package meanwhile (PostgreSQL;
+        # SQLite's writers queue): answer as a sequential duplicate is answered.
+        with database.unit_of_work(write=False) as db:
+            previous = _replay(db, actor, key, package_sha256)
+            if previous is not None:
+                return previous
+            if prepared.is_application:
+                _not_filed_before(db, actor, prepared.package_id)
+        raise
+
+
+def _replay(db: Db, actor: Actor, key: str, package_sha256: str) -> Outcome | None:
     previous = existing(db, actor, key)
-    if previous is not None:
-        if previous.submission.package_sha256 != package_sha256:
-            raise IdempotencyKeyReused()
-        return previous
+    if previous is not None and previous.submission.package_sha256 != package_sha256:
+        raise IdempotencyKeyReused()
+    return previous
+
+
+def _prepare(
+    db: Db,
+    ctx: Context,
+    actor: Actor,
+    blobs: BlobStore,
+    key: str,
+    package_sha256: str,
+    package_size: int,
+    received: dt.datetime,
+) -> Prepared:
+    """Reads the package once: signatures, the rules, the fee sheet."""
     claims: list[SignerClaim] = []
 
     def verify(manifest: bytes, der: bytes) -> SignerClaim:
@@ -128,11 +199,30 @@ def submit(
         claims.append(claim)
         return claim
 
-    path = blobs.path(package_sha256)
-    package = read_package(path, verify_signature=verify)
+    package = read_package(blobs.path(package_sha256), verify_signature=verify)
     try:
-        return _file(
-            db, ctx, actor, blobs, package, claims, key, package_sha256, package_size, received
+        business = get_business_type(package.business_type)  # refuses IC layout designs (C5)
+        signer = _signer(actor, claims)
+        filing_date = beijing_date(received)  # the server's clock in Beijing; never the client's
+        report = _validate(package, actor, filing_date)
+        return Prepared(
+            business=business,
+            package_id=package.package_id,
+            manifest=package.manifest.model_dump(mode="json"),
+            forms=package.forms,
+            form=package.form,
+            files=[
+                {"name": f.path, "role": f.role, "sha256": f.sha256, "size": f.size}
+                for f in package.files
+            ],
+            signer=signer,
+            fee_sheet=_fee_sheet(package, filing_date, ctx.settings.data),
+            warnings=report.warnings,
+            filing_date=filing_date,
+            received=received,
+            key=key,
+            package_sha256=package_sha256,
+            package_size=package_size,
         )
     finally:
         package.close()
@@ -178,54 +268,42 @@ def _signer(actor: Actor, claims: list[SignerClaim]) -> SignerClaim:
     raise SignerNotInDomain()
 
 
-def _file(
-    db: Db,
-    ctx: Context,
-    actor: Actor,
-    blobs: BlobStore,
-    package: Package,
-    claims: list[SignerClaim],
-    key: str,
-    package_sha256: str,
-    package_size: int,
-    received: dt.datetime,
-) -> Outcome:
-    business = get_business_type(package.business_type)  # refuses IC layout designs (C5)
-    signer = _signer(actor, claims)
-    filing_date = beijing_date(received)  # the server's clock in Beijing; never the client's
-    report = _validate(package, actor, filing_date)
-    form = package.form
-    if business.name in APPLICATION_TYPES:
-        _not_filed_before(db, actor, package.package_id)
-        case = _new_case(db, ctx, actor, business.name, form, received, filing_date)
+def _record(db: Db, ctx: Context, actor: Actor, p: Prepared) -> Outcome:
+    """The write transaction: the number, the rows, the receipt record, the audit entry."""
+    previous = _replay(db, actor, p.key, p.package_sha256)
+    if previous is not None:
+        return previous  # the same key filed by another worker since the reader looked
+    business, form = p.business, p.form
+    if p.is_application:
+        _not_filed_before(db, actor, p.package_id)
+        case = _new_case(db, ctx, actor, business.name, form, p.received, p.filing_date)
     else:
-        case = _target_case(db, actor, business.name, form, filing_date)
+        case = _target_case(db, actor, business.name, form, p.filing_date)
     domain = db.get(Domain, actor.domain_id)
     submission = Submission(
+        id=new_id(),
         case_id=case.id,
         domain_id=actor.domain_id,
         business_type=business.name,
-        idempotency_key=key,
-        package_sha256=package_sha256,
-        package_id=package.package_id,
-        package_size=package_size,
-        manifest=package.manifest.model_dump(mode="json"),
-        forms=package.forms,
-        fee_sheet=_fee_sheet(blobs.path(package_sha256), filing_date, ctx.settings.data),
-        signer_user_id=signer.record.user_id,
-        signer_name=signer.verified.name or "",
-        signer_certificate_serial=str(signer.verified.serial),
-        signer_role=signer.record.role,
+        idempotency_key=p.key,
+        package_sha256=p.package_sha256,
+        package_id=p.package_id,
+        package_size=p.package_size,
+        manifest=p.manifest,
+        forms=p.forms,
+        fee_sheet=p.fee_sheet,
+        signer_user_id=p.signer.record.user_id,
+        signer_name=p.signer.verified.name or "",
+        signer_certificate_serial=str(p.signer.verified.serial),
+        signer_role=p.signer.record.role,
         submitted_by_user_id=actor.user_id,
         submitted_by_sub_account_id=actor.sub_account_id,
-        received_at=received,
+        received_at=p.received,
         related_notice_serial=form.get("notice_serial") or form.get("rejection_notice_serial"),
     )
     db.add(submission)
-    db.flush()
-    receipt = _receipt(
-        db, ctx, blobs, actor, case, submission, package, domain, business.zh, report.warnings
-    )
+    db.flush()  # the unique indexes decide here: the same key or package filed meanwhile
+    receipt = _receipt(db, ctx, actor, case, submission, p.files, domain, business.zh)
     audit.record(
         db,
         "case.submitted",
@@ -433,15 +511,15 @@ def _case_from_legacy_notice(db: Db, actor: Actor, notice: Notice) -> Case:
     return case
 
 
-def _fee_sheet(path: Path, filing_date: dt.date, data_dir: Path) -> dict[str, Any] | None:
+def _fee_sheet(package: Package, filing_date: dt.date, data_dir: Path) -> dict[str, Any] | None:
     """The fee calculation sheet (费用计算页) by the schedule in force on the filing date,
     among the bundled schedules and those the operator added to the data folder."""
     from patentdesk.errors import PatentDeskError as _Err
     from patentdesk.fees import calculate
-    from patentdesk.fees.adapter import fee_input_from_package
+    from patentdesk.fees.adapter import fee_input_from_verified
 
     try:
-        sheet = calculate(fee_input_from_package(path), filing_date, data_dir=data_dir)
+        sheet = calculate(fee_input_from_verified(package), filing_date, data_dir=data_dir)
     except _Err:
         return None  # business without fees, or nothing to charge yet
     data: dict[str, Any] = sheet.to_json()
@@ -451,14 +529,12 @@ def _fee_sheet(path: Path, filing_date: dt.date, data_dir: Path) -> dict[str, An
 def _receipt(
     db: Db,
     ctx: Context,
-    blobs: BlobStore,
     actor: Actor,
     case: Case,
     submission: Submission,
-    package: Package,
+    files: list[dict[str, Any]],
     domain: Domain | None,
     business_name: str,
-    warnings: list[Any],
 ) -> Receipt:
     receipt_id = uuid.uuid4()
     public = _may_read_case(case, submission)
@@ -481,10 +557,7 @@ def _receipt(
         "title": case.title if public else None,
         "applicants": [a.get("name") for a in case.applicants if a.get("name")] if public else [],
         "internal_number": case.internal_number if submission.domain_id == case.domain_id else None,
-        "files": [
-            {"name": f.path, "role": f.role, "sha256": f.sha256, "size": f.size}
-            for f in package.files
-        ],
+        "files": files,
         "package_sha256": submission.package_sha256,
         "signer": {
             "name": submission.signer_name,
@@ -499,17 +572,14 @@ def _receipt(
         "environment": ctx.settings.environment,
         "fee_sheet": submission.fee_sheet,
     }
-    signed = receipts.make_receipt(ctx.settings, record)
-    sig, pdf, pdf_sig = receipts.store(blobs, signed)
+    record_bytes, signature = receipts.sign_record(ctx.settings, record)
     row = Receipt(
         id=receipt_id,
         submission_id=submission.id,
         case_id=case.id,
         domain_id=submission.domain_id,
-        record_json=signed.record_bytes.decode(),
-        record_signature_sha256=sig,
-        pdf_sha256=pdf,
-        pdf_signature_sha256=pdf_sig,
+        record_json=record_bytes.decode(),
+        record_signature=signature,
     )
     db.add(row)
     db.flush()
@@ -526,6 +596,23 @@ def get_receipt(db: Db, actor: Actor, receipt_id: uuid.UUID) -> Receipt:
     if receipt is None or not can_see_domain(actor, receipt.domain_id, Permission.RECEIPT_DOWNLOAD):
         raise ApplicationNotFound("回执不存在", "No such receipt", number="-")
     return receipt
+
+
+def receipt_files(
+    db: Db, settings: Settings, blobs: BlobStore, row: Receipt
+) -> receipts.SignedReceipt:
+    """The receipt's four files; its PDF is rendered and stored on the first download (a
+    GET: the reader's write may run again as a writer, see :mod:`patentdesk.readwrite`)."""
+    if row.pdf_sha256 is None:
+        pdf, pdf_signature = receipts.store_pdf(blobs, settings, row.record_json)
+        # Two first downloads at once both render the same PDF; the first one stored wins.
+        db.execute(
+            update(Receipt)
+            .where(Receipt.id == row.id, Receipt.pdf_sha256.is_(None))
+            .values(pdf_sha256=pdf, pdf_signature_sha256=pdf_signature)
+        )
+        db.refresh(row)
+    return receipts.load(blobs, row)
 
 
 def get_case(db: Db, actor: Actor, case_id: uuid.UUID) -> Case:

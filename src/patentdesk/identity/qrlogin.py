@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -30,6 +31,8 @@ from patentdesk.pki.models import QrRequest
 from patentdesk.pki.payload import verify_payload
 from patentdesk.pki.service import device_of_session, user_devices
 from patentdesk.timeutil import now
+
+DEVICE_TOUCH_INTERVAL = dt.timedelta(seconds=60)
 
 
 def create_login_request(
@@ -86,7 +89,8 @@ def verify_device_approval(
     if claims.get("id") != str(request.id):
         raise qr.QrAlreadyUsed("确认内容与二维码不符", "The approval is for another QR code")
     qr.check_nonce(request, claims.get("n"))
-    device.last_used_at = now()
+    if device.last_used_at is None or now() - device.last_used_at > DEVICE_TOUCH_INTERVAL:
+        device.last_used_at = now()  # a minute's precision is what the device list shows
     return device.id, claims
 
 

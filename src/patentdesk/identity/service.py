@@ -13,6 +13,7 @@ import hmac
 import secrets
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session as Db
 from patentdesk import audit
 from patentdesk.authz import Actor
 from patentdesk.config import Settings
-from patentdesk.db import rowcount, unique_or
+from patentdesk.db import rowcount, then_write, unique_or
 from patentdesk.errors import NotFound
 from patentdesk.identity import idnumbers, throttle
 from patentdesk.identity.errors import (
@@ -802,10 +803,20 @@ def authenticate(db: Db, token: str | None) -> Actor | None:
     actor = actor_for_session(db, user, session)
     if actor is None:
         return None
-    # Throttled so that reads do not turn every request into a write.
+    # Throttled so that reads do not turn every request into a write; a reader does it
+    # after its own transaction (losing it costs only freshness).
     if (now() - session.last_seen_at).total_seconds() > 60:
-        session.last_seen_at = now()
+        then_write(db, _touch(session.id))
     return actor
+
+
+def _touch(session_id: uuid.UUID) -> Callable[[Db], object]:
+    def write(db: Db) -> object:
+        return db.execute(
+            update(Session).where(Session.id == session_id).values(last_seen_at=now())
+        )
+
+    return write
 
 
 def list_sessions(db: Db, actor: Actor) -> list[Session]:

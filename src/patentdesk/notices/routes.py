@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from patentdesk.blobs import BlobStore
 from patentdesk.deps import Ctx, CurrentActor, DbSession
+from patentdesk.errors import ValidationFailed
 from patentdesk.notices import service
 from patentdesk.notices.deadlines import DeadlineEntry
 from patentdesk.notices.ical import DEFAULT_ALARM_DAYS, to_ical
@@ -112,24 +113,59 @@ def download_many(body: BulkIn, actor: CurrentActor, db: DbSession, request: Req
     )
 
 
+DEADLINE_PAGE = 500
+_CURSOR = r"^\d{4}-\d{2}-\d{2}~[\x21-\x7e]{1,64}$"
+
+
 @router.get("/deadlines")
 def deadlines(
     actor: CurrentActor,
     db: DbSession,
     ctx: Ctx,
+    response: Response,
     days: Annotated[
         int | None, Query(ge=0, le=MAX_DEADLINE_DAYS, description="due within this many days")
     ] = None,
     include_past: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000, description="rows per page")] = DEADLINE_PAGE,
+    after: Annotated[
+        str | None,
+        Query(
+            pattern=_CURSOR,
+            description="the next page: ``deadline~serial`` of the last row seen "
+            "(also sent as the ``X-Next-Cursor`` header of a full page)",
+        ),
+    ] = None,
 ) -> list[dict[str, Any]]:
     """Response deadlines of the domain, soonest first (``kind: "notice"``), with the fees
-    due (``kind: "fee"``): an unpaid fee stays listed after its deadline, ``overdue``."""
+    due (``kind: "fee"``): an unpaid fee stays listed after its deadline, ``overdue``.
+    Keyset-paged on (deadline, serial): a full page carries ``X-Next-Cursor``."""
+    cursor = _cursor(after)
     rows = [
         service.notice_out(n) | {"kind": "notice"}
-        for n in service.deadlines(db, actor, within_days=days, include_past=include_past)
+        for n in service.deadlines(
+            db, actor, within_days=days, include_past=include_past, after=cursor, limit=limit
+        )
     ]
-    rows += _other_deadlines(db, ctx, actor, days)
-    return sorted(rows, key=lambda r: (r["deadline"], r["serial"]))
+    rows += [
+        r
+        for r in _other_deadlines(db, ctx, actor, days)
+        if cursor is None or (r["deadline"], r["serial"]) > (cursor[0].isoformat(), cursor[1])
+    ]
+    page = sorted(rows, key=lambda r: (r["deadline"], r["serial"]))[:limit]
+    if len(page) == limit:
+        response.headers["X-Next-Cursor"] = f"{page[-1]['deadline']}~{page[-1]['serial']}"
+    return page
+
+
+def _cursor(after: str | None) -> tuple[dt.date, str] | None:
+    if after is None:
+        return None
+    day, serial = after.split("~", 1)
+    try:
+        return dt.date.fromisoformat(day), serial
+    except ValueError as exc:
+        raise ValidationFailed(details={"field": "after"}) from exc
 
 
 def _entry_of(row: dict[str, Any]) -> DeadlineEntry:

@@ -252,8 +252,16 @@ def download_many(db: Db, actor: Actor, ids: list[str], blobs: BlobStore) -> byt
 
 
 def deadlines(
-    db: Db, actor: Actor, *, within_days: int | None = None, include_past: bool = False
+    db: Db,
+    actor: Actor,
+    *,
+    within_days: int | None = None,
+    include_past: bool = False,
+    after: tuple[dt.date, str] | None = None,
+    limit: int = 5000,
 ) -> list[Notice]:
+    """Notices with a response deadline, soonest first; ``after`` (deadline, serial) is the
+    keyset cursor of the next page."""
     stmt = restrict(select(Notice), Notice.domain_id, actor, Permission.NOTICE_VIEW).where(
         Notice.deadline.isnot(None)
     )
@@ -262,7 +270,12 @@ def deadlines(
         stmt = stmt.where(Notice.deadline >= today)
     if within_days is not None:
         stmt = stmt.where(Notice.deadline <= today + dt.timedelta(days=within_days))
-    return list(db.scalars(stmt.order_by(Notice.deadline, Notice.serial).limit(5000)))
+    if after is not None:
+        day, serial = after
+        stmt = stmt.where(
+            or_(Notice.deadline > day, and_(Notice.deadline == day, Notice.serial > serial))
+        )
+    return list(db.scalars(stmt.order_by(Notice.deadline, Notice.serial).limit(limit)))
 
 
 def deadline_entries(rows: list[Notice]) -> list[DeadlineEntry]:

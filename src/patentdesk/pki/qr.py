@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session as Db
+from sqlalchemy.orm.attributes import set_committed_value
 
 from patentdesk.db import rowcount
 from patentdesk.errors import Conflict, NotFound, PatentDeskError
@@ -131,15 +132,17 @@ def decide(db: Db, request: QrRequest, status: str, **fields: Any) -> None:
     """Moves pending → approved/denied exactly once: of two racing approvals one wins, the
     other gets 409 (the conditional UPDATE is the arbiter, on SQLite and PostgreSQL)."""
     ensure_pending(request)
+    values = {"status": status, "decided_at": now(), **fields}
     result = db.execute(
         update(QrRequest)
         .where(QrRequest.id == request.id, QrRequest.status == "pending")
-        .values(status=status, decided_at=now(), **fields)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     if rowcount(result) != 1:
         raise QrAlreadyUsed()
-    db.refresh(request)
+    for name, value in values.items():  # what the UPDATE wrote, without reading it back
+        set_committed_value(request, name, value)
 
 
 def check_secret(request: QrRequest, secret: str) -> None:

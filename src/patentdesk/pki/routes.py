@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from patentdesk import apischema
-from patentdesk.deps import Ctx, CurrentActor, DbSession, OptionalActor
+from patentdesk.deps import Ctx, CurrentActor, DbSession, OptionalActor, relaxed_commit
 from patentdesk.errors import NotFound, ValidationFailed
 from patentdesk.identity import qrlogin
 from patentdesk.identity.service import Context
@@ -196,6 +196,7 @@ def _qr_out(request: Any, payload: str | None, secret: str | None) -> dict[str, 
 
 
 @router.post("/auth/qr", status_code=status.HTTP_201_CREATED)
+@relaxed_commit
 def qr_login_start(body: QrLoginIn, db: DbSession, ctx: Ctx) -> dict[str, Any]:
     """A login QR code for this client; keep ``secret`` to collect the session."""
     request, payload, secret = qrlogin.create_login_request(
@@ -243,6 +244,7 @@ class DecisionIn(BaseModel):
 
 
 @router.post("/auth/qr/{request_id}/decision")
+@relaxed_commit
 def qr_login_decide(
     request_id: str, body: DecisionIn, actor: CurrentActor, db: DbSession, ctx: Ctx
 ) -> dict[str, Any]:
@@ -270,8 +272,9 @@ async def _long_poll(
     deadline = loop.time() + wait
 
     def once() -> T:
-        with db.unit_of_work() as s:
-            return step(ctx, s)
+        # A pending request is only read (no write lock); the collecting step writes, in a
+        # commit a power cut may lose (the user scans again).
+        return db.read_then_write(lambda s: step(ctx, s), durable=False)
 
     while True:
         result = await run_in_threadpool(once)
