@@ -87,6 +87,36 @@ def _clean_digest(digest: str) -> str:
     return value
 
 
+def _summary(digest: str, manifest: bytes | None, applicants: list[str] | None) -> dict[str, Any]:
+    """What the phone shows about the package besides its digest (see start_signing)."""
+    import json
+
+    summary: dict[str, Any] = {}
+    if applicants:
+        summary["applicants"] = [str(a).strip()[:200] for a in applicants if str(a).strip()][:50]
+    if manifest is None:
+        return summary
+    if hashlib.sha256(manifest).hexdigest() != digest:
+        raise ValidationFailed(
+            "清单与摘要不符",
+            "The manifest does not match the digest",
+            details={"field": "manifest"},
+        )
+    try:
+        data = json.loads(manifest)
+        files = data["files"]
+        summary["package_id"] = str(data["package_id"])[:36]
+        summary["file_count"] = len(files) if isinstance(files, list) else None
+        summary["business_type"] = str(data.get("business_type") or "")[:24] or None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValidationFailed(
+            "清单不是有效的案卷包清单",
+            "The manifest is not a case package manifest",
+            details={"field": "manifest"},
+        ) from exc
+    return summary
+
+
 def _session_of(db: Db, actor: Actor) -> Session:
     assert actor.session_id is not None
     session = db.get(Session, actor.session_id)
@@ -112,10 +142,19 @@ def start_signing(
     digest: str,
     title: str | None,
     business_type: str | None,
+    manifest: bytes | None = None,
+    applicants: list[str] | None = None,
 ) -> SigningStart:
-    """Asks for a signature over a package digest; the main account is refused (A10)."""
+    """Asks for a signature over a package digest; the main account is refused (A10).
+
+    With the manifest itself (whose SHA-256 must be ``digest``) the phone also shows the
+    package id and the number of files, read here rather than taken on the client's word.
+    """
     actor = authorize(actor, Permission.CASE_SIGN)
     digest = _clean_digest(digest)
+    summary = _summary(digest, manifest, applicants)
+    business_type = business_type or summary.pop("business_type", None)
+    summary.pop("business_type", None)
     current_signing_certificate(db, actor.user_id)  # a clear error before any scan
     session = _session_of(db, actor)
     windows = open_windows(db, session.id)
@@ -128,6 +167,7 @@ def start_signing(
         title=(title or "")[:200] or None,
         business_type=(business_type or "")[:24] or None,
         requested_role=actor.role,
+        summary=summary or None,
     )
     if windows:
         window = windows[0]

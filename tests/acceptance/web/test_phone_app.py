@@ -4,12 +4,15 @@ browser (the web portal) or the desktop CLI."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from patentdesk.packages import read_package
+from tests.support.actors import Desktop
 from tests.support.phoneapp import AppPage, web_login_qr
 
 pytestmark = pytest.mark.browser
@@ -92,3 +95,75 @@ def test_the_installed_app_opens_without_a_network(app_page: AppPage) -> None:
         assert app_page.screen() == "home"
     finally:
         p.context.set_offline(False)
+
+
+@pytest.fixture
+def desktop_cli(live_server: Any, tmp_path: Path) -> Desktop:
+    return Desktop(tmp_path / "desktop", live_server.url)
+
+
+def cli_login(desktop: Desktop, app: AppPage, *args: str) -> dict[str, Any]:
+    """``patentdesk login`` on the desktop, approved by scanning with the app's camera."""
+    pending = desktop.start("login", "--timeout", "40", *args)
+    app.scan(pending.payload())
+    assert app.screen() == "confirm-login"
+    assert app.page.locator("#who-client").inner_text() == "桌面客户端"
+    app.approve()
+    result = pending.result()
+    assert result.returncode == 0, result.stderr
+    return dict(result.json)
+
+
+def new_package(desktop: Desktop, *assignments: str) -> str:
+    path = desktop.home / "case.zip"
+    r = desktop.run("package", "new", "--type", "invention", "--out", str(path), "--json")
+    assert r.returncode == 0, r.stderr
+    if assignments:
+        r = desktop.run("package", "set", str(path), *assignments, "--json")
+        assert r.returncode == 0, r.stderr
+    return str(path)
+
+
+@pytest.mark.seed("A3")
+def test_the_app_logs_the_desktop_cli_in(app_page: AppPage, desktop_cli: Desktop) -> None:
+    app_page.register("周八")
+    session = cli_login(desktop_cli, app_page)
+    assert session["name"] == "周八"
+    assert desktop_cli.session()["user_id"] == session["user_id"]
+
+
+@pytest.mark.seed("C2")
+def test_the_app_shows_the_package_and_its_signature_verifies_like_the_cli_phones(
+    app_page: AppPage, desktop_cli: Desktop
+) -> None:
+    app_page.register("吴九")
+    cli_login(desktop_cli, app_page)
+    package = new_package(
+        desktop_cli,
+        "title=一种折叠式电动自行车",
+        "applicants.0.name=吴九",
+        "applicants.1.name=郑十",
+    )
+    with read_package(Path(package)) as pkg:
+        digest = hashlib.sha256(pkg.manifest_bytes).hexdigest()
+        package_id, files = pkg.package_id, len(pkg.manifest.files)
+    pending = desktop_cli.start("sign", package, "--timeout", "40", qr_name="sign-qr.txt")
+    app_page.scan(pending.payload())
+    assert app_page.screen() == "confirm-sign"
+    p = app_page.page
+    assert p.locator("#sign-business").inner_text() == "发明专利申请"
+    assert p.locator("#sign-title").inner_text() == "一种折叠式电动自行车"
+    assert p.locator("#sign-applicants").inner_text() == "吴九、郑十"
+    assert p.locator("#sign-package").inner_text() == package_id
+    assert p.locator("#sign-files").inner_text() == str(files)
+    assert p.locator("#sign-digest").inner_text().replace(" ", "") == digest
+    assert p.locator("#digest-ok").is_visible()  # checked against the office-signed code
+    app_page.approve()
+    signed = pending.result()
+    assert signed.returncode == 0, signed.stderr
+    assert signed.json["method"] == "scan"
+    # The server checks the phone-made CMS signature as it checks the CLI phone's.
+    checked = desktop_cli.run("sign", package, "--verify", "--json")
+    assert checked.returncode == 0, checked.stderr
+    [claim] = checked.json["signatures"]
+    assert claim["signer"] == "吴九" and claim["digest"] == digest
