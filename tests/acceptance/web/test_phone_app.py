@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from patentdesk.packages import read_package
+from patentdesk.pki.keys import generate_key
+from patentdesk.pki.payload import sign_payload
 from tests.support.actors import Desktop
 from tests.support.phoneapp import AppPage, web_login_qr
 
@@ -167,3 +171,88 @@ def test_the_app_shows_the_package_and_its_signature_verifies_like_the_cli_phone
     assert checked.returncode == 0, checked.stderr
     [claim] = checked.json["signatures"]
     assert claim["signer"] == "吴九" and claim["digest"] == digest
+
+
+def foreign_payload(live_server: Any, env: str) -> str:
+    """A code as another environment's server would make it (its own office key)."""
+    claims = {
+        "v": 1,
+        "t": "login",
+        "srv": live_server.url,
+        "env": env,
+        "id": str(uuid.uuid4()),
+        "n": "x" * 32,
+        "exp": int(time.time()) + 120,
+    }
+    return sign_payload(claims, generate_key(), kid="office")
+
+
+@pytest.mark.seed("A5")
+def test_a_code_of_another_environment_is_refused_and_the_app_says_so(
+    app_page: AppPage, live_server: Any
+) -> None:
+    app_page.register()
+    app_page.scan(foreign_payload(live_server, "production"))
+    reason, text = app_page.refusal()
+    assert reason == "environment"
+    assert "正式环境" in text and "测试环境" in text and "互不相通" in text
+
+
+def test_a_code_the_server_did_not_sign_is_refused(app_page: AppPage, live_server: Any) -> None:
+    app_page.register()
+    app_page.scan(foreign_payload(live_server, "test"))  # right environment, wrong key
+    reason, text = app_page.refusal()
+    assert reason == "signature" and "不是本系统服务器签发" in text
+    app_page.scan("https://example.com/not-a-patentdesk-code")
+    assert app_page.refusal()[0] == "malformed"
+
+
+def test_refused_expired_and_replayed_codes_each_get_a_clear_message(
+    app_page: AppPage, desktop_page: Any, live_server: Any
+) -> None:
+    app_page.register()
+    # Refused on the phone: the desktop is told, and the same code cannot be used again.
+    refused = web_login_qr(desktop_page)
+    app_page.scan(refused)
+    app_page.deny()
+    desktop_page.wait_for_selector('#qr-status[data-state="denied"]')
+    app_page.scan(refused)
+    reason, text = app_page.refusal()
+    assert reason == "denied" and "已被拒绝" in text
+    # Approved once, then the same picture scanned again (a replay).
+    desktop_page.click("#qr-refresh")
+    desktop_page.locator("#qr-login-code[data-payload] svg").wait_for()
+    used = desktop_page.locator("#qr-login-code svg").screenshot()
+    app_page.scan(used)
+    app_page.approve()
+    desktop_page.wait_for_url("**/desk")
+    app_page.scan(used)
+    reason, text = app_page.refusal()
+    assert reason == "used" and "已经使用过" in text
+    # Expired before it was scanned.
+    settings = live_server.config.app.state.settings
+    settings.qr_ttl_seconds = 1
+    expired = Desktop(Path(app_page.data_dir).parent / "desktop-cli", live_server.url)
+    pending = expired.start("login", "--timeout", "5")
+    payload = pending.payload()
+    time.sleep(2.1)
+    app_page.scan(payload)
+    reason, text = app_page.refusal()
+    assert reason == "expired" and "已过期" in text
+    pending.result()
+
+
+@pytest.mark.seed("A12")
+def test_typing_the_short_code_works_when_the_camera_cannot_scan(
+    app_page: AppPage, desktop_page: Any
+) -> None:
+    app_page.register("钱二")
+    desktop_page.goto("/login")
+    code = desktop_page.locator("#qr-short-code").inner_text()
+    app_page.type_code("abc")  # a typo is named, not sent
+    assert "10 位" in app_page.page.locator("#lookup-error").inner_text()
+    app_page.type_code(code.lower())
+    assert app_page.screen() == "confirm-login"
+    app_page.approve()
+    desktop_page.wait_for_url("**/desk")
+    assert "钱二" in desktop_page.locator("#who").inner_text()
