@@ -153,6 +153,7 @@ class AppPage:
     def type_code(self, code: str) -> None:
         self.open("#/code")
         self.page.fill("#short-code", code)
+        self.page.locator("#lookup-error").evaluate("(el) => el.replaceChildren()")
         self.page.click("#lookup-submit")
         self.page.wait_for_selector(
             '[data-screen="confirm-login"], [data-screen="confirm-sign"], [data-screen="refused"],'

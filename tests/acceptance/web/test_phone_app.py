@@ -17,7 +17,7 @@ from patentdesk.packages import read_package
 from patentdesk.pki.keys import generate_key
 from patentdesk.pki.payload import sign_payload
 from tests.support.actors import Desktop
-from tests.support.phoneapp import AppPage, web_login_qr
+from tests.support.phoneapp import AppPage, show_to_camera, web_login_qr
 
 pytestmark = pytest.mark.browser
 
@@ -256,3 +256,148 @@ def test_typing_the_short_code_works_when_the_camera_cannot_scan(
     app_page.approve()
     desktop_page.wait_for_url("**/desk")
     assert "钱二" in desktop_page.locator("#who").inner_text()
+
+
+@pytest.mark.seed("C6")
+def test_a_no_scan_window_opened_in_the_app_lets_the_desktop_sign_until_it_is_closed(
+    app_page: AppPage, desktop_cli: Desktop
+) -> None:
+    app_page.register("陈一")
+    cli_login(desktop_cli, app_page)
+    p = app_page.page
+    app_page.open("#/windows")
+    p.wait_for_selector("#window-form")
+    assert "桌面客户端" in p.locator("#window-session").inner_text()
+    for wrong in ("0", "1441"):
+        p.fill("#minutes", wrong)
+        p.click("#window-open")
+        assert "1 到 1440" in p.locator("#window-error").inner_text()
+    p.fill("#minutes", "30")
+    p.click("#window-open")
+    p.wait_for_selector("#window-opened")
+    assert p.locator("#window-list li").count() == 1
+    package = new_package(desktop_cli, "title=免扫码签名测试")
+    signed = desktop_cli.run("sign", package, "--json")
+    assert signed.returncode == 0, signed.stderr
+    assert signed.json["method"] == "window"
+    p.click("#window-close")
+    p.wait_for_selector("#window-closed")
+    assert p.locator("#window-list-empty").is_visible()
+    again = desktop_cli.start("sign", package, "--timeout", "40", qr_name="sign-qr.txt")
+    again.payload()  # closed: the desktop asks for a scan again
+    app_page.scan(again.payload())
+    app_page.approve()
+    assert again.result().json["method"] == "scan"
+
+
+@pytest.mark.seed("A7")
+def test_the_app_lists_the_logins_and_ends_one(app_page: AppPage, desktop_page: Any) -> None:
+    app_page.register()
+    app_page.scan(web_login_qr(desktop_page))
+    app_page.approve()
+    desktop_page.wait_for_url("**/desk")
+    p = app_page.page
+    app_page.open("#/sessions")
+    web = p.locator('#session-list li[data-kind="web"]')
+    web.wait_for()
+    assert "127.0.0.1" in web.inner_text() and "网页端" in web.inner_text()
+    assert "本机" in p.locator('#session-list li[data-kind="app"]').inner_text()
+    web.locator("button.end").click()
+    p.wait_for_selector("#session-ended")
+    assert p.locator('#session-list li[data-kind="web"]').count() == 0
+    desktop_page.goto("/desk")
+    desktop_page.wait_for_url("**/login")  # that browser is logged out
+
+
+@pytest.mark.seed("A4")
+def test_password_change_and_recovery_in_the_app(
+    app_page: AppPage, settings: Any, live_server: Any
+) -> None:
+    from tests.support.factories import PASSWORD, last_sms_code
+
+    app_page.register()
+    p = app_page.page
+    app_page.open("#/account")
+    p.fill("#current-password", PASSWORD)
+    p.fill("#new-password", "Changed2026pw")
+    p.fill("#new-password2", "Changed2026pw")
+    p.click("#password-submit")
+    p.wait_for_selector("#password-done")
+    # Forgotten later: recovered with an SMS code, then this phone logs in again.
+    p.click("#logout")
+    app_page.wait_screen("welcome")
+    p.click("#go-recover")
+    p.fill("#phone", app_page.phone)
+    p.click("#recover-send")
+    p.wait_for_selector("#recover-error .msg.ok")
+    p.fill("#code", last_sms_code(settings.data, app_page.phone))
+    p.fill("#new-password", "Recovered2026pw")
+    p.fill("#new-password2", "Recovered2026pw")
+    p.click("#recover-submit")
+    p.wait_for_selector("#recover-done")
+    app_page.bind(app_page.phone, "Recovered2026pw")
+    assert app_page.screen() == "home"
+
+
+def test_a_lost_phone_is_reported_from_another_and_its_keys_are_revoked(
+    app_page: AppPage,
+    desktop_page: Any,
+    phone_browser: Any,
+    live_server: Any,
+    camera_video: Path,
+    settings: Any,
+) -> None:
+    from tests.support.phoneapp import new_phone_page
+
+    app_page.register("林二")
+    second = AppPage(new_phone_page(phone_browser, live_server.url), camera_video, settings.data)
+    try:
+        second.bind(app_page.phone)
+        second.open("#/account")
+        sp = second.page
+        sp.wait_for_selector("#device-list li")
+        assert sp.locator("#device-list li").count() == 2
+        lost = sp.locator("#device-list li", has_not_text="本机")
+        sp.once("dialog", lambda d: d.accept())
+        lost.locator("button.lost").click()
+        sp.wait_for_selector("#lost-done")
+        assert "已挂失" in sp.locator("#device-list").inner_text()
+    finally:
+        second.page.context.close()
+    # The lost phone can no longer approve anything: its keys are revoked.
+    show_to_camera(app_page.video, web_login_qr(desktop_page))
+    app_page.page.click("#go-scan")
+    app_page.page.wait_for_selector("#session-gone")  # it is told to log in again
+    assert "挂失" in app_page.page.locator("#session-gone").inner_text()
+    assert app_page.screen() == "welcome"
+    assert desktop_page.url.endswith("/login")
+
+
+APP_API = """async (path) => {
+  const db = await new Promise((ok) => { const r = indexedDB.open("patentdesk-app"); r.onsuccess = () => ok(r.result); });
+  const state = await new Promise((ok) => {
+    const r = db.transaction("kv").objectStore("kv").get("state");
+    r.onsuccess = () => ok(r.result);
+  });
+  const r = await fetch("/api/v1" + path, { headers: { Authorization: "Bearer " + state.token } });
+  return r.json();
+}"""
+
+
+def test_the_inbox_shows_new_notices_and_near_deadlines(app_page: AppPage, db: Any) -> None:
+    import datetime as dt
+
+    from patentdesk.timeutil import beijing_date
+    from tests.support.cases import add_case, add_notice
+
+    app_page.register("何三")
+    me = app_page.page.evaluate(APP_API, "/me")
+    case = add_case(db, me["domain"], me["user_id"], title="一种保温杯")
+    add_notice(
+        db, case, deadline=beijing_date() + dt.timedelta(days=10), name="第一次审查意见通知书"
+    )
+    app_page.open("#/inbox")
+    p = app_page.page
+    p.wait_for_selector("#notice-list li")
+    assert "第一次审查意见通知书" in p.locator("#notice-list").inner_text()
+    assert case.application_number in p.locator("#deadline-list").inner_text()

@@ -79,6 +79,7 @@
 
   function h(tag, attrs = {}, ...kids) {
     const el = document.createElement(tag);
+    if (tag === "form") el.noValidate = true; // our messages, in the app's language
     for (const [k, v] of Object.entries(attrs || {})) {
       if (v === undefined || v === null || v === false) continue;
       if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
@@ -448,10 +449,10 @@
   class Refusal extends Error {
     constructor(key, params = {}) { super(key); this.key = key; this.params = params; }
   }
-  function refuse(key, params) {
+  function refuse(key, params, text) {
     screen("refused", t("refuse.title"),
       h("div", { class: "result bad" }, h("span", { class: "mark", "aria-hidden": "true", text: "✕" }),
-        h("p", { id: "refusal", "data-reason": key.replace("refuse.", ""), text: t(key, params) })),
+        h("p", { id: "refusal", "data-reason": key.replace("refuse.", ""), text: text || t(key, params) })),
       h("a", { class: "button big", href: "#/scan", id: "scan-again", text: t("home.scan") }),
       h("a", { class: "button big secondary", href: "#/home", text: t("home") }));
   }
@@ -459,7 +460,14 @@
   function refusalFromApi(err, box) {
     if (err instanceof Refusal) { refuse(err.key, err.params); return; }
     if (err instanceof ApiError && API_REFUSALS[err.code]) { refuse(API_REFUSALS[err.code]); return; }
-    if (box && document.getElementById(box)) showError(box, err); else refuse("refuse.malformed");
+    if (err instanceof ApiError && err.status === 401) { loggedOut(); return; }
+    if (box && document.getElementById(box)) showError(box, err);
+    else refuse(`refuse.${err instanceof ApiError ? err.code.toLowerCase() : "error"}`, {}, errorText(err));
+  }
+  /** The app's session ended elsewhere (password changed, phone reported lost): log in again. */
+  function loggedOut() {
+    go("#/welcome", true);
+    view.querySelector(".screen").prepend(message("error", t("session.ended"), "session-gone"));
   }
 
   let office = null;

@@ -17,6 +17,7 @@ const PD_TEXT = {
     "home": "首页",
     "offline": "网络不通，请检查网络后重试",
     "error.generic": "出错了：{msg}",
+    "session.ended": "本机的登录已失效（可能已修改密码、在其他设备上退出或本机已挂失），请重新登录。",
     "unsupported": "此浏览器不支持本 App 所需的安全功能（WebCrypto、IndexedDB）。请使用最新版 Chrome、Edge 或 Safari，并通过 https 地址打开。",
 
     "welcome.title": "欢迎使用",
@@ -187,6 +188,7 @@ const PD_TEXT = {
     "home": "Home",
     "offline": "No connection. Check the network and try again.",
     "error.generic": "Something went wrong: {msg}",
+    "session.ended": "This phone is no longer logged in (the password may have changed, it was logged out elsewhere or reported lost). Please log in again.",
     "unsupported": "This browser lacks the security features the app needs (WebCrypto, IndexedDB). Use a current Chrome, Edge or Safari and open the app over https.",
 
     "welcome.title": "Welcome",
