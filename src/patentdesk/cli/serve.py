@@ -2,9 +2,42 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from patentdesk.errors import ValidationFailed
+
+
+def phone_app_banner(base_url: str, *, tls: bool) -> list[str]:
+    """What ``serve`` prints for phones: the app's address, a QR code of it, and why a phone
+    needs https (camera and service worker need a secure context)."""
+    import io
+
+    import segno
+
+    from patentdesk.mobile.webapp import app_url
+
+    url = app_url(base_url)
+    out = io.StringIO()
+    segno.make(url, error="m").terminal(out=out, compact=True, border=2)
+    lines = [f"手机 App / Phone app: {url}", out.getvalue().rstrip("\n")]
+    if not url.startswith("https://") and not url.startswith(
+        ("http://127.0.0.1", "http://localhost")
+    ):
+        lines.append(
+            "注意：手机的相机和离线功能需要 https。请用 --ssl-certfile/--ssl-keyfile 或在前面放"
+            "反向代理，并把 PATENTDESK_BASE_URL 设为 https 地址。 / Phones need https for the "
+            "camera and offline use: serve with --ssl-certfile/--ssl-keyfile or behind a reverse "
+            "proxy, and set PATENTDESK_BASE_URL to the https address."
+        )
+    elif tls and not url.startswith("https://"):
+        lines.append(
+            "注意：已启用 TLS，但 PATENTDESK_BASE_URL 不是 https 地址；二维码中的地址以它为准。"
+            " / TLS is on but PATENTDESK_BASE_URL is not https; QR codes name that address."
+        )
+    return lines
 
 
 def register(app: typer.Typer) -> None:
@@ -15,14 +48,31 @@ def register(app: typer.Typer) -> None:
         demo: Annotated[
             bool, typer.Option(help="seed a demo legal person and agency on first start")
         ] = False,
+        ssl_certfile: Annotated[
+            Path | None,
+            typer.Option(help="TLS certificate (PEM, with its chain) to serve https"),
+        ] = None,
+        ssl_keyfile: Annotated[
+            Path | None, typer.Option(help="the certificate's private key (PEM)")
+        ] = None,
     ) -> None:
         """Runs the server: migrates the database and creates the CA on first start."""
         import uvicorn
 
         from patentdesk.app import create_app
         from patentdesk.bootstrap import prepare
+        from patentdesk.cli.output import errors_reported
         from patentdesk.config import load_settings
 
+        with errors_reported(False):
+            if (ssl_certfile is None) != (ssl_keyfile is None):
+                raise ValidationFailed(
+                    "--ssl-certfile 与 --ssl-keyfile 需同时给出",
+                    "--ssl-certfile and --ssl-keyfile go together",
+                )
+            for given in (ssl_certfile, ssl_keyfile):
+                if given is not None and not given.is_file():
+                    raise ValidationFailed("文件不存在：{p}", "No such file: {p}", p=str(given))
         settings = load_settings()
         prepare(settings)
         if demo:
@@ -36,6 +86,16 @@ def register(app: typer.Typer) -> None:
         db = Database(settings.sqlalchemy_url)
         purge(db, settings)
         db.dispose()
-        url = f"http://{host}:{port}/"
+        tls = ssl_certfile is not None
+        url = f"{'https' if tls else 'http'}://{host}:{port}/"
         typer.echo(f"PatentDesk [{settings.environment}] serving {url} (data: {settings.data})")
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        for line in phone_app_banner(settings.base_url, tls=tls):
+            typer.echo(line)
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level="info",
+            ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+            ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
+        )
