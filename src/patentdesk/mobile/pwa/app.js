@@ -59,6 +59,15 @@
       hour: "2-digit", minute: "2-digit",
     });
   }
+  /** A browser's user-agent string as people name it ("Chrome · Windows"); other names as given. */
+  function deviceLabel(name) {
+    if (!name || !/^Mozilla\//.test(name)) return name || "";
+    const browser = /Edg\//.test(name) ? "Edge" : /Firefox\//.test(name) ? "Firefox"
+      : /Chrom(e|ium)\//.test(name) ? "Chrome" : /Safari\//.test(name) ? "Safari" : "";
+    const os = /Windows/.test(name) ? "Windows" : /Android/.test(name) ? "Android" : /iPhone|iPad/.test(name) ? "iOS"
+      : /Mac OS X/.test(name) ? "macOS" : /Linux/.test(name) ? "Linux" : "";
+    return [browser, os].filter(Boolean).join(" · ") || name.slice(0, 60);
+  }
   const roleName = (role) => (role ? (PD_TEXT.zh[`role.${role}`] ? t(`role.${role}`) : role) : t("role.default"));
   const clientName = (kind) => (PD_TEXT.zh[`client.${kind}`] ? t(`client.${kind}`) : kind);
   const BUSINESS = {
@@ -129,7 +138,8 @@
 
   function renderHeader() {
     const env = document.getElementById("env");
-    env.textContent = state.environment ? envName(state.environment) : "";
+    const badge = `envbadge.${state.environment}`;
+    env.textContent = !state.environment ? "" : PD_TEXT.zh[badge] ? t(badge) : state.environment;
     env.hidden = !state.environment || state.environment === "production";
     document.getElementById("lang").textContent = t("lang.switch");
     document.getElementById("brand").textContent = t("app.name");
@@ -531,7 +541,7 @@
       h("p", { class: "lead", text: t("login.lead") }),
       h("dl", { class: "facts", id: "requester" },
         row(t("who.client"), clientName(d.client_kind), "who-client"),
-        row(t("who.device"), d.device_name || "—", "who-device"),
+        row(t("who.device"), deviceLabel(d.device_name) || "—", "who-device"),
         row(t("who.ip"), d.ip || "—", "who-ip"),
         row(t("who.role"), roleName(d.requested_role), "who-role"),
         row(t("who.time"), when(d.created_at)),
@@ -540,7 +550,7 @@
   }
   function confirmSign(request) {
     const d = request.details;
-    const applicants = Array.isArray(d.applicants) && d.applicants.length ? d.applicants.join("、") : t("sign.none");
+    const applicants = Array.isArray(d.applicants) && d.applicants.length ? d.applicants.join(lang === "zh" ? "、" : ", ") : t("sign.none");
     screen("confirm-sign", t("sign.title"),
       h("p", { class: "lead", text: t("sign.lead") }),
       h("dl", { class: "facts", id: "signing" },
@@ -589,12 +599,12 @@
     try {
       const [sessions, open] = await Promise.all([api("GET", "/me/sessions"), api("GET", "/me/sign-windows")]);
       const clients = sessions.filter((s) => (s.client_kind === "desktop" || s.client_kind === "web") && s.has_session_key);
-      const names = Object.fromEntries(sessions.map((s) => [s.id, `${clientName(s.client_kind)} · ${s.device_name || ""} · ${s.ip || ""}`]));
+      const names = Object.fromEntries(sessions.map((s) => [s.id, [clientName(s.client_kind), deviceLabel(s.device_name), s.ip].filter(Boolean).join(" · ")]));
       const form = clients.length
         ? h("form", { id: "window-form", class: "stack card", onsubmit: (ev) => { ev.preventDefault(); openWindow(); } },
           h("h2", { text: t("windows.open") }),
           h("label", { for: "window-session" }, h("span", { text: t("windows.session") }),
-            h("select", { id: "window-session" }, clients.map((s) => h("option", { value: s.id, text: `${clientName(s.client_kind)} · ${s.device_name || "—"} · ${s.ip || ""}` })))),
+            h("select", { id: "window-session" }, clients.map((s) => h("option", { value: s.id, text: names[s.id] })))),
           field("minutes", t("windows.minutes"), { type: "number", inputmode: "numeric", min: "1", max: "1440", value: "60" }),
           h("button", { type: "submit", class: "button big", id: "window-open", text: t("windows.open") }),
           h("div", { id: "window-error" }))
@@ -633,11 +643,11 @@
       const rows = await api("GET", "/me/sessions");
       body.replaceChildren(h("ul", { class: "list", id: "session-list" }, rows.map((s) => h("li", { "data-session": s.id, "data-kind": s.client_kind },
         h("div", {}, h("strong", { text: clientName(s.client_kind) }), s.current ? h("span", { class: "badge", text: t("sessions.current") }) : null),
-        h("small", { text: [s.device_name, s.ip, roleName(s.role)].filter(Boolean).join(" · ") }),
+        h("small", { text: [deviceLabel(s.device_name), s.ip, roleName(s.role)].filter(Boolean).join(" · ") }),
         h("small", { text: t("sessions.since", { time: when(s.created_at) }) }),
         s.current ? null : h("button", { type: "button", class: "button danger end", text: t("sessions.end"), onclick: (ev) => busy(ev.target, async () => {
           try { await api("DELETE", `/me/sessions/${s.id}`); await sessions(); document.getElementById("sessions-body").prepend(message("ok", t("sessions.ended"), "session-ended")); } catch (e) { body.prepend(message("error", errorText(e))); }
-        }) })))), rows.length > 1 ? null : h("p", { class: "muted", text: t("sessions.none") }));
+        }) })))), ...(rows.length > 1 ? [] : [h("p", { class: "muted", text: t("sessions.none") })]));
     } catch (e) { body.replaceChildren(message("error", errorText(e))); }
   }
 
@@ -688,7 +698,7 @@
         h("div", { id: "password-error" })),
       h("div", { class: "card" }, h("h2", { text: t("account.devices") }), h("p", { class: "muted", text: t("account.devices.lead") }), h("div", { id: "devices" }), h("div", { id: "devices-msg" })),
       h("div", { class: "stack" },
-        h("button", { type: "button", class: "button big secondary", id: "toggle-lang", text: `${t("account.language")}: ${t("lang.switch")}`, onclick: switchLang }),
+        h("button", { type: "button", class: "button big secondary", id: "toggle-lang", text: t("account.language"), onclick: switchLang }),
         h("button", { type: "button", class: "button big secondary", id: "logout", text: t("account.logout"), onclick: (ev) => busy(ev.target, logout) })));
     await loadDevices();
   }
