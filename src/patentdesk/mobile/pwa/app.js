@@ -98,10 +98,31 @@
     for (const kid of kids.flat()) if (kid !== null && kid !== undefined && kid !== false) el.append(kid);
     return el;
   }
+  // Line icons drawn here: emoji and symbol glyphs are missing from many phones' fonts.
+  const ICONS = {
+    scan: "M3 8V4h4M17 4h4v4M21 16v4h-4M7 20H3v-4M3 12h18",
+    keyboard: "M2 6h20v12H2zM6 10h0M10 10h0M14 10h0M18 10h0M7 14h10",
+    clock: "M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18M12 7v5l3 3",
+    screen: "M3 4h18v12H3zM8 20h8M12 16v4",
+    mail: "M3 6h18v12H3zM3 6l9 7l9-7",
+    person: "M12 4a4 4 0 1 0 0 8a4 4 0 1 0 0-8M4 21c0-4 4-6 8-6s8 2 8 6",
+  };
+  function icon(name) {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("class", "icon");
+    svg.setAttribute("aria-hidden", "true");
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("d", ICONS[name]);
+    svg.append(path);
+    return svg;
+  }
+  const NO_BACK = new Set(["home", "welcome", "decided", "checking", "refused"]);
   function screen(id, title, ...body) {
     stopCamera();
     document.title = `${title} · ${t("app.name")}`;
-    const back = id !== "home" && id !== "welcome"
+    const back = !NO_BACK.has(id)
       ? h("button", { type: "button", class: "back", id: "back", "aria-label": t("back"), onclick: () => history.back() }, "‹ " + t("back"))
       : null;
     view.replaceChildren(h("section", { class: "screen", id: `screen-${id}`, "data-screen": id },
@@ -254,7 +275,7 @@
       field("password2", t("field.password2"), { type: "password", autocomplete: "new-password" }),
       h("button", { type: "submit", class: "button big", id: "register-submit", text: t("register.submit") }),
       h("div", { id: "register-error" }));
-    screen("register", t("register.title"), form);
+    screen("register", t("register.title"), h("p", { class: "lead", text: t("register.lead") }), form);
     let pending = null;
 
     function collect() {
@@ -370,20 +391,20 @@
 
   // ---------------------------------------------------------------- home
 
-  function tile(href, id, label, icon) {
-    return h("a", { class: "tile", href, id }, h("span", { class: "icon", "aria-hidden": "true", text: icon }), h("span", { text: label }));
+  function tile(href, id, label, name) {
+    return h("a", { class: "tile", href, id }, icon(name), h("span", { text: label }));
   }
   function home() {
     screen("home", t("home.hello", { name: state.name }),
       h("a", { class: "scan-button", href: "#/scan", id: "go-scan" },
-        h("span", { class: "icon", "aria-hidden": "true", text: "⌗" }),
+        icon("scan"),
         h("strong", { text: t("home.scan") }), h("small", { text: t("home.scan.hint") })),
       h("div", { class: "tiles" },
-        tile("#/code", "go-code", t("home.code"), "⌨"),
-        tile("#/windows", "go-windows", t("home.windows"), "⏱"),
-        tile("#/sessions", "go-sessions", t("home.sessions"), "🖥"),
-        tile("#/inbox", "go-inbox", t("home.inbox"), "✉"),
-        tile("#/account", "go-account", t("home.account"), "👤")));
+        tile("#/code", "go-code", t("home.code"), "keyboard"),
+        tile("#/windows", "go-windows", t("home.windows"), "clock"),
+        tile("#/sessions", "go-sessions", t("home.sessions"), "screen"),
+        tile("#/inbox", "go-inbox", t("home.inbox"), "mail"),
+        tile("#/account", "go-account", t("home.account"), "person")));
   }
 
   // ---------------------------------------------------------------- scanning
@@ -415,7 +436,7 @@
     if (me.stopped) { me.stream.getTracks().forEach((tr) => tr.stop()); return; }
     video.srcObject = me.stream;
     await video.play().catch(() => {});
-    status.textContent = t("scan.lead");
+    status.textContent = t("scan.looking");
     const canvas = document.createElement("canvas");
     const ctx = canvas.getContext("2d", { willReadFrequently: true });
     const tick = () => {
@@ -673,11 +694,10 @@
   async function account() {
     const cert = state.certificate_pem ? C.parseCertificate(C.pemToDer(state.certificate_pem)) : null;
     screen("account", t("account.title"),
-      h("div", { class: "card" },
-        h("dl", { class: "facts" },
-          row(t("field.name"), state.name), row(t("field.phone"), state.phone || "—"),
-          cert ? row(t("account.cert.serial"), cert.serialHex, "cert-serial") : null,
-          cert ? row(t("account.cert.until"), when(cert.notAfter.toISOString())) : null)),
+      h("dl", { class: "facts" },
+        row(t("field.name"), state.name), row(t("field.phone"), state.phone || "—"),
+        cert ? row(t("account.cert.serial"), cert.serialHex, "cert-serial") : null,
+        cert ? row(t("account.cert.until"), when(cert.notAfter.toISOString())) : null),
       h("form", { id: "password-form", class: "card stack", onsubmit: (ev) => {
         ev.preventDefault();
         busy(document.getElementById("password-submit"), async () => {

@@ -42,6 +42,7 @@ const PD_TEXT = {
 
     "register.title": "注册自然人用户",
     "register.submit": "注册",
+    "register.lead": "用本人的手机号、姓名和身份证号注册。注册后这台手机自动绑定到新账号，可以扫码登录和签名。",
     "register.code.lead": "验证码已发送到 {phone}，请输入短信中的 6 位数字。",
     "sms.send": "获取验证码",
     "sms.resend": "重新发送",
@@ -71,6 +72,7 @@ const PD_TEXT = {
     "scan.title": "扫一扫",
     "scan.lead": "将电脑屏幕上的二维码放入框内。",
     "scan.starting": "正在打开相机…",
+    "scan.looking": "正在识别…对准后会自动读取。",
     "scan.nocamera": "无法使用相机：{why}。可以改为输入二维码下方的 10 位短码。",
     "scan.denied": "未获得相机权限",
     "scan.code": "扫不了？输入短码",
@@ -215,6 +217,7 @@ const PD_TEXT = {
 
     "register.title": "Create an account",
     "register.submit": "Create account",
+    "register.lead": "Register with your own mobile number, name and ID number. This phone is then bound to the new account, ready to scan for logins and signatures.",
     "register.code.lead": "We sent a code to {phone}. Enter the 6 digits from the text message.",
     "sms.send": "Send code",
     "sms.resend": "Send again",
@@ -244,6 +247,7 @@ const PD_TEXT = {
     "scan.title": "Scan",
     "scan.lead": "Hold the QR code on your computer's screen inside the frame.",
     "scan.starting": "Opening the camera…",
+    "scan.looking": "Looking for a QR code… it is read as soon as it is in view.",
     "scan.nocamera": "The camera cannot be used: {why}. You can type the 10-character code shown under the QR code instead.",
     "scan.denied": "camera permission was not given",
     "scan.code": "Cannot scan? Type the code",
