@@ -285,30 +285,39 @@
       if (data.password !== document.getElementById("password2").value) throw new Error(t("password.mismatch"));
       return data;
     }
+    /** Registration proves the phone number with an SMS code (docs/api.md): the first call
+     * checks the fields and sends the code (202 sms_code_required), the same body with
+     * `sms_code` creates the account and, for the app, answers with its session. */
     async function create(data, code) {
-      const body = code ? { ...data, sms_code: code } : data;
-      await api("POST", "/identity/register", body, { auth: false });
+      const body = { ...data, client_kind: "app", device_name: deviceName(), ...(code ? { sms_code: code } : {}) };
+      const answer = await api("POST", "/identity/register", body, { auth: false });
+      if (answer && answer.sms_code_required) {
+        askCode(answer.phone || data.phone);
+        return;
+      }
+      if (answer && answer.session && answer.session.token) {
+        await keysThenHome(answer.session, data.phone);
+        return;
+      }
       await bindWith(data.phone, data.password, "register-error");
+    }
+    function askCode(masked) {
+      view.querySelector(".screen").replaceChildren(view.querySelector(".titlebar"),
+        codeStep(t("register.code.lead", { phone: masked }), (b) => busy(b, async () => {
+          try { await create(pending, val("code")); } catch (e) { showError("code-error", e); }
+        }), async () => {
+          try {
+            await api("POST", "/identity/register", { ...pending, client_kind: "app", device_name: deviceName() }, { auth: false });
+            document.getElementById("code-error").replaceChildren(message("ok", t("sms.sent", { phone: masked })));
+          } catch (e) { showError("code-error", e); }
+        }));
     }
     async function submit(button) {
       let data;
       try { data = collect(); } catch (e) { document.getElementById("register-error").replaceChildren(message("error", e.message)); return; }
+      pending = data;
       await busy(button, async () => {
-        try {
-          await create(data);
-        } catch (err) {
-          if (err instanceof ApiError && err.code === "SMS_CODE_REQUIRED") {
-            // The server proves the phone number first: send a code, then ask for it.
-            pending = data;
-            await sendCode(data.phone, "register");
-            view.querySelector(".screen").replaceChildren(view.querySelector(".titlebar"),
-              codeStep(t("register.code.lead", { phone: data.phone }), (b) => busy(b, async () => {
-                try { await create(pending, val("code")); } catch (e) { showError("code-error", e); }
-              }), () => sendCode(pending.phone, "register")));
-            return;
-          }
-          showError("register-error", err);
-        }
+        try { await create(data); } catch (err) { showError("register-error", err); }
       });
     }
   }
