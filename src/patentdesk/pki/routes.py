@@ -440,6 +440,14 @@ def close_windows(actor: CurrentActor, db: DbSession, ctx: Ctx) -> dict[str, Any
     return {"closed": signing.close_windows(db, ctx, actor)}
 
 
+@router.post("/sign-windows/{window_id}/close")
+def close_window(
+    window_id: uuid.UUID, actor: CurrentActor, db: DbSession, ctx: Ctx
+) -> dict[str, Any]:
+    """Closes one no-scan window (C6); the others stay open."""
+    return {"closed": signing.close_windows(db, ctx, actor, window_id)}
+
+
 @router.get("/me/sign-windows")
 def my_windows(actor: CurrentActor, db: DbSession) -> list[dict[str, Any]]:
     return signing.window_status(db, actor)

@@ -436,19 +436,23 @@ def _close(db: Db, window: SignWindow) -> None:
         _revoke(db, cert, "cessation_of_operation")
 
 
-def close_windows(db: Db, ctx: Context, actor: Actor) -> int:
-    """Closes every open window of the user at once (from the phone)."""
+def close_windows(
+    db: Db, ctx: Context, actor: Actor, window_id: uuid.UUID | None = None
+) -> int:
+    """Closes every open window of the user at once, or the one named (from the phone).
+    Another user's window, or one already closed, is not found (404)."""
     if actor.client_kind != "app":
         raise DeviceRequired()
-    windows = list(
-        db.scalars(
-            select(SignWindow).where(
-                SignWindow.user_id == actor.user_id,
-                SignWindow.closed_at.is_(None),
-                SignWindow.expires_at > now(),
-            )
-        )
+    query = select(SignWindow).where(
+        SignWindow.user_id == actor.user_id,
+        SignWindow.closed_at.is_(None),
+        SignWindow.expires_at > now(),
     )
+    if window_id is not None:
+        query = query.where(SignWindow.id == window_id)
+    windows = list(db.scalars(query))
+    if window_id is not None and not windows:
+        raise NotFound()
     for window in windows:
         _close(db, window)
     audit.record(

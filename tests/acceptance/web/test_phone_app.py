@@ -280,7 +280,7 @@ def test_a_no_scan_window_opened_in_the_app_lets_the_desktop_sign_until_it_is_cl
     signed = desktop_cli.run("sign", package, "--json")
     assert signed.returncode == 0, signed.stderr
     assert signed.json["method"] == "window"
-    p.click("#window-close")
+    p.click("#window-list li button.close-one")
     p.wait_for_selector("#window-closed")
     assert p.locator("#window-list-empty").is_visible()
     again = desktop_cli.start("sign", package, "--timeout", "40", qr_name="sign-qr.txt")

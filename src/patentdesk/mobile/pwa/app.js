@@ -642,13 +642,23 @@
       body.replaceChildren(form,
         h("div", { class: "card" }, h("h2", { text: t("windows.list") }),
           open.length
-            ? h("ul", { class: "list", id: "window-list" }, open.map((w) => h("li", { "data-window": w.window_id }, h("span", { text: names[w.session_id] || w.session_id }), h("small", { text: t("windows.until", { time: when(w.expires_at) }) }))))
+            ? h("ul", { class: "list", id: "window-list" }, open.map((w) => h("li", { "data-window": w.window_id },
+              h("span", { text: names[w.session_id] || t("windows.gone") }),
+              h("small", { text: t("windows.until", { time: when(w.expires_at) }) }),
+              h("button", { type: "button", class: "button danger close-one", text: t("windows.close.one"), onclick: (ev) => closeWindows(ev.target, `/sign-windows/${encodeURIComponent(w.window_id)}/close`) }))))
             : h("p", { class: "muted", id: "window-list-empty", text: t("windows.none") }),
-          open.length ? h("button", { type: "button", class: "button big danger", id: "window-close", text: t("windows.close"), onclick: (ev) => busy(ev.target, async () => {
-            try { const r = await api("POST", "/sign-windows/close"); await windows(); document.getElementById("windows-body").prepend(message("ok", t("windows.closed", { n: r.closed }), "window-closed")); } catch (e) { showError("window-error", e); }
-          }) }) : null));
+          open.length > 1 ? h("button", { type: "button", class: "button big danger", id: "window-close", text: t("windows.close"), onclick: (ev) => closeWindows(ev.target, "/sign-windows/close") }) : null));
     } catch (e) { body.replaceChildren(message("error", errorText(e))); }
 
+    async function closeWindows(button, path) {
+      await busy(button, async () => {
+        try {
+          const r = await api("POST", path);
+          await windows();
+          document.getElementById("windows-body").prepend(message("ok", t("windows.closed", { n: r.closed }), "window-closed"));
+        } catch (e) { document.getElementById("windows-body").prepend(message("error", errorText(e))); }
+      });
+    }
     async function openWindow() {
       const minutes = Number(val("minutes"));
       if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) { document.getElementById("window-error").replaceChildren(message("error", t("windows.minutes.bad"))); return; }

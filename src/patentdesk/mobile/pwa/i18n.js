@@ -141,8 +141,10 @@ const PD_TEXT = {
     "windows.none": "当前没有开启的免扫码时段。",
     "windows.until": "至 {time}",
     "windows.close": "全部关闭",
+    "windows.close.one": "关闭",
+    "windows.gone": "已退出登录的电脑",
     "windows.opened": "已开启，至 {time}",
-    "windows.closed": "已关闭 {n} 个免扫码时段",
+    "windows.closed": "已关闭免扫码（{n} 个）",
 
     "sessions.title": "登录设备",
     "sessions.lead": "用您的账号登录的电脑和手机。不认识的登录请立即结束，并修改密码。",
@@ -316,8 +318,10 @@ const PD_TEXT = {
     "windows.none": "No window is open.",
     "windows.until": "until {time}",
     "windows.close": "Close all",
+    "windows.close.one": "Close",
+    "windows.gone": "A computer no longer logged in",
     "windows.opened": "Open until {time}",
-    "windows.closed": "Closed {n} window(s)",
+    "windows.closed": "Closed ({n})",
 
     "sessions.title": "Logged-in devices",
     "sessions.lead": "Computers and phones logged in with your account. End any you do not recognise and change your password.",
