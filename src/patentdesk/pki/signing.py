@@ -436,9 +436,7 @@ def _close(db: Db, window: SignWindow) -> None:
         _revoke(db, cert, "cessation_of_operation")
 
 
-def close_windows(
-    db: Db, ctx: Context, actor: Actor, window_id: uuid.UUID | None = None
-) -> int:
+def close_windows(db: Db, ctx: Context, actor: Actor, window_id: uuid.UUID | None = None) -> int:
     """Closes every open window of the user at once, or the one named (from the phone).
     Another user's window, or one already closed, is not found (404)."""
     if actor.client_kind != "app":
