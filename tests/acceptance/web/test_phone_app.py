@@ -401,3 +401,29 @@ def test_the_inbox_shows_new_notices_and_near_deadlines(app_page: AppPage, db: A
     p.wait_for_selector("#notice-list li")
     assert "第一次审查意见通知书" in p.locator("#notice-list").inner_text()
     assert case.application_number in p.locator("#deadline-list").inner_text()
+
+
+def test_someone_working_for_an_agency_picks_whose_notices_the_inbox_shows(
+    app_page: AppPage, db: Any, live_server: Any, settings: Any
+) -> None:
+    import datetime as dt
+
+    import httpx
+
+    from patentdesk.timeutil import beijing_date
+    from tests.support.cases import add_case, add_notice
+    from tests.support.factories import Person, World, auth
+
+    app_page.register("冯四")
+    me = app_page.page.evaluate(APP_API, "/me")
+    with httpx.Client(base_url=live_server.url) as http:
+        org = World(http, settings.data).agency(Person(app_page.phone, "冯四", me["user_id"]))
+        domain = http.get("/api/v1/me", headers=auth(org["handler_token"])).json()["domain"]
+    case = add_case(db, domain, me["user_id"], title="一种代理案件")
+    add_notice(db, case, deadline=beijing_date() + dt.timedelta(days=5), name="补正通知书")
+    app_page.open("#/inbox")
+    p = app_page.page
+    p.wait_for_selector("#notice-list-empty")  # as a natural person: nothing
+    p.select_option("#inbox-role", f"handler:{org['org_id']}")
+    p.wait_for_selector("#notice-list li")
+    assert "补正通知书" in p.locator("#notice-list").inner_text()

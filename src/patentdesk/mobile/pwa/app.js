@@ -696,12 +696,24 @@
   async function inbox() {
     screen("inbox", t("inbox.title"), h("div", { id: "inbox-body" }, h("p", { class: "muted", text: t("busy") })));
     const body = document.getElementById("inbox-body");
+    const me = await api("GET", "/me").catch((e) => e);
     const notices = await api("GET", "/notices?unconfirmed=true&limit=20").catch((e) => e);
     const due = await api("GET", "/deadlines?days=30").catch((e) => e);
     const list = (rows, empty, id, render) => (rows instanceof Error
       ? h("p", { class: "muted", text: rows.status === 403 ? t("inbox.unavailable") : errorText(rows) })
       : rows.length ? h("ul", { class: "list", id }, rows.map(render)) : h("p", { class: "muted", id: `${id}-empty`, text: t(empty) }));
+    // Notices belong to a permission domain: someone who works for agencies picks whose.
+    let chooser = null;
+    if (!(me instanceof Error) && Array.isArray(me.roles) && me.roles.length > 1) {
+      const current = me.role === "natural" ? "natural" : me.role === "sub" ? `sub:${me.account_id}` : `${me.role}:${me.org_id}`;
+      chooser = h("label", { for: "inbox-role", class: "card" }, h("span", { text: t("inbox.identity") }),
+        h("select", { id: "inbox-role", onchange: async (ev) => {
+          ev.target.disabled = true;
+          try { await api("POST", "/me/role", { role: ev.target.value }); await inbox(); } catch (e) { body.prepend(message("error", errorText(e))); ev.target.disabled = false; }
+        } }, me.roles.map((r) => h("option", { value: r.spec, selected: r.spec === current, text: r.label }))));
+    }
     body.replaceChildren(
+      ...(chooser ? [chooser] : []),
       h("div", { class: "card" }, h("h2", { text: t("inbox.notices") }),
         list(notices, "inbox.none.notices", "notice-list", (n) => h("li", {}, h("strong", { text: n.name || n.code }), h("small", { text: [n.application_number, n.title].filter(Boolean).join(" · ") }), n.deadline ? h("small", { text: t("inbox.due", { date: n.deadline }) }) : null))),
       h("div", { class: "card" }, h("h2", { text: t("inbox.deadlines") }),

@@ -156,6 +156,7 @@ const PD_TEXT = {
 
     "inbox.title": "消息",
     "inbox.notices": "新通知书",
+    "inbox.identity": "查看哪个身份的消息",
     "inbox.deadlines": "30 天内到期",
     "inbox.none.notices": "没有未确认的通知书。",
     "inbox.none.deadlines": "30 天内没有到期的期限。",
@@ -333,6 +334,7 @@ const PD_TEXT = {
 
     "inbox.title": "Messages",
     "inbox.notices": "New notices",
+    "inbox.identity": "Messages of which identity",
     "inbox.deadlines": "Due within 30 days",
     "inbox.none.notices": "No unconfirmed notices.",
     "inbox.none.deadlines": "Nothing is due within 30 days.",
