@@ -427,3 +427,12 @@ def test_someone_working_for_an_agency_picks_whose_notices_the_inbox_shows(
     p.select_option("#inbox-role", f"handler:{org['org_id']}")
     p.wait_for_selector("#notice-list li")
     assert "补正通知书" in p.locator("#notice-list").inner_text()
+
+
+def test_the_login_page_tells_where_to_get_the_phone_app(
+    desktop_page: Any, live_server: Any
+) -> None:
+    desktop_page.goto("/login")
+    link = desktop_page.locator("#get-app a")
+    assert link.get_attribute("href") == f"{live_server.url}/m/"
+    assert "手机 App" in desktop_page.locator("#get-app").inner_text()
