@@ -436,3 +436,22 @@ def test_the_login_page_tells_where_to_get_the_phone_app(
     link = desktop_page.locator("#get-app a")
     assert link.get_attribute("href") == f"{live_server.url}/m/"
     assert "手机 App" in desktop_page.locator("#get-app").inner_text()
+
+
+@pytest.mark.seed("A3")
+def test_the_cli_phone_and_the_app_serve_one_person_side_by_side(
+    app_page: AppPage, phone: Any, desktop_page: Any
+) -> None:
+    phone.register("卫五")  # the command-line phone
+    app_page.bind(phone.phone)  # the same person's web app on another phone
+    devices = phone.run("devices")
+    assert devices.returncode == 0, devices.stderr
+    assert len(devices.json) == 2
+    app_page.scan(web_login_qr(desktop_page))  # the app approves a login…
+    app_page.approve()
+    desktop_page.wait_for_url("**/desk")
+    desktop_page.context.clear_cookies()
+    desktop_page.goto("/login")  # …and so does the CLI phone, next time
+    payload = desktop_page.locator("#qr-login-code[data-payload]").get_attribute("data-payload")
+    assert phone.scan(str(payload)).returncode == 0
+    desktop_page.wait_for_url("**/desk")
