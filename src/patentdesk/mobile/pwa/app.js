@@ -632,7 +632,7 @@
       const names = Object.fromEntries(sessions.map((s) => [s.id, [clientName(s.client_kind), deviceLabel(s.device_name), s.ip].filter(Boolean).join(" · ")]));
       const form = clients.length
         ? h("form", { id: "window-form", class: "stack card", onsubmit: (ev) => { ev.preventDefault(); openWindow(); } },
-          h("h2", { text: t("windows.open") }),
+          h("h2", { text: t("windows.open.title") }),
           h("label", { for: "window-session" }, h("span", { text: t("windows.session") }),
             h("select", { id: "window-session" }, clients.map((s) => h("option", { value: s.id, text: names[s.id] })))),
           field("minutes", t("windows.minutes"), { type: "number", inputmode: "numeric", min: "1", max: "1440", value: "60" }),
