@@ -329,7 +329,9 @@ class SigningIn(BaseModel):
         max_length=2_000_000,
         description="META-INF/manifest.json, base64: the phone then shows package id and files",
     )
-    applicants: list[str] | None = Field(default=None, max_length=50)
+    applicants: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        default=None, max_length=50
+    )
 
 
 @router.post("/signing-requests", status_code=status.HTTP_201_CREATED)
