@@ -92,7 +92,7 @@ def test_the_installed_app_opens_without_a_network(app_page: AppPage) -> None:
     p = app_page.page
     assert p.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)").endswith("/m/")
     p.reload()  # now controlled by the service worker, which caches the shell
-    p.wait_for_function("navigator.serviceWorker.controller !== null")
+    assert p.evaluate("navigator.serviceWorker.controller !== null")
     p.context.set_offline(True)
     try:
         app_page.open("#/home")
@@ -455,3 +455,17 @@ def test_the_cli_phone_and_the_app_serve_one_person_side_by_side(
     payload = desktop_page.locator("#qr-login-code[data-payload]").get_attribute("data-payload")
     assert phone.scan(str(payload)).returncode == 0
     desktop_page.wait_for_url("**/desk")
+
+
+def test_chromium_finds_the_app_installable(app_page: AppPage) -> None:
+    app_page.open("#/welcome")
+    p = app_page.page
+    p.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    p.reload()
+    app_page.wait_screen("welcome")
+    cdp = p.context.new_cdp_session(p)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["url"].endswith("/m/manifest.webmanifest") and not manifest["errors"]
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # Playwright's contexts are incognito, where Chromium never offers installation.
+    assert [e["errorId"] for e in errors if e["errorId"] != "in-incognito"] == [], errors
