@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -40,6 +42,16 @@ def phone_app_banner(base_url: str, *, tls: bool) -> list[str]:
     return lines
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def plain_cookies_allowed(*, host: str, demo: bool, env: Mapping[str, str]) -> bool:
+    """Only the local demo (``make run``: ``--demo`` on a loopback address) may serve its
+    cookies over plain HTTP, unless the operator set PATENTDESK_SECURE_COOKIES themself.
+    Everywhere else cookies are Secure and HSTS is sent (the server sits behind HTTPS)."""
+    return demo and host in LOOPBACK and "PATENTDESK_SECURE_COOKIES" not in env
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
@@ -74,6 +86,8 @@ def register(app: typer.Typer) -> None:
                 if given is not None and not given.is_file():
                     raise ValidationFailed("文件不存在：{p}", "No such file: {p}", p=str(given))
         settings = load_settings()
+        if plain_cookies_allowed(host=host, demo=demo, env=os.environ):
+            settings.secure_cookies = False
         prepare(settings)
         if demo:
             from patentdesk.demo import seed_demo
