@@ -172,7 +172,13 @@ def world(client: Any, settings: Settings) -> Any:
     return World(client, settings.data)
 
 
-from tests.support.browser import browser, page  # noqa: E402, F401  (fixtures)
+from tests.support.browser import browser, page, playwright_driver  # noqa: E402, F401  (fixtures)
+from tests.support.phoneapp import (  # noqa: E402, F401  (fixtures)
+    app_page,
+    camera_video,
+    desktop_page,
+    phone_browser,
+)
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.filing.pages", "router"),
     ("patentdesk.updates.routes", "router"),
     ("patentdesk.drafts.pages", "router"),
+    ("patentdesk.mobile.webapp", "router"),
 ]
 
 

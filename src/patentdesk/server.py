@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import os
 import socket
+from pathlib import Path
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -69,8 +70,16 @@ def uvicorn_options(workers: int) -> dict[str, Any]:
     return options
 
 
-def run(host: str, port: int, workers: int) -> None:
-    """Serves the app of the environment's settings (each worker builds its own)."""
+def run(
+    host: str,
+    port: int,
+    workers: int,
+    *,
+    ssl_certfile: Path | None = None,
+    ssl_keyfile: Path | None = None,
+) -> None:
+    """Serves the app of the environment's settings (each worker builds its own), over TLS
+    when given a certificate and its key."""
     import uvicorn
 
     uvicorn.run(
@@ -79,5 +88,7 @@ def run(host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         log_level="info",
+        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
         **uvicorn_options(workers),
     )

@@ -34,16 +34,23 @@ def chromium_path() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    path = chromium_path()
-    if path is None:
+def playwright_driver() -> Iterator[Any]:
+    """One Playwright driver per run: every browser of a test session is launched from it
+    (the sync API allows one driver per thread)."""
+    if chromium_path() is None:
         pytest.skip("Debian chromium is not installed: browser tests skipped")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Any) -> Iterator[Any]:
+    path = chromium_path()
+    b = playwright_driver.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
 
 
 @pytest.fixture

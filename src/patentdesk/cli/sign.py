@@ -30,17 +30,26 @@ class PackageChanged(PatentDeskError):
 _WINDOW_GONE = {"SIGN_WINDOW_CLOSED", "CERTIFICATE_EXPIRED", "CERTIFICATE_REVOKED"}
 
 
-def _describe(path: Path) -> tuple[bytes, str | None, str | None]:
-    """The manifest's exact bytes, the title and the business type (shown on the phone)."""
+def _describe(path: Path) -> tuple[bytes, str | None, str | None, list[str]]:
+    """The manifest's exact bytes, the title, the business type and the applicants' names
+    (shown on the phone)."""
     from patentdesk.packages import read_package
     from patentdesk.packages.registry import MAIN_FORM
 
     with read_package(path) as package:
-        title = package.forms.get(MAIN_FORM, {}).get("title")
+        form = package.forms.get(MAIN_FORM, {})
+        title = form.get("title")
+        applicants = form.get("applicants")
+        names = [
+            a["name"]
+            for a in (applicants if isinstance(applicants, list) else [])
+            if isinstance(a, dict) and isinstance(a.get("name"), str) and a["name"].strip()
+        ]
         return (
             package.manifest_bytes,
             title if isinstance(title, str) else None,
             package.manifest.business_type,
+            names,
         )
 
 
@@ -74,9 +83,15 @@ def sign_package(
     session = load_session()
     if session is None:
         raise not_logged_in_signing()  # never a silent no-op (C2)
-    manifest, title, business_type = _describe(path)
+    manifest, title, business_type, applicants = _describe(path)
     digest = hashlib.sha256(manifest).hexdigest()
-    request = {"digest": digest, "title": title, "business_type": business_type}
+    request = {
+        "digest": digest,
+        "title": title,
+        "business_type": business_type,
+        "manifest": base64.b64encode(manifest).decode(),
+        "applicants": applicants,
+    }
     with Api(server) as api:
         started = api.post("/api/v1/signing-requests", json=request)
         if started["mode"] == "window":

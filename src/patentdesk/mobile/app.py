@@ -389,6 +389,9 @@ class MobileApp:
             raise PayloadRefused(why="已过期 expired")
         with self.api() as api:
             details = api.get(f"/api/v1/qr/{claims['id']}")
+        if "dg" in claims and claims["dg"] != details.get("digest"):
+            # What the server shows must be what its signed code names.
+            raise PayloadRefused(why="摘要不符 digest mismatch")
         return ScanView(str(claims["id"]), str(claims.get("t")), details, claims)
 
     def decide(self, view: ScanView, approve: bool) -> dict[str, Any]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     ForeignKey,
     Index,
@@ -88,6 +90,9 @@ class QrRequest(Base):
     digest: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str | None] = mapped_column(String(200))
     business_type: Mapped[str | None] = mapped_column(String(24))
+    # sign: what the phone shows besides the title — package id and number of files (read
+    # by the server from the manifest whose digest is signed) and the declared applicants
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
     certificate_serial: Mapped[int | None] = mapped_column(Serial)
 

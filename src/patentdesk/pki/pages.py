@@ -50,7 +50,9 @@ templates.env.globals["certificate_panel"] = "certificate_panel.html"
 def _qr_svg(payload: str) -> str:
     import segno
 
-    svg: str = segno.make(payload, error="m").svg_inline(scale=4, border=4)
+    # A viewBox instead of a fixed size: the page's CSS sizes the code, and a fixed-size
+    # SVG in a smaller box was cropped (finder patterns cut off: phones could not scan it).
+    svg: str = segno.make(payload, error="m").svg_inline(scale=4, border=4, omitsize=True)
     return svg
 
 

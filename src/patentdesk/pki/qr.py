@@ -84,7 +84,7 @@ def create(db: Db, ctx: Context, kind: str, **fields: Any) -> tuple[QrRequest, s
 
 
 def payload_for(ctx: Context, request: QrRequest) -> str:
-    claims = {
+    claims: dict[str, Any] = {
         "v": 1,
         "t": request.kind,
         "srv": ctx.settings.base_url.rstrip("/"),
@@ -93,6 +93,10 @@ def payload_for(ctx: Context, request: QrRequest) -> str:
         "n": request.nonce,
         "exp": int(request.expires_at.timestamp()),
     }
+    if request.kind == "sign" and request.digest:
+        # The digest under the office's signature: the phone checks that what the server
+        # shows it is what the desktop asked to sign.
+        claims["dg"] = request.digest
     return sign_payload(claims, office_signer(ctx.settings).private_key, kid="office")
 
 
@@ -179,6 +183,9 @@ def requester_view(request: QrRequest) -> dict[str, Any]:
         "title": request.title,
         "business_type": request.business_type,
         "digest": request.digest,
+        "package_id": (request.summary or {}).get("package_id"),
+        "file_count": (request.summary or {}).get("file_count"),
+        "applicants": (request.summary or {}).get("applicants") or [],
     }
 
 

@@ -330,13 +330,28 @@ class SigningIn(BaseModel):
     )
     title: str | None = Field(default=None, max_length=200)
     business_type: str | None = Field(default=None, max_length=24)
+    manifest: str | None = Field(
+        default=None,
+        max_length=2_000_000,
+        description="META-INF/manifest.json, base64: the phone then shows package id and files",
+    )
+    applicants: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        default=None, max_length=50
+    )
 
 
 @router.post("/signing-requests", status_code=status.HTTP_201_CREATED)
 def start_signing(body: SigningIn, actor: OptionalActor, db: DbSession, ctx: Ctx) -> dict[str, Any]:
     """Scan on the phone, or — inside an open no-scan window — sign with the session key."""
     start = signing.start_signing(
-        db, ctx, actor, digest=body.digest, title=body.title, business_type=body.business_type
+        db,
+        ctx,
+        actor,
+        digest=body.digest,
+        title=body.title,
+        business_type=body.business_type,
+        manifest=_b64(body.manifest, "manifest") if body.manifest else None,
+        applicants=body.applicants,
     )
     out = _qr_out(start.request, start.payload, start.secret)
     out["mode"] = start.mode
@@ -454,6 +469,14 @@ def open_window(body: WindowIn, actor: CurrentActor, db: DbSession, ctx: Ctx) ->
 @router.post("/sign-windows/close")
 def close_windows(actor: CurrentActor, db: DbSession, ctx: Ctx) -> dict[str, Any]:
     return {"closed": signing.close_windows(db, ctx, actor)}
+
+
+@router.post("/sign-windows/{window_id}/close")
+def close_window(
+    window_id: uuid.UUID, actor: CurrentActor, db: DbSession, ctx: Ctx
+) -> dict[str, Any]:
+    """Closes one no-scan window (C6); the others stay open."""
+    return {"closed": signing.close_windows(db, ctx, actor, window_id)}
 
 
 @router.get("/me/sign-windows")

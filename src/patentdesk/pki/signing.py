@@ -101,6 +101,36 @@ def _clean_digest(digest: str) -> str:
     return value
 
 
+def _summary(digest: str, manifest: bytes | None, applicants: list[str] | None) -> dict[str, Any]:
+    """What the phone shows about the package besides its digest (see start_signing)."""
+    import json
+
+    summary: dict[str, Any] = {}
+    if applicants:
+        summary["applicants"] = [str(a).strip()[:200] for a in applicants if str(a).strip()][:50]
+    if manifest is None:
+        return summary
+    if hashlib.sha256(manifest).hexdigest() != digest:
+        raise ValidationFailed(
+            "清单与摘要不符",
+            "The manifest does not match the digest",
+            details={"field": "manifest"},
+        )
+    try:
+        data = json.loads(manifest)
+        files = data["files"]
+        summary["package_id"] = str(data["package_id"])[:36]
+        summary["file_count"] = len(files) if isinstance(files, list) else None
+        summary["business_type"] = str(data.get("business_type") or "")[:24] or None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValidationFailed(
+            "清单不是有效的案卷包清单",
+            "The manifest is not a case package manifest",
+            details={"field": "manifest"},
+        ) from exc
+    return summary
+
+
 def _session_of(db: Db, actor: Actor) -> Session:
     assert actor.session_id is not None
     session = db.get(Session, actor.session_id)
@@ -126,10 +156,19 @@ def start_signing(
     digest: str,
     title: str | None,
     business_type: str | None,
+    manifest: bytes | None = None,
+    applicants: list[str] | None = None,
 ) -> SigningStart:
-    """Asks for a signature over a package digest; the main account is refused (A10)."""
+    """Asks for a signature over a package digest; the main account is refused (A10).
+
+    With the manifest itself (whose SHA-256 must be ``digest``) the phone also shows the
+    package id and the number of files, read here rather than taken on the client's word.
+    """
     actor = authorize(actor, Permission.CASE_SIGN)
     digest = _clean_digest(digest)
+    summary = _summary(digest, manifest, applicants)
+    business_type = business_type or summary.pop("business_type", None)
+    summary.pop("business_type", None)
     current_signing_certificate(db, actor.user_id)  # a clear error before any scan
     session = _session_of(db, actor)
     windows = open_windows(db, session.id)
@@ -142,6 +181,7 @@ def start_signing(
         title=(title or "")[:200] or None,
         business_type=(business_type or "")[:24] or None,
         requested_role=actor.role,
+        summary=summary or None,
     )
     if windows:
         window = windows[0]
@@ -417,19 +457,21 @@ def _close(db: Db, window: SignWindow) -> None:
         _revoke(db, cert, "cessation_of_operation")
 
 
-def close_windows(db: Db, ctx: Context, actor: Actor) -> int:
-    """Closes every open window of the user at once (from the phone)."""
+def close_windows(db: Db, ctx: Context, actor: Actor, window_id: uuid.UUID | None = None) -> int:
+    """Closes every open window of the user at once, or the one named (from the phone).
+    Another user's window, or one already closed, is not found (404)."""
     if actor.client_kind != "app":
         raise DeviceRequired()
-    windows = list(
-        db.scalars(
-            select(SignWindow).where(
-                SignWindow.user_id == actor.user_id,
-                SignWindow.closed_at.is_(None),
-                SignWindow.expires_at > now(),
-            )
-        )
+    query = select(SignWindow).where(
+        SignWindow.user_id == actor.user_id,
+        SignWindow.closed_at.is_(None),
+        SignWindow.expires_at > now(),
     )
+    if window_id is not None:
+        query = query.where(SignWindow.id == window_id)
+    windows = list(db.scalars(query))
+    if window_id is not None and not windows:
+        raise NotFound()
     for window in windows:
         _close(db, window)
     audit.record(
