@@ -58,7 +58,20 @@ class Widget:
     agency: bool = False  # part of the agency section (seed C8)
 
     def label(self, lang: str) -> str:
-        return self.label_zh if lang == "zh" else self.label_en
+        """The title without its help: «备案方式», not «备案方式 (纸件请求 | …)»."""
+        text = self.label_zh if lang == "zh" else self.label_en
+        return text.partition(" (")[0].strip() or text
+
+    def help(self, lang: str) -> str:
+        """The help a title carries in parentheses (a format, an example); a choice list
+        shows its options instead."""
+        if self.input in ("select", "checkbox"):
+            return ""
+        for text in (self.label_en, self.label_zh):
+            _head, sep, rest = text.partition(" (")
+            if sep and rest.endswith(")"):
+                return rest[:-1]
+        return ""
 
 
 def _input_kind(annotation: Any) -> tuple[str, list[str]]:

@@ -20,15 +20,16 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from patentdesk.authz import Actor, Permission, authorize
+from patentdesk.authz import Actor
 from patentdesk.deps import OptionalActor
 from patentdesk.drafts import formspec, service, view
-from patentdesk.drafts.store import Draft, DraftStore, Owner, UploadMissing
+from patentdesk.drafts.access import error_page, gate, owner_of, redirect, store_of
+from patentdesk.drafts.store import Draft, UploadMissing
 from patentdesk.errors import PatentDeskError
 from patentdesk.packages import errors as pe
 from patentdesk.packages.container import read_package
@@ -57,43 +58,15 @@ CHANGED_EVENT = "draft-changed"
 T = TypeVar("T")
 
 
-def _owner(actor: Actor) -> Owner:
-    return Owner(actor.user_id, actor.domain_id)
-
-
-def _store(request: Request) -> DraftStore:
-    settings = request.app.state.settings
-    return DraftStore(settings.data / "drafts", settings.max_upload_bytes)
+_owner = owner_of
+_store = store_of
+_redirect = redirect
+_gate = gate
+_error_page = error_page
 
 
 def _is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def _gate(request: Request, actor: Actor | None) -> Response | None:
-    """Login first; then only roles that edit cases (not the office) get drafts."""
-    if actor is None:
-        return _redirect("/login")
-    try:
-        authorize(actor, Permission.CASE_EDIT)
-    except PatentDeskError as exc:
-        return _error_page(request, actor, exc)
-    return None
-
-
-def _error_page(request: Request, actor: Actor | None, exc: PatentDeskError) -> Response:
-    return page(
-        request,
-        "drafts_error.html",
-        actor,
-        status_code=exc.status,
-        error=error_text(lang_of(request), exc),
-        nav_items=NAV_ITEMS,
-    )
 
 
 def _form(request: Request) -> dict[str, list[str]]:
@@ -169,6 +142,7 @@ async def _answer(
     anchor: str = "",
     overrides: formspec.Submitted | None = None,
     extra: str | None = None,
+    unsaved: list[dict[str, str]] | None = None,
 ) -> Response:
     """The answer to a change: with htmx the section (and the event that reloads the
     validation panel), otherwise a redirect back to the page, or the page with the error."""
@@ -176,9 +150,19 @@ async def _answer(
     errors: dict[str, Any] = {}
     if error is not None:
         errors[key] = error_text(lang_of(request), error)
+    if unsaved:
+        errors["unsaved"] = unsaved
     if _is_htmx(request):
+        # The form and the attachments show each finding at the field it concerns.
         sections = await run_in_threadpool(
-            view.sections, lang_of(request), actor, draft, overrides=overrides, extra=extra
+            lambda: view.sections(
+                lang_of(request),
+                actor,
+                draft,
+                overrides=overrides,
+                extra=extra,
+                with_validation=fragment != "drafts_related.html",
+            )
         )
         response = _render(request, actor, fragment, sections, saved=error is None, **errors)
         if error is None:
@@ -329,7 +313,10 @@ async def draft_save_form(draft_id: str, request: Request, actor: OptionalActor)
     try:
         extra = await _locked(request, actor, lambda: service.save_form(draft, editor, values))
     except service.DraftChanged as exc:
-        return await _answer(request, actor, draft, "drafts_form.html", error=exc)
+        # The latest version is shown; what this page would have changed is listed beside
+        # it, so neither the other person's edit nor this one is lost.
+        unsaved = await run_in_threadpool(service.unsaved_values, draft, values, lang_of(request))
+        return await _answer(request, actor, draft, "drafts_form.html", error=exc, unsaved=unsaved)
     except PatentDeskError as exc:
         return await _answer(request, actor, draft, "drafts_form.html", error=exc, overrides=values)
     anchor = f"#f-{extra}" if extra else "#form-section"

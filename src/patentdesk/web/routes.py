@@ -24,6 +24,7 @@ from patentdesk.web.render import (
     lang_of,
     page,
     page_router,
+    settle,
 )
 
 router = page_router()
@@ -59,13 +60,7 @@ def set_session_cookie(response: Response, request: Request, token: str) -> None
     )
 
 
-def _settle(db: DbSession, exc: PatentDeskError) -> None:
-    """A page that shows an error must not keep half of the failed change, except the
-    record that the error itself needs (a failed login counts toward the limit)."""
-    if exc.commit_anyway:
-        db.commit()
-    else:
-        db.rollback()
+_settle = settle  # shared with the other page modules through web.render
 
 
 def _failed(
