@@ -45,6 +45,8 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.filing.pages", "router"),
     ("patentdesk.updates.routes", "router"),
     ("patentdesk.drafts.pages", "router"),
+    ("patentdesk.drafts.filing_pages", "router"),
+    ("patentdesk.drafts.start_pages", "router"),
 ]
 
 

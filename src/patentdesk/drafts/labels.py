@@ -9,6 +9,7 @@ command-line hint is left out; the command-line client keeps both.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -19,13 +20,54 @@ from patentdesk.packages.fields import _is_model, _list_item, _unwrap
 from patentdesk.packages.registry import ROLES
 
 _HELP = re.compile(r"^(?P<label>[^(（]*?)\s*[(（](?P<help>.+)[)）]\s*$")
-# A parenthesis holding a field path or a command-line hint: ASCII with an underscore, a
-# dot between words, "--", or one lower-case word (a field name such as "title").
-_CLI_HINT = re.compile(
-    r"\s*[（(](?=[\x20-\x7e]*[）)])"
-    r"(?:[^（）()]*(?:--|_|\bpackage\b)[^（）()]*|[a-z]+)"
-    r"[）)]"
-)
+_PATH = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?:\.(?:[0-9]+|N|[a-z][a-z0-9_]*))*")
+_PAREN = re.compile(r"\s*[（(]([^（）()]*)[）)]")
+_SEPARATOR = re.compile(r"(\s*[，,、;；]\s*|\s+/\s+)")
+_TRAILING_PATH = re.compile(r"\s*[：:]\s*[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+\s*$")
+_ASSIGNMENT = re.compile(r"\b[a-z][a-z0-9_]*=")
+
+
+@functools.cache
+def _field_names() -> frozenset[str]:
+    """Every field name of every business type's form (``title``, ``uscc``, ``requester``)."""
+    from patentdesk.packages.registry import BUSINESS_TYPES
+
+    names: set[str] = set()
+
+    def walk(model: Any) -> None:
+        for name, info in model.model_fields.items():
+            names.add(name)
+            annotation = _unwrap(info.annotation)
+            inner = _list_item(annotation) or annotation
+            if _is_model(inner):
+                walk(inner)
+
+    for business in BUSINESS_TYPES.values():
+        walk(business.model)
+    return frozenset(names)
+
+
+def _is_technical(part: str) -> bool:
+    """A field path, a field name or a command-line hint, as the offline client writes them."""
+    text = part.strip()
+    if "--" in text or text.startswith("package "):
+        return True
+    if not _PATH.fullmatch(text):
+        return False
+    return "_" in text or "." in text or text in _field_names()
+
+
+def _paren(m: re.Match[str]) -> str:
+    parts = _SEPARATOR.split(m.group(1))
+    words, seps = parts[0::2], parts[1::2]
+    kept = [(w, seps[i - 1] if i else "") for i, w in enumerate(words) if not _is_technical(w)]
+    if not kept:
+        return ""
+    if len(kept) == len(words):
+        return m.group(0)
+    body = kept[0][0] + "".join(sep + w for w, sep in kept[1:])
+    opening = m.group(0).lstrip()[0]
+    return (" (" if opening == "(" else "（") + body + (")" if opening == "(" else "）")
 
 
 def split_help(text: str) -> tuple[str, str]:
@@ -37,8 +79,11 @@ def split_help(text: str) -> tuple[str, str]:
 
 
 def web_message(message: str) -> str:
-    """A rule's message without the command-line client's hints and field paths."""
-    return _CLI_HINT.sub("", message).strip()
+    """A rule's message without the command-line client's hints and field paths: the page
+    shows the field's label beside it and links to the field."""
+    text = _PAREN.sub(_paren, message)
+    text = _TRAILING_PATH.sub("", text)
+    return _ASSIGNMENT.sub("", text).strip()
 
 
 def field_label(model: type[BaseModel], path: str, lang: str) -> str:

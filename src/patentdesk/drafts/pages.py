@@ -25,10 +25,11 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from patentdesk.authz import Actor
-from patentdesk.deps import OptionalActor
+from patentdesk.authz import Actor, Permission
+from patentdesk.deps import DbSession, OptionalActor
 from patentdesk.drafts import formspec, service, view
 from patentdesk.drafts.access import error_page, gate, owner_of, redirect, store_of
+from patentdesk.drafts.status import with_filing_status
 from patentdesk.drafts.store import Draft, UploadMissing
 from patentdesk.errors import PatentDeskError
 from patentdesk.packages import errors as pe
@@ -129,7 +130,19 @@ def _draft_page(
     sections = view.sections(
         lang_of(request), actor, draft, overrides=overrides, extra=extra, with_validation=True
     )
-    return _render(request, actor, "drafts_edit.html", sections, status_code, **errors)
+    meta = _store(request).meta(_owner(actor), draft.id)
+    filed = meta.get("filed")
+    return _render(
+        request,
+        actor,
+        "drafts_edit.html",
+        sections,
+        status_code,
+        filed=filed if isinstance(filed, dict) else None,
+        can_sign=actor.can(Permission.CASE_SIGN),
+        current=meta.get("current") if sections.business.name == "change" else None,
+        **errors,
+    )
 
 
 async def _answer(
@@ -198,26 +211,34 @@ async def _locked(request: Request, actor: Actor, work: Callable[[], T]) -> T:
 
 
 @router.get("/drafts", response_class=HTMLResponse)
-def drafts_list(request: Request, actor: OptionalActor) -> Response:
+def drafts_list(request: Request, actor: OptionalActor, db: DbSession) -> Response:
     if (r := _gate(request, actor)) is not None:
         return r
     assert actor is not None
-    return _list_page(request, actor)
+    return _list_page(request, actor, db=db)
 
 
-def _list_page(request: Request, actor: Actor, status_code: int = 200, **context: Any) -> Response:
+def _list_page(
+    request: Request,
+    actor: Actor,
+    status_code: int = 200,
+    db: Any = None,
+    **context: Any,
+) -> Response:
     lang = lang_of(request)
     types = [
         {"name": b.name, "label": view.label(lang, b.zh, b.en)} for b in BUSINESS_TYPES.values()
     ]
     labels = {t["name"]: t["label"] for t in types}
+    entries = with_filing_status(db, actor, _store(request).entries(_owner(actor)))
     return _render(
         request,
         actor,
         "drafts_list.html",
         None,
         status_code,
-        drafts=_store(request).entries(_owner(actor)),
+        drafts=[e for e in entries if not e.get("filed")],
+        filed=[e for e in entries if e.get("filed")],
         types=types,
         type_labels=labels,
         **context,

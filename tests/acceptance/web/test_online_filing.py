@@ -1,0 +1,199 @@
+"""Online filing in a real headless Chromium, end to end, as an agency handler works.
+
+From 业务采集 to the receipt without a terminal: the draft is filled in and validated on
+the page, «签名» shows the signing QR code and short code, the phone (the test's API phone,
+reading the payload from the page) approves, the page moves on by itself, submission
+files the package and the receipt page offers the PDF and the signed bundle and says the
+office's signatures verify. Then the office sends an office action, which is answered
+from the notice, and a rejection decision, appealed from the case page (C10).
+
+Browser tests run on SQLite only (drafts live in the data folder; PostgreSQL is covered by
+the API tests of the same services).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from patentdesk.filing.models import Case
+from tests.support.apiphone import ApiPhone
+from tests.support.browser import web_login
+from tests.support.cases import add_notice
+from tests.support.factories import PASSWORD, World, valid_uscc
+from tests.support.filing import ABSTRACT, CLAIMS, DESCRIPTION
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
+]
+
+SHOTS = os.environ.get("PATENTDESK_SCREENSHOTS")
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture
+def live_world(live_server: Any, settings: Any) -> Any:
+    import httpx
+
+    with httpx.Client(base_url=live_server.url, timeout=30) as http:
+        yield World(http, settings.data)
+
+
+def shot(page: Any, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def field(page: Any, path: str) -> Any:
+    return page.locator(f'[name="{path}"]:not([type=hidden])')
+
+
+def act_as(page: Any, role: str) -> None:
+    """Switches the web session's role on My Desk."""
+    page.goto("/desk")
+    page.select_option("#role", role)
+    page.click("#role-submit")
+    page.wait_for_load_state()
+
+
+def upload(page: Any, role: str, name: str, text: str) -> None:
+    page.select_option("#upload-role", role)
+    page.set_input_files(
+        "#upload-file", {"name": name, "mimeType": "text/plain", "buffer": text.encode()}
+    )
+    page.click("#upload-submit")
+    page.wait_for_selector(f"tr[data-role='{role}']")
+
+
+def wait_valid(page: Any) -> None:
+    page.wait_for_selector("#validation-result[data-ok=true]")
+
+
+def sign_and_submit(page: Any, phone: ApiPhone, prefix: str) -> str:
+    """«签名» → the phone approves what the page shows → submission → the receipt page.
+    Returns the application number the receipt shows."""
+    page.click("#draft-sign")
+    page.wait_for_selector("#sign-code[data-payload]")
+    shot(page, f"{prefix}-sign")
+    payload = page.locator("#sign-code").get_attribute("data-payload")
+    short_code = page.locator("#sign-short-code").inner_text()
+    assert payload and len(short_code) == 10
+    r = phone.decide_signing(payload)
+    assert r.status_code == 200, r.text
+    page.wait_for_url("**/submit", timeout=15_000)  # moved on by itself
+    shot(page, f"{prefix}-submit")
+    page.click("#submit-button")
+    page.wait_for_url("**/receipts/**", timeout=30_000)
+    page.wait_for_selector("#receipt-verification[data-valid=true]")
+    shot(page, f"{prefix}-receipt")
+    return str(page.locator("#receipt-number").inner_text()).strip()
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_agency_handler_files_answers_and_appeals_in_the_browser(
+    browser: Any, live_server: Any, live_world: Any, settings: Any, db: Any, viewport: str
+) -> None:
+    handler = live_world.person("王经办")
+    org = live_world.agency(handler)
+    phone = ApiPhone.bind(live_world.client, handler)
+    context = browser.new_context(
+        base_url=live_server.url, locale="zh-CN", viewport=VIEWPORTS[viewport]
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    blocked: list[str] = []
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else None)
+    p = f"{viewport}-zh"
+    try:
+        web_login(page, settings.data, handler.phone, PASSWORD)
+        act_as(page, f"handler:{org['org_id']}")
+
+        # 业务采集: a new invention, filled in on the page.
+        page.goto("/drafts")
+        page.select_option("#business-type", "invention")
+        page.click("#draft-create")
+        page.wait_for_selector("#draft-form")
+        draft_url = page.url
+        # Findings name fields by their labels, never by path or command-line flag.
+        page.wait_for_selector("#validation-result[data-ok=false]")
+        findings = page.locator("#findings").inner_text()
+        assert "applicants.0" not in findings and "--role" not in findings
+        assert "package add" not in findings
+        shot(page, f"{p}-01-new")
+        field(page, "title").fill("一种折叠式电动自行车")
+        field(page, "internal_number").fill("AG-2026-0042")
+        page.click("[data-add=applicants]")
+        field(page, "applicants.0.name").fill("杭州某某科技有限公司")
+        field(page, "applicants.0.uscc").fill(valid_uscc())
+        field(page, "applicants.0.address").fill("浙江省杭州市西湖区文三路1号")
+        field(page, "applicants.0.postal_code").fill("310012")
+        page.click("[data-add=inventors]")
+        field(page, "inventors.0.name").fill("张三")
+        page.click("#draft-save")
+        page.wait_for_selector("#form-status:has-text('已保存')")
+        upload(page, "claims", "claims.txt", CLAIMS)
+        upload(page, "description", "description.txt", DESCRIPTION)
+        upload(page, "abstract", "abstract.txt", ABSTRACT)
+        wait_valid(page)
+        shot(page, f"{p}-02-valid")
+
+        number = sign_and_submit(page, phone, f"{p}-03")
+        assert number.startswith("20") and "." in number
+        pdf = page.request.get(page.locator("#receipt-pdf").get_attribute("href") or "")
+        assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
+        bundle = page.request.get(page.locator("#receipt-bundle").get_attribute("href") or "")
+        assert bundle.status == 200 and bundle.body()[:2] == b"PK"
+
+        # The filed draft has left the unsubmitted list; it is listed with its receipt.
+        page.goto("/drafts")
+        draft_id = draft_url.rstrip("/").rsplit("/", 1)[-1]
+        assert page.locator(f"#drafts tr[data-draft='{draft_id}']").count() == 0
+        assert page.locator(f"#drafts-filed tr[data-filed='{draft_id}']").count() == 1
+
+        # The office sends a first office action: «答复» opens a response draft.
+        with db.unit_of_work() as s:
+            case = s.scalar(select(Case).where(Case.application_number == number))
+            assert case is not None
+            s.expunge(case)
+        action = add_notice(db, case, "210401", name="第一次审查意见通知书")
+        page.goto("/notices")
+        row = page.locator(f"tr[data-serial='{action.serial}']")
+        row.locator("button.start-response").click()
+        page.wait_for_selector("#draft-form")
+        assert field(page, "application_number").input_value() == number
+        assert field(page, "notice_serial").input_value() == action.serial
+        upload(page, "response", "response.txt", "意见陈述：权利要求1具备创造性。\n")
+        wait_valid(page)
+        shot(page, f"{p}-04-response")
+        sign_and_submit(page, phone, f"{p}-05-response")
+
+        # A rejection decision: «请求复审» on the case page cites it (C10).
+        rejection = add_notice(db, case, "210407", name="驳回决定")
+        page.goto(f"/cases/{case.id}")
+        page.locator(f"tr[data-serial='{rejection.serial}'] button.start-reexam").click()
+        page.wait_for_selector("#draft-form")
+        assert field(page, "application_number").input_value() == number
+        assert field(page, "rejection_notice_serial").input_value() == rejection.serial
+        assert field(page, "applicants.0.name").input_value() == "杭州某某科技有限公司"
+        upload(page, "statement", "statement.txt", "复审请求理由：驳回决定认定事实有误。\n")
+        wait_valid(page)
+        shot(page, f"{p}-06-reexam")
+        sign_and_submit(page, phone, f"{p}-07-reexam")
+
+        # The same receipt page in English.
+        page.goto(page.url + "?lang=en")
+        page.wait_for_selector("#receipt-verification[data-valid=true]")
+        assert "Filing receipt" in page.inner_text("h1")
+        shot(page, f"{viewport}-en-receipt")
+        if viewport == "phone":
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"the receipt page scrolls sideways at 390 px: {width}"
+    finally:
+        context.close()
+    assert not blocked, f"blocked by the Content-Security-Policy: {blocked}"
