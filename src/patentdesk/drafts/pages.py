@@ -358,8 +358,24 @@ async def draft_add_attachment(draft_id: str, request: Request, actor: OptionalA
         return _error_page(request, actor, exc)
     upload = form.get("file")
     store, owner = _store(request), _owner(actor)
+    upload_id = form.get("upload_id")
 
     def work() -> None:
+        if isinstance(upload_id, str) and upload_id:
+            # The page sent the file through the resumable upload API (progress, resume).
+            from patentdesk.filing.routes import uploads_of
+
+            uploads = uploads_of(request)
+            service.attach_resumable(
+                store,
+                owner,
+                draft,
+                str(form.get("role") or "").strip(),
+                lambda target: uploads.take(actor.user_id, upload_id, target),
+                str(form.get("filename") or ""),
+                replace=form.get("replace") in ("true", "on", "1"),
+            )
+            return
         service.upload_attachment(
             store,
             owner,

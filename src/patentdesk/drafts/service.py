@@ -9,6 +9,8 @@ of one user never interleave.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import BinaryIO
 
 from patentdesk.drafts import formspec, view
@@ -139,10 +141,32 @@ def upload_attachment(
     if stream is None or not filename:
         raise UploadMissing()
     with store.upload(owner, stream, filename) as path:
-        try:
-            add_attachment(draft.path, role, path, filename=path.name, replace=replace)
-        except pe.EntryExists as exc:
-            raise AttachmentExists(name=path.name) from exc
+        _attach(draft, role, path, replace)
+
+
+def attach_resumable(
+    store: DraftStore,
+    owner: Owner,
+    draft: Draft,
+    role: str,
+    take: Callable[[Path], int],
+    filename: str | None,
+    *,
+    replace: bool = False,
+) -> None:
+    """Adds a file that came up through the resumable upload API (``take`` moves the
+    verified upload to the path it is given)."""
+    if not filename:
+        raise UploadMissing()
+    with store.adopt_upload(owner, take, filename) as path:
+        _attach(draft, role, path, replace)
+
+
+def _attach(draft: Draft, role: str, path: Path, replace: bool) -> None:
+    try:
+        add_attachment(draft.path, role, path, filename=path.name, replace=replace)
+    except pe.EntryExists as exc:
+        raise AttachmentExists(name=path.name) from exc
 
 
 def delete_attachment(draft: Draft, entry: str) -> None:

@@ -37,7 +37,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -357,6 +357,26 @@ class DraftStore:
                     out.write(chunk)
             if size == 0:
                 raise UploadMissing()
+            yield path
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def adopt_upload(
+        self, owner: Owner, take: Callable[[Path], int], filename: str | None
+    ) -> Iterator[Path]:
+        """A finished resumable upload (``take`` moves it to the path it is given) under its
+        sanitised name, removed afterwards, like :meth:`upload`."""
+        from patentdesk.packages.attachments import safe_filename
+
+        tmp_root = self._dir(owner) / ".tmp"
+        tmp_root.mkdir(exist_ok=True, mode=0o700)
+        folder = Path(tempfile.mkdtemp(dir=tmp_root))
+        try:
+            path = folder / safe_filename(os.path.basename(filename or "") or "upload")
+            size = take(path)
+            if size > self.max_upload_bytes:
+                raise UploadTooLarge(limit=self.max_upload_bytes)
             yield path
         finally:
             shutil.rmtree(folder, ignore_errors=True)

@@ -14,6 +14,7 @@ the API tests of the same services).
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -197,3 +198,74 @@ def test_agency_handler_files_answers_and_appeals_in_the_browser(
     finally:
         context.close()
     assert not blocked, f"blocked by the Content-Security-Policy: {blocked}"
+
+
+def _noise_png(path: Path, side: int = 1000) -> Path:
+    """A PNG of random pixels: about 3 MB that does not compress."""
+    from PIL import Image
+
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(path)
+    return path
+
+
+def test_upload_shows_progress_can_be_cancelled_and_resumes(
+    page: Any, live_world: Any, settings: Any, tmp_path: Path
+) -> None:
+    person = live_world.person("李四")
+    web_login(page, settings.data, person.phone, PASSWORD)
+    page.goto("/drafts")
+    page.select_option("#business-type", "invention")
+    page.click("#draft-create")
+    page.wait_for_selector("#draft-form")
+    picture = _noise_png(tmp_path / "drawing.png")
+    size = picture.stat().st_size
+    assert size > 2 * 1024 * 1024
+
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 400_000},
+    )
+    offsets: list[int] = []
+    page.on(
+        "request",
+        lambda r: (
+            offsets.append(int(r.url.rsplit("offset=", 1)[1]))
+            if r.method == "PUT" and "offset=" in r.url
+            else None
+        ),
+    )
+    page.select_option("#upload-role", "drawings")
+    page.set_input_files("#upload-file", str(picture))
+    page.click("#upload-submit")
+    page.wait_for_selector("#upload-progress:not([hidden])")
+    assert page.locator("#upload-submit").is_disabled()  # no second click while busy
+    # Past the first chunk (1 MiB of about 3), then cancel.
+    bar = page.locator("#upload-progress progress")
+    deadline = time.monotonic() + 20
+    while int(bar.get_attribute("value") or 0) < 40:
+        assert time.monotonic() < deadline, "the progress bar did not move"
+        page.wait_for_timeout(100)
+    figures = page.locator(".upload-percent").inner_text()
+    assert "%" in figures and "MB" in figures
+    shot(page, "upload-progress")
+    page.click("#upload-cancel")
+    page.wait_for_selector(".upload-note:has-text('已取消上传')")
+    assert not page.locator("#upload-submit").is_disabled()
+    assert page.locator("tr[data-role='drawings']").count() == 0
+    sent_before = len(offsets)
+    assert offsets[0] == 0 and max(offsets) >= 1024 * 1024
+
+    # The same file again: it goes on from where the server stopped, not from zero.
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    page.click("#upload-submit")
+    page.wait_for_selector("tr[data-role='drawings']", timeout=20_000)
+    row = page.locator("tr[data-role='drawings']")
+    assert str(size) in row.inner_text()
+    assert offsets[sent_before] > 0, offsets  # resumed, not sent again from the start
+    uploads = list((settings.data / "uploads").glob("*.part"))
+    assert uploads == []  # taken into the draft, nothing left behind
