@@ -26,15 +26,22 @@ from tests.support.apiphone import ApiPhone
 from tests.support.browser import web_login
 from tests.support.cases import add_notice
 from tests.support.factories import PASSWORD, World, valid_uscc
-from tests.support.filing import ABSTRACT, CLAIMS, DESCRIPTION
+from tests.support.webfiling import (
+    browser_page,
+    field,
+    fill_invention,
+    log_in,
+    new_draft,
+    shot,
+    sign_and_submit,
+    upload,
+    wait_valid,
+)
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
 ]
-
-SHOTS = os.environ.get("PATENTDESK_SCREENSHOTS")
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
 @pytest.fixture
@@ -45,57 +52,7 @@ def live_world(live_server: Any, settings: Any) -> Any:
         yield World(http, settings.data)
 
 
-def shot(page: Any, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
-
-
-def field(page: Any, path: str) -> Any:
-    return page.locator(f'[name="{path}"]:not([type=hidden])')
-
-
-def act_as(page: Any, role: str) -> None:
-    """Switches the web session's role on My Desk."""
-    page.goto("/desk")
-    page.select_option("#role", role)
-    page.click("#role-submit")
-    page.wait_for_load_state()
-
-
-def upload(page: Any, role: str, name: str, text: str) -> None:
-    page.select_option("#upload-role", role)
-    page.set_input_files(
-        "#upload-file", {"name": name, "mimeType": "text/plain", "buffer": text.encode()}
-    )
-    page.click("#upload-submit")
-    page.wait_for_selector(f"tr[data-role='{role}']")
-
-
-def wait_valid(page: Any) -> None:
-    page.wait_for_selector("#validation-result[data-ok=true]")
-
-
-def sign_and_submit(page: Any, phone: ApiPhone, prefix: str) -> str:
-    """«签名» → the phone approves what the page shows → submission → the receipt page.
-    Returns the application number the receipt shows."""
-    page.click("#draft-sign")
-    page.wait_for_selector("#sign-code[data-payload]")
-    shot(page, f"{prefix}-sign")
-    payload = page.locator("#sign-code").get_attribute("data-payload")
-    short_code = page.locator("#sign-short-code").inner_text()
-    assert payload and len(short_code) == 10
-    r = phone.decide_signing(payload)
-    assert r.status_code == 200, r.text
-    page.wait_for_url("**/submit", timeout=15_000)  # moved on by itself
-    shot(page, f"{prefix}-submit")
-    page.click("#submit-button")
-    page.wait_for_url("**/receipts/**", timeout=30_000)
-    page.wait_for_selector("#receipt-verification[data-valid=true]")
-    shot(page, f"{prefix}-receipt")
-    return str(page.locator("#receipt-number").inner_text()).strip()
-
-
+@pytest.mark.seed("C10")
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_agency_handler_files_answers_and_appeals_in_the_browser(
     browser: Any, live_server: Any, live_world: Any, settings: Any, db: Any, viewport: str
@@ -103,45 +60,23 @@ def test_agency_handler_files_answers_and_appeals_in_the_browser(
     handler = live_world.person("王经办")
     org = live_world.agency(handler)
     phone = ApiPhone.bind(live_world.client, handler)
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport=VIEWPORTS[viewport]
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    blocked: list[str] = []
-    page.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else None)
     p = f"{viewport}-zh"
-    try:
-        web_login(page, settings.data, handler.phone, PASSWORD)
-        act_as(page, f"handler:{org['org_id']}")
+    with browser_page(browser, live_server, viewport) as page:
+        log_in(page, settings.data, handler, f"handler:{org['org_id']}")
 
         # 业务采集: a new invention, filled in on the page.
-        page.goto("/drafts")
-        page.select_option("#business-type", "invention")
-        page.click("#draft-create")
-        page.wait_for_selector("#draft-form")
-        draft_url = page.url
+        draft_id = new_draft(page, "invention")
         # Findings name fields by their labels, never by path or command-line flag.
-        page.wait_for_selector("#validation-result[data-ok=false]")
+        wait_valid(page, ok=False)
         findings = page.locator("#findings").inner_text()
-        assert "applicants.0" not in findings and "--role" not in findings
-        assert "package add" not in findings
+        for technical in ("applicants.0", "--role", "package add", "_"):
+            assert technical not in findings
+        assert page.locator(".field-error[data-for='title']").count() == 1  # at its field
         shot(page, f"{p}-01-new")
-        field(page, "title").fill("一种折叠式电动自行车")
         field(page, "internal_number").fill("AG-2026-0042")
-        page.click("[data-add=applicants]")
-        field(page, "applicants.0.name").fill("杭州某某科技有限公司")
-        field(page, "applicants.0.uscc").fill(valid_uscc())
-        field(page, "applicants.0.address").fill("浙江省杭州市西湖区文三路1号")
-        field(page, "applicants.0.postal_code").fill("310012")
-        page.click("[data-add=inventors]")
-        field(page, "inventors.0.name").fill("张三")
-        page.click("#draft-save")
-        page.wait_for_selector("#form-status:has-text('已保存')")
-        upload(page, "claims", "claims.txt", CLAIMS)
-        upload(page, "description", "description.txt", DESCRIPTION)
-        upload(page, "abstract", "abstract.txt", ABSTRACT)
+        fill_invention(page, valid_uscc())
         wait_valid(page)
+        assert page.locator(".field-error").count() == 0
         shot(page, f"{p}-02-valid")
 
         number = sign_and_submit(page, phone, f"{p}-03")
@@ -153,7 +88,6 @@ def test_agency_handler_files_answers_and_appeals_in_the_browser(
 
         # The filed draft has left the unsubmitted list; it is listed with its receipt.
         page.goto("/drafts")
-        draft_id = draft_url.rstrip("/").rsplit("/", 1)[-1]
         assert page.locator(f"#drafts tr[data-draft='{draft_id}']").count() == 0
         assert page.locator(f"#drafts-filed tr[data-filed='{draft_id}']").count() == 1
 
@@ -164,8 +98,7 @@ def test_agency_handler_files_answers_and_appeals_in_the_browser(
             s.expunge(case)
         action = add_notice(db, case, "210401", name="第一次审查意见通知书")
         page.goto("/notices")
-        row = page.locator(f"tr[data-serial='{action.serial}']")
-        row.locator("button.start-response").click()
+        page.locator(f"tr[data-serial='{action.serial}'] button.start-response").click()
         page.wait_for_selector("#draft-form")
         assert field(page, "application_number").input_value() == number
         assert field(page, "notice_serial").input_value() == action.serial
@@ -195,9 +128,6 @@ def test_agency_handler_files_answers_and_appeals_in_the_browser(
         if viewport == "phone":
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"the receipt page scrolls sideways at 390 px: {width}"
-    finally:
-        context.close()
-    assert not blocked, f"blocked by the Content-Security-Policy: {blocked}"
 
 
 def _noise_png(path: Path, side: int = 1000) -> Path:
