@@ -87,7 +87,12 @@ def upload(page: Any, role: str, name: str, text: str) -> None:
 
 
 def wait_valid(page: Any, ok: bool = True) -> None:
-    page.wait_for_selector(f"#validation-result[data-ok={'true' if ok else 'false'}]")
+    want = "true" if ok else "false"
+    try:
+        page.wait_for_selector(f"#validation-result[data-ok={want}]")
+    except Exception as exc:
+        findings = page.locator("#validation").inner_text()
+        raise AssertionError(f"validation did not become ok={ok}: {findings}") from exc
 
 
 def sign(page: Any, phone: ApiPhone, prefix: str = "") -> None:

@@ -324,13 +324,15 @@ def submit(
     except PatentDeskError as exc:
         settle(db, exc)
         if request.headers.get("hx-request") == "true":
-            return _render(
+            # 200: htmx swaps only successful answers; the fragment says what went wrong.
+            response = _render(
                 request,
                 actor,
                 "drafts_submit_error.html",
-                status_code=exc.status,
-                error=error_text(lang_of(request), exc),
+                submit_error=error_text(lang_of(request), exc),
             )
+            response.headers["X-Refused"] = exc.code
+            return response
         return error_page(request, actor, exc)
     target = f"/receipts/{result['receipt_id']}"
     if request.headers.get("hx-request") == "true":

@@ -86,7 +86,7 @@ def _create(
 def _applicants(case: Any) -> list[Assignment]:
     record = dict(case.bibliographic or {})
     out = []
-    for i, entry in enumerate(record.get("applicants") or []):
+    for i, entry in enumerate(record.get("applicants") or case.applicants or []):
         if not isinstance(entry, dict):
             continue
         for key in ("name", "country", "uscc", "id_number", "address", "postal_code"):
