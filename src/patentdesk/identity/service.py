@@ -13,6 +13,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session as Db
@@ -50,6 +51,9 @@ from patentdesk.identity.passwords import hash_password, needs_rehash, verify_pa
 from patentdesk.identity.sms import gateway_for
 from patentdesk.packages.idnumbers import is_valid_resident_id
 from patentdesk.timeutil import as_utc, now, to_beijing
+
+if TYPE_CHECKING:
+    from patentdesk.orgs.service import ResolvedRole
 
 SMS_PURPOSES = ("login", "recover", "complete")
 MAX_SMS_ATTEMPTS = 5
@@ -435,6 +439,9 @@ def change_password(
             kind="password",
             text=f"密码已于 {when}（北京时间）修改，IP {ctx.ip or '未知'}；"
             f"已结束其他 {ended} 个登录。如非本人操作，请立即找回密码。",
+            text_en=f"Your password was changed at {when} (Beijing time), IP "
+            f"{ctx.ip or 'unknown'}; {ended} other login(s) ended. If it was not you, "
+            "recover your password at once.",
         )
     )
     audit.record(
@@ -578,6 +585,9 @@ def start_session(
             kind="login",
             text=f"新登录：{when}（北京时间）在 {client_kind} 客户端，IP {ctx.ip or '未知'}，"
             f"身份 {resolved.label}。如非本人操作，请在“我的会话”中结束该会话并修改密码。",
+            text_en=f"New login: {when} (Beijing time) on the {client_kind} client, IP "
+            f"{ctx.ip or 'unknown'}, as {_role_en(resolved)}. If it was not you, end that "
+            "session under “My sessions” and change your password.",
         )
     )
     audit.record(
@@ -592,6 +602,21 @@ def start_session(
         client=client_kind,
     )
     return token, session
+
+
+_ROLE_EN = {
+    "natural": "natural person",
+    "handler": "handler",
+    "sub": "sub-account",
+    "main": "main account",
+    "office": "office",
+}
+
+
+def _role_en(resolved: ResolvedRole) -> str:
+    """«经办人 某机构» → «handler 某机构»: the role in English, whose it is as it is."""
+    whose = resolved.label.split(" ", 1)[1] if " " in resolved.label else ""
+    return f"{_ROLE_EN.get(str(resolved.role), str(resolved.role))} {whose}".strip()
 
 
 def authenticate(db: Db, token: str | None) -> Actor | None:

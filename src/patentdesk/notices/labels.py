@@ -3,6 +3,7 @@ start (答复 for a notice, 请求复审 for a rejection decision). Template glo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from patentdesk.errors import PatentDeskError
@@ -10,13 +11,21 @@ from patentdesk.notices.types import is_rejection_decision, notice_type
 
 
 def notice_name(notice: Any, lang: str) -> str:
-    """The registry's English name on English pages; the stored (Chinese) name otherwise,
-    and for a legacy notice of a type the registry does not know."""
-    stored = str(getattr(notice, "name", "") or "")
+    """The registry's English name on English pages (or the row's own ``name_en``, e.g. a
+    fee deadline's); the stored (Chinese) name otherwise, and for a legacy notice of a type
+    the registry does not know."""
+
+    def read(key: str) -> str:
+        value = notice.get(key) if isinstance(notice, Mapping) else getattr(notice, key, None)
+        return str(value or "")
+
+    stored = read("name")
     if lang == "zh":
         return stored
+    if read("name_en"):
+        return read("name_en")
     try:
-        return notice_type(str(getattr(notice, "code", "") or "")).name_en
+        return notice_type(read("code")).name_en
     except PatentDeskError:
         return stored
 

@@ -129,6 +129,33 @@ def test_agency_handler_files_answers_and_appeals_in_the_browser(
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"the receipt page scrolls sideways at 390 px: {width}"
 
+        # English on every page of the flow: notice names, the desk's lines, the forms.
+        page.goto("/notices")
+        row = page.locator(f"tr[data-serial='{action.serial}']")
+        assert "First office action" in row.inner_text()
+        assert (
+            "Request reexamination"
+            in page.locator(f"tr[data-serial='{rejection.serial}']").inner_text()
+        )
+        shot(page, f"{viewport}-en-notices")
+        page.goto("/desk")
+        desk_text = page.locator("#desk-attention").inner_text()
+        assert "缴费期限" not in desk_text and "欠缴" not in desk_text
+        for line in page.locator("#payments-due li").all_inner_texts():
+            assert "CNY" in line and "outstanding" in line and "pay by" in line, line
+        messages = page.locator("#desk-messages").inner_text()
+        assert "New login" in messages and "新登录" not in messages
+        shot(page, f"{viewport}-en-desk")
+        page.goto("/drafts")
+        page.select_option("#business-type", "pct-national")
+        page.click("#draft-create")
+        page.wait_for_selector("#draft-form")
+        form_text = page.locator("#draft-form").inner_text()
+        assert "International application number" in form_text
+        assert "PCT/CN2024/123456" in form_text  # the help under the field
+        assert "international_application_number" not in page.locator("#validation").inner_text()
+        shot(page, f"{viewport}-en-pct-national")
+
 
 def _noise_png(path: Path, side: int = 1000) -> Path:
     """A PNG of random pixels: about 3 MB that does not compress."""
