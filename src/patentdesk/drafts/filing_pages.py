@@ -196,9 +196,12 @@ def sign_status(draft_id: str, request: Request, actor: OptionalActor, db: DbSes
         return r
     assert actor is not None
     store, owner = store_of(request), owner_of(actor)
-    draft_id_ok = draft_id
     try:
-        draft = draft_of(request, actor, draft_id)
+        draft = draft_of(request, actor, draft_id)  # someone else's: 404, nothing more
+    except PatentDeskError as exc:
+        return error_page(request, actor, exc)
+    draft_id_ok = draft.id
+    try:
         pending = _pending(request, actor, draft)
         if pending is None:
             raise NotSigned()
