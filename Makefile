@@ -19,9 +19,12 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 
 install: $(VENV)/.installed
 
+# The local demo pays at the simulated bank, chosen explicitly (never a default; refused in
+# an environment named prod/production).
 run: install
 	scripts/system-deps.sh run
-	$(BIN)/patentdesk serve --host $(HOST) --port $(PORT) --demo
+	PATENTDESK_PAYMENT_GATEWAY=$${PATENTDESK_PAYMENT_GATEWAY:-simulated} \
+	  $(BIN)/patentdesk serve --host $(HOST) --port $(PORT) --demo
 
 test: install
 	scripts/system-deps.sh test

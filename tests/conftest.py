@@ -90,6 +90,8 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         database_url=db_url,
         environment="test",
         base_url="http://testserver",
+        # The simulated bank, chosen explicitly as a trial set-up must (never by default).
+        payment_gateway="simulated",
     )
 
 

@@ -14,11 +14,12 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from patentdesk import __version__
+from patentdesk import __version__, storage
 from patentdesk.config import Settings, load_settings
 from patentdesk.db import Database
 from patentdesk.errors import PatentDeskError
@@ -32,6 +33,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.query.pages", "router"),
     ("patentdesk.identity.routes", "router"),
     ("patentdesk.orgs.routes", "router"),
+    ("patentdesk.orgs.pages", "router"),
     ("patentdesk.pki.routes", "router"),
     ("patentdesk.filing.routes", "router"),
     ("patentdesk.notices.routes", "router"),
@@ -48,6 +50,24 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.drafts.filing_pages", "router"),
     ("patentdesk.drafts.start_pages", "router"),
 ]
+
+
+# Starlette's own refusals (no such route, wrong method, a body that is not JSON) carry the
+# error envelope every other error has (docs/api.md, the published 4XX schema); "detail"
+# stays for the scripts that read it.
+_HTTP_CODES = {
+    400: ("BAD_REQUEST", "请求格式不正确", "The request is malformed"),
+    404: ("NOT_FOUND", "对象不存在", "Not found"),
+    405: ("METHOD_NOT_ALLOWED", "不支持该请求方法", "This method is not allowed here"),
+}
+
+
+def http_error_envelope(exc: StarletteHTTPException) -> JSONResponse:
+    code, zh, en = _HTTP_CODES.get(
+        exc.status_code, (f"HTTP_{exc.status_code}", "请求未能处理", "The request was refused")
+    )
+    body = {"detail": exc.detail, "error": {"code": code, "message": zh, "message_en": en}}
+    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
 def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -197,6 +217,9 @@ def _error_page(request: Request, status: int, zh: str, en: str) -> Response:
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or load_settings()
     db = db or Database(settings.sqlalchemy_url)
+    from patentdesk.audit_anchor import install as anchor_audit
+
+    anchor_audit(db, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -223,6 +246,24 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @app.exception_handler(PatentDeskError)
     async def _domain_error(request: Request, exc: PatentDeskError) -> Response:
+        return _error_response(request, exc)
+
+    # Storage faults are answered here, inside the app: an exception that reached the server
+    # would be a plain-text 500 and would close the connection under the client's next request.
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError) -> Response:
+        log.error("storage fault on %s %s", request.method, request.url.path, exc_info=exc)
+        return _error_response(request, storage.from_os_error(exc, settings.data))
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError) -> Response:
+        error = storage.from_database_error(exc)
+        if error is None:
+            raise exc
+        log.error("database storage fault on %s", request.url.path, exc_info=exc)
+        return _error_response(request, error)
+
+    def _error_response(request: Request, exc: PatentDeskError) -> Response:
         headers: dict[str, Any] = {}
         if exc.status == 429 and "retry_after" in exc.details:
             headers["Retry-After"] = str(exc.details["retry_after"])
@@ -236,7 +277,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_page(request) and exc.status_code in (404, 405):
             return _error_page(request, exc.status_code, "页面不存在", "There is no such page")
-        return await http_exception_handler(request, exc)
+        if exc.status_code >= 500 or exc.status_code in (204, 304):
+            return await http_exception_handler(request, exc)
+        return http_error_envelope(exc)
 
     app.add_exception_handler(RequestValidationError, _validation_error)
 
@@ -248,4 +291,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from patentdesk.web.routes import mount_static
 
     mount_static(app)
+    from patentdesk import openapi
+
+    openapi.install(app)
     return app

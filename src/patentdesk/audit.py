@@ -22,6 +22,9 @@ from patentdesk.db import Base
 from patentdesk.timeutil import iso, now
 
 GENESIS = "0" * 64
+# Session.info key of the head this transaction appended, (seq, count, hash): after the
+# commit, audit_anchor signs a checkpoint of it outside the database.
+HEAD_INFO_KEY = "audit_head"
 
 
 class AuditEvent(Base):
@@ -104,6 +107,7 @@ def record(
     head.last_hash = event.hash
     head.count += 1
     db.flush()
+    db.info[HEAD_INFO_KEY] = (event.seq, head.count, event.hash)
     return event
 
 

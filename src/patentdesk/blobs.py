@@ -65,6 +65,15 @@ class BlobStore:
     def put_file(self, fh: BinaryIO, max_bytes: int | None = None) -> tuple[str, int]:
         return self.put_chunks(iter(lambda: fh.read(CHUNK), b""), max_bytes)
 
+    def remove(self, sha256: str) -> bool:
+        """Deletes a blob nothing refers to (the caller knows); returns whether it was there."""
+        path = self.path(sha256)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def read(self, sha256: str) -> bytes:
         path = self.path(sha256)
         if not path.exists():

@@ -29,21 +29,60 @@ class Settings(BaseSettings):
         description="public base URL (a domain name in production); named in QR payloads",
     )
     sms_gateway: str = Field(default="outbox", description="outbox, or module:Class")
-    login_max_failures: int = 5
+    payment_gateway: str = Field(
+        default="",
+        max_length=200,
+        description="the bank: module:Class, or simulated (trial only, never production); "
+        "empty: online payments and deductions are unavailable",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="failed logins from one address against one account"
+    )
     login_failure_window_seconds: int = 900
+    login_account_max_failures: int = Field(
+        default=50,
+        ge=1,
+        description="failed logins against one account from all addresses; past it only "
+        "addresses that have not failed on the account may try",
+    )
+    login_source_max_failures: int = Field(
+        default=50, ge=1, description="failed logins from one address against all accounts"
+    )
+    lookup_max_failures: int = Field(
+        default=10,
+        ge=1,
+        description="answers that a phone is registered (registration) or that no person "
+        "matches a phone and name (adding people), per address and per user, in the window",
+    )
+    lookup_window_seconds: int = 3600
     sms_code_ttl_seconds: int = 300
     sms_max_per_phone_per_hour: int = 10
+    sms_max_per_source_per_hour: int = Field(
+        default=50, ge=1, description="codes one address may ask for (not login codes)"
+    )
+    sms_max_per_hour: int = Field(
+        default=2000, ge=1, description="codes anyone may ask for, all addresses together"
+    )
     session_ttl_hours: int = 12
     qr_ttl_seconds: int = 120
     sign_window_max_minutes: int = 24 * 60
     delivery_rule: Literal["classic", "electronic"] = "classic"
     max_upload_bytes: int = 512 * 1024 * 1024
+    upload_quota_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024,
+        ge=1,
+        description="what one permission domain may hold in unfinished uploads at once",
+    )
     secure_cookies: bool = False
     housekeeping_interval_seconds: int = Field(
         default=3600, ge=0, description="how often the server purges expired data; 0: never"
     )
     expired_grace_hours: int = Field(
         default=24, ge=1, description="expired QR/SMS codes are kept this long, then purged"
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="where the audit chain's signed checkpoints go; default: in the data folder",
     )
     upload_ttl_hours: int = Field(
         default=24, ge=1, description="an upload nobody adds to for this long is purged"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from patentdesk.audit_anchor import database as anchored_database
 from patentdesk.authz import Actor
 from patentdesk.config import Settings
-from patentdesk.db import Database
 from patentdesk.identity.models import Role, User
 from patentdesk.identity.service import Context, create_office_user, register_natural_person
 from patentdesk.orgs import service as orgs
@@ -42,7 +42,7 @@ def _as(user: User, role: Role = Role.NATURAL, org_id=None, domain_id=None) -> A
 
 def seed_demo(settings: Settings) -> list[str]:
     """Returns the lines to print: where to log in and with what."""
-    db = Database(settings.sqlalchemy_url)
+    db = anchored_database(settings)
     ctx = Context(settings, ip="127.0.0.1")
     lines = []
     with db.unit_of_work() as s:

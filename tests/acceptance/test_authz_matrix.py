@@ -42,6 +42,7 @@ def _rows(w: dict[str, Any]) -> list[Row]:
         Row("GET", "/api/v1/me", set(ROLES)),
         Row("GET", "/api/v1/me/sessions", set(ROLES)),
         Row("GET", "/api/v1/me/messages", set(ROLES)),
+        Row("GET", "/api/v1/me/organisations", set(ROLES)),
         Row("GET", "/api/v1/org", {"handler", "main", "other_handler"}),
         Row("GET", "/api/v1/org/branches", {"handler", "main", "other_handler"}),
         Row("GET", "/api/v1/org/subaccounts", {"handler", "main", "other_handler"}),
@@ -85,6 +86,8 @@ COVERED_ELSEWHERE = {
     ("POST", "/api/v1/org/branches"),
     ("POST", "/api/v1/org/subaccounts"),
     ("POST", "/api/v1/org/handlers"),
+    # anonymous, not a member, member: test_org_membership.py
+    ("POST", "/api/v1/me/organisations/{org_id}/leave"),
     ("GET", "/api/v1/updates/root.json"),  # public; tests/unit/updates/test_routes.py
 }
 

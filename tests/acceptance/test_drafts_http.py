@@ -280,3 +280,23 @@ def test_a_legacy_package_with_a_defective_file_is_repaired_on_the_page(
     r = web.post(f"{url}/attachments/delete", htmx=True, data={"entry": defect.group(2)})
     assert defect.group(2) not in r.text
     assert defect.group(2) not in web.get(f"{url}/validation").text
+
+
+def test_a_legacy_package_hiding_entities_behind_utf7_is_refused_at_once(
+    web: Browser, tmp_path: Path
+) -> None:
+    """The review's 789-byte upload: a UTF-7 declaration hid a billion-laughs DTD from the
+    entity check and the import spent 30 s of CPU expanding it."""
+    import io
+    import zipfile
+
+    levels = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, 10))
+    body = f'<!DOCTYPE d [<!ENTITY e0 "lol">{levels}]><data-bus>&e9;</data-bus>'
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("list.xml", b'<?xml version="1.0" encoding="UTF-7"?>' + body.encode("utf-7"))
+    assert len(buffer.getvalue()) < 1024
+    r = web.post("/drafts/import", files={"package": ("legacy.zip", buffer.getvalue())})
+    assert r.status_code == 422
+    assert "UTF-7" in error_in(r.text)
+    assert 'data-draft="' not in web.get("/drafts").text

@@ -9,7 +9,16 @@ import json
 import pytest
 
 from tests.support.factories import auth, valid_uscc
-from tests.support.fees import bank_confirms, beijing, beijing_clock, build_pct, fees_of, pay
+from tests.support.fees import (
+    bank_confirms,
+    beijing,
+    beijing_clock,
+    build_pct,
+    deducted,
+    fees_of,
+    pay,
+    verified_authorization,
+)
 from tests.support.fees import file_package as file
 from tests.support.inproc import ApiPhone, build_invention, office_token
 
@@ -60,6 +69,12 @@ def test_only_the_cases_domain_sees_and_pays_its_fees(client, org_case):
         r = pay(client, token, case_id, method="online-banking", amount="1")
         expected = 201 if role in SAME_DOMAIN else (403 if role == "office" else 404)
         assert r.status_code == expected, (role, r.text)
+        if r.status_code == 201:  # one pending payment per case: cancelled, by the same user
+            cancel = f"/api/v1/cases/{case_id}/payments/{r.json()['payment_id']}/cancel"
+            for other in ("natural", "other_handler"):
+                assert client.post(cancel, headers=auth(tokens[other])).status_code == 404
+            r = client.post(cancel, headers=auth(token))
+            assert r.status_code == 200 and r.json()["status"] == "cancelled", r.text
     # Authorised-deduction accounts: every domain user manages its own domain's, nobody else's.
     own = client.post("/api/v1/fees/authorizations", json=ACCOUNT, headers=auth(tokens["sub"]))
     assert own.status_code == 201, own.text
@@ -82,11 +97,12 @@ def test_only_the_cases_domain_sees_and_pays_its_fees(client, org_case):
     assert r.status_code == 200 and r.json()["active"] is False
 
 
-def test_over_and_under_payment_are_shown_and_fees_due_listed_until_paid(client, filed):
+def test_over_and_under_payment_are_shown_and_fees_due_listed_until_paid(client, app, filed):
     case_id, token = filed["case"]["case_id"], filed["token"]
     fees = fees_of(client, token, case_id)
     due = fees["due"]
     assert due > 0 and fees["state"] == "unpaid" and fees["schedule"]["kind"] == "domestic"
+    assert fees["pending_payment"] is None and fees["refund"] is None
     listed = client.get("/api/v1/deadlines", headers=auth(token)).json()
     row = next(r for r in listed if r["kind"] == "fee")
     assert row["case_id"] == case_id and row["outstanding"] == due and not row["overdue"]
@@ -107,18 +123,11 @@ def test_over_and_under_payment_are_shown_and_fees_due_listed_until_paid(client,
     assert r.json()["amount"] == due - 100
     assert bank_confirms(client, r.json()["pay_url"], "fail").json()["status"] == "failed"
     assert fees_of(client, token, case_id)["outstanding"] == due - 100
-    # Over-payment.
+    # More than is owed is refused: the payer is told what is owed.
     r = pay(client, token, case_id, method="online-banking", amount=str(due))
-    bank_confirms(client, r.json()["pay_url"])
-    fees = fees_of(client, token, case_id)
-    assert (fees["state"], fees["overpaid"], fees["balance"]) == ("overpaid", 100, 100)
-    assert [p["status"] for p in fees["payments"]] == ["confirmed", "failed", "confirmed"]
-    assert not [
-        r for r in client.get("/api/v1/deadlines", headers=auth(token)).json() if r["kind"] == "fee"
-    ]
-    # Nothing is owed now: paying "what is outstanding" is refused.
-    r = pay(client, token, case_id, method="online-banking")
-    assert r.status_code == 409 and r.json()["error"]["code"] == "FEES_NOTHING_DUE"
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "FEE_PAYMENT_EXCEEDS_OUTSTANDING"
+    assert f"尚欠的 {due - 100} 元" in r.json()["error"]["message"]
     for bad in ("0", "-5", "1.234", "abc", "99999999999"):
         r = pay(client, token, case_id, method="online-banking", amount=bad)
         assert r.status_code == 422 and r.json()["error"]["code"] == "FEE_PAYMENT_AMOUNT_INVALID"
@@ -129,6 +138,53 @@ def test_over_and_under_payment_are_shown_and_fees_due_listed_until_paid(client,
     assert once.json()["payment_id"] == again.json()["payment_id"]
     r = pay(client, token, case_id, method="cash")
     assert r.status_code == 422 and "online-banking" in r.json()["error"]["message"]
+
+    # Issue 17: a bank payment left unfinished is shown and blocks a second one …
+    left = once.json()
+    r = pay(client, token, case_id, method="online-banking")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "FEE_PAYMENT_PENDING", r.text
+    err = r.json()["error"]
+    assert left["payment_id"] in err["message"] and left["payment_id"] in err["message_en"]
+    assert err["details"]["pending"]["pay_url"] == left["pay_url"]
+    assert fees_of(client, token, case_id)["pending_payment"]["payment_id"] == left["payment_id"]
+    # … until it is cancelled; then the rest is paid another way.
+    cancel = f"/api/v1/cases/{case_id}/payments/{left['payment_id']}/cancel"
+    assert client.post(cancel, headers=auth(token)).json()["status"] == "cancelled"
+    assert client.post(cancel, headers=auth(token)).status_code == 409
+    r = pay(client, token, case_id, method="online-banking")
+    assert r.status_code == 201 and r.json()["amount"] == due - 100, r.text
+    bank_confirms(client, r.json()["pay_url"])
+    fees = fees_of(client, token, case_id)
+    assert fees["state"] == "paid" and fees["refund"] is None
+    # The cancelled order cannot be paid at the bank any more …
+    r = bank_confirms(client, left["pay_url"])
+    assert r.status_code == 409 and r.json()["error"]["code"] == "FEE_PAYMENT_NOT_PAYABLE"
+    assert fees_of(client, token, case_id)["paid"] == due
+    # … and nothing is owed: no payment is taken, with or without an amount.
+    for amount in (None, "1"):
+        body = {"method": "online-banking", **({"amount": amount} if amount else {})}
+        r = pay(client, token, case_id, **body)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "FEES_NOTHING_DUE"
+    assert not [
+        r for r in client.get("/api/v1/deadlines", headers=auth(token)).json() if r["kind"] == "fee"
+    ]
+    # A bank that reports the withdrawn order paid anyway (the money moved): it counts, and
+    # the over-payment is flagged with the refund route.
+    from patentdesk.fees.gateway import SimulatedBank
+
+    body, headers = SimulatedBank(app.state.settings).callback(
+        left["pay_url"].rsplit("/", 1)[1], 500
+    )
+    r = client.post("/api/v1/payments/callbacks/simulated", content=body, headers=headers)
+    assert r.status_code == 200 and r.json()["status"] == "confirmed", r.text
+    fees = fees_of(client, token, case_id)
+    assert (fees["state"], fees["overpaid"], fees["balance"]) == ("overpaid", 5, 5)
+    refund = fees["refund"]
+    assert refund["amount"] == 5 and "退款" in refund["zh"] and "refund" in refund["en"]
+    assert "意见陈述书（关于费用）" in refund["zh"] and refund["request_by"] in refund["zh"]
+    assert int(refund["request_by"][:4]) == int(refund["paid_on"][:4]) + 3
+    statuses = [p["status"] for p in fees["payments"]]
+    assert statuses == ["confirmed", "confirmed", "failed", "confirmed"]
 
 
 def test_a_payment_notice_pays_only_its_own_case(client, app, filed, tmp_path):
@@ -178,10 +234,11 @@ def test_a_payment_notice_pays_only_its_own_case(client, app, filed, tmp_path):
     assert fees_of(client, token, first["case_id"])["state"] == "paid"
     assert fees_of(client, token, second["case_id"])["state"] == "unpaid"
     # An idempotency key belongs to one payment: not to be reused for another case.
-    r = pay(client, token, first["case_id"], method="online-banking", amount=1, idempotency_key="K")
     r = pay(
         client, token, second["case_id"], method="online-banking", amount=1, idempotency_key="K"
     )
+    assert r.status_code == 201, r.text
+    r = pay(client, token, first["case_id"], method="online-banking", amount=1, idempotency_key="K")
     assert r.status_code == 409 and r.json()["error"]["code"] == "FEE_IDEMPOTENCY_KEY_REUSED"
     # The office's own payment notice states the case's fees unless it gives a sheet; a
     # malformed sheet is refused.
@@ -216,15 +273,14 @@ def test_authorized_deduction_needs_an_active_authorisation(client, filed):
         headers=auth(token),
     )
     assert bad.status_code == 422 and "account_number" in bad.json()["error"]["message"]
-    created = client.post("/api/v1/fees/authorizations", json=ACCOUNT, headers=auth(token)).json()
+    created = verified_authorization(client, token, ACCOUNT)
     client.delete(f"/api/v1/fees/authorizations/{created['id']}", headers=auth(token))
     r = pay(client, token, case_id, method="authorized-deduction", sheet=sheet)
     assert r.status_code == 409, "a revoked authorisation deducts nothing"
-    client.post("/api/v1/fees/authorizations", json=ACCOUNT, headers=auth(token))
+    verified_authorization(client, token, ACCOUNT)
     r = pay(client, token, case_id, method="authorized-deduction")
     assert r.status_code == 422 and r.json()["error"]["code"] == "FEE_SHEET_INVALID"
-    r = pay(client, token, case_id, method="authorized-deduction", sheet=sheet)
-    assert r.status_code == 201 and r.json()["status"] == "confirmed", r.text
+    assert deducted(client, token, case_id, sheet)["status"] == "confirmed"
     assert fees_of(client, token, case_id)["state"] == "paid"
     r = pay(client, token, case_id, method="authorized-deduction", sheet=sheet)
     assert r.status_code == 409 and r.json()["error"]["code"] == "FEES_NOTHING_DUE"
@@ -336,3 +392,39 @@ def test_pct_records_designations_and_national_phase_links(client, world, tmp_pa
     fees = fees_of(client, token, national["case_id"])
     assert fees["schedule"]["kind"] == "domestic"
     assert json.dumps(fees["sheet"]["business_type"]) == '"pct-national"'
+
+
+def test_fee_notices_list_only_fees_actually_due(client, app, world, tmp_path):
+    """Issue 17: the payment notice charged the substantive-examination fee although
+    examination was not requested; it is due only with the request (实质审查请求书)."""
+    from patentdesk.packages.editing import add_related
+
+    person = world.person("张三")
+    phone = ApiPhone(world, person)
+    token = phone.desktop_login()
+    office = office_token(client, app)
+    plain = build_invention(tmp_path / "plain.zip")
+    asked = build_invention(tmp_path / "asked.zip", title="一种可折叠的电动滑板车")
+    add_related(asked, "substantive_examination")
+    codes, texts = {}, {}
+    for name, package in (("plain", plain), ("asked", asked)):
+        filed = file(client, phone, token, package)
+        codes[name] = {
+            i["code"] for i in fees_of(client, token, filed["case_id"])["sheet"]["items"]
+        }
+        r = client.post(
+            f"/api/v1/office/submissions/{filed['submission_id']}/accept", headers=auth(office)
+        )
+        assert r.status_code == 200, r.text
+        serial = next(n["serial"] for n in r.json()["notices"] if n["code"] == "200701")
+        notice = client.get(
+            "/api/v1/notices",
+            params={"code": "200701", "application_number": filed["application_number"]},
+            headers=auth(token),
+        ).json()[0]
+        assert notice["serial"] == serial
+        texts[name] = client.get(f"/api/v1/notices/{notice['id']}", headers=auth(token)).json()
+    assert "examination_invention" not in codes["plain"]
+    assert "examination_invention" in codes["asked"]
+    assert "实质审查费" not in json.dumps(texts["plain"], ensure_ascii=False)
+    assert "实质审查费" in json.dumps(texts["asked"], ensure_ascii=False)

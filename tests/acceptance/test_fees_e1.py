@@ -19,9 +19,11 @@ from tests.support.fees import (
     beijing,
     beijing_clock,
     build_pct,
+    deducted,
     fees_of,
     file_package,
     pay,
+    verified_authorization,
 )
 from tests.support.inproc import ApiPhone, office_token
 
@@ -85,13 +87,9 @@ def test_pct_fees_across_the_2023_schedule_change(clock, client, app, world, tmp
         assert {"200101", "200701"} <= set(notices)
         payment_notices[filed["case_id"]] = notices["200701"]["serial"]
 
-    # Authorized deduction needs an authorised account of the domain.
-    r = client.post(
-        "/api/v1/fees/authorizations",
-        json={"account_name": "张三", "account_number": "6222 0212 3456 7890", "bank": "工商银行"},
-        headers=auth(token),
-    )
-    assert r.status_code == 201 and r.json()["account_number"] == "****7890"
+    # Authorized deduction needs an authorised account of the domain, verified by the bank.
+    account = {"account_name": "张三", "account_number": "6222 0212 3456 7890", "bank": "工商银行"}
+    assert verified_authorization(client, token, account)["account_number"] == "****7890"
 
     # A sheet made at the 2022 rates (as the old offline client would) is refused, with the
     # correct amounts listed.
@@ -125,11 +123,8 @@ def test_pct_fees_across_the_2023_schedule_change(clock, client, app, world, tmp
     restated = fees_of(client, token, early_2023["case_id"])
     charge = restated["charges"][0]
     assert charge["notice_serial"] == serial
-    r = pay(
-        client, token, early_2023["case_id"], method="authorized-deduction", sheet=charge["sheet"]
-    )
-    assert r.status_code == 201, r.text
-    assert r.json()["status"] == "confirmed" and r.json()["amount"] == fees_2023["due"]
+    done = deducted(client, token, early_2023["case_id"], charge["sheet"])
+    assert done["status"] == "confirmed" and done["amount"] == fees_2023["due"]
     paid = fees_of(client, token, early_2023["case_id"])
     assert paid["state"] == "paid" and paid["balance"] == 0
 

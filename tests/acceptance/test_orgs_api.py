@@ -109,13 +109,13 @@ def test_sub_accounts_one_phone_each_and_unlimited(client, world):
         json={"phone": "13012345678", "name": "某人"},
         headers=auth(org["handler_token"]),
     )
-    assert r.status_code == 404 and r.json()["error"]["code"] == "PERSON_NOT_REGISTERED"
+    assert r.status_code == 404 and r.json()["error"]["code"] == "PERSON_NOT_MATCHED"
     r = client.post(
         "/api/v1/org/subaccounts",
         json={"phone": people[1].phone, "name": "别人"},
         headers=auth(org["handler_token"]),
     )
-    assert r.status_code == 422 and r.json()["error"]["code"] == "NAME_MISMATCH"
+    assert r.status_code == 404 and r.json()["error"]["code"] == "PERSON_NOT_MATCHED"
 
 
 @pytest.mark.seed("A6")

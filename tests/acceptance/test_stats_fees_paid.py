@@ -8,7 +8,14 @@ from typing import Any
 
 from tests.support.cases import add_case, agency_desk
 from tests.support.factories import auth
-from tests.support.fees import fees_of, paid_month, paid_online, pay
+from tests.support.fees import (
+    deducted,
+    fees_of,
+    paid_month,
+    paid_online,
+    pay,
+    verified_authorization,
+)
 from tests.support.fees import file_package as file
 from tests.support.inproc import ApiPhone, build_invention, office_token
 
@@ -30,10 +37,11 @@ def _csv_fees(client: Any, token: str) -> list[str]:
 
 def test_each_domain_sees_only_its_own_fees_paid(client, app, world, db):
     ours, theirs = agency_desk(world, "甲"), agency_desk(world, "乙")
+    owed = {"items": [{"code": "application_invention", "amount": 20000}], "total": 20000}
     case = {
-        "ours": add_case(db, ours.main_domain, ours.sub_person.user_id),
-        "branch": add_case(db, ours.branch_domain, ours.branch_person.user_id),
-        "theirs": add_case(db, theirs.main_domain, theirs.sub_person.user_id),
+        "ours": add_case(db, ours.main_domain, ours.sub_person.user_id, fee_sheet=owed),
+        "branch": add_case(db, ours.branch_domain, ours.branch_person.user_id, fee_sheet=owed),
+        "theirs": add_case(db, theirs.main_domain, theirs.sub_person.user_id, fee_sheet=owed),
     }
     token = {
         "ours": ours.tokens["sub"],
@@ -91,13 +99,12 @@ def test_fees_paid_by_method_after_a_deduction_and_online_banking(client, world,
     token = phone.desktop_login()
     case_id = file(client, phone, token, build_invention(tmp_path / "case.zip"))["case_id"]
     fees = fees_of(client, token, case_id)
-    r = client.post("/api/v1/fees/authorizations", json=ACCOUNT, headers=auth(token))
-    assert r.status_code == 201, r.text
-    r = pay(client, token, case_id, method="authorized-deduction", sheet=fees["sheet"])
-    assert r.status_code == 201 and r.json()["status"] == "confirmed", r.text
     online = paid_online(client, token, case_id, "12.34")
-    due = f"{Decimal(str(fees['due'])):.2f}"
-    total = f"{Decimal(str(fees['due'])) + Decimal('12.34'):.2f}"
+    verified_authorization(client, token, ACCOUNT)
+    # The deduction takes what the sheet's charge still owes: the fees are never paid twice.
+    deducted(client, token, case_id, fees["sheet"])
+    due = f"{Decimal(str(fees['due'])) - Decimal('12.34'):.2f}"
+    total = f"{Decimal(str(fees['due'])):.2f}"
     assert _fees_paid(client, token) == [
         ("total", 2, total),
         ("method:online-banking", 1, "12.34"),

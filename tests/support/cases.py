@@ -51,8 +51,12 @@ def add_case(
     org_id: str | uuid.UUID | None = None,
     application_number: str | None = None,
     business_type: str | None = None,
+    fee_sheet: dict[str, Any] | None = None,
 ) -> Case:
-    """One filed case (and, with ``business_type``, a submission of that business on it)."""
+    """One filed case (and, with ``business_type`` or ``fee_sheet``, a submission of that
+    business on it, owing that sheet's fees)."""
+    if fee_sheet is not None:
+        business_type = business_type or kind
     with db.unit_of_work() as s:
         case = Case(
             domain_id=uid(domain_id),
@@ -89,6 +93,7 @@ def add_case(
                     submitted_by_user_id=case.submitted_by_user_id,
                     submitted_by_sub_account_id=case.submitted_by_sub_account_id,
                     received_at=case.filed_at,
+                    fee_sheet=fee_sheet,
                 )
             )
         s.expunge(case)

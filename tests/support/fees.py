@@ -107,3 +107,26 @@ def paid_month(payment: dict[str, Any]) -> str:
     """The Beijing month a confirmed payment counts in (the statistics' ``month:`` key)."""
     confirmed = dt.datetime.fromisoformat(payment["confirmed_at"])
     return f"{confirmed.astimezone(BEIJING):%Y-%m}"
+
+
+ACCOUNT = {"account_name": "某代理机构", "account_number": "6222021234567890", "bank": "工商银行"}
+
+
+def verified_authorization(
+    client: Any, token: str, account: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """An authorised-deduction account the simulated bank verified (its signed callback)."""
+    r = client.post("/api/v1/fees/authorizations", json=account or ACCOUNT, headers=auth(token))
+    assert r.status_code == 201 and r.json()["status"] == "pending", r.text
+    verified = bank_confirms(client, r.json()["verify_url"], "verify")
+    assert verified.status_code == 200 and verified.json()["status"] == "verified", verified.text
+    return {**r.json(), "status": "verified", "active": True, "verify_url": None}
+
+
+def deducted(client: Any, token: str, case_id: str, sheet: Any) -> dict[str, Any]:
+    """An authorized deduction by ``sheet``, which the simulated bank then makes."""
+    r = pay(client, token, case_id, method="authorized-deduction", sheet=sheet)
+    assert r.status_code == 201 and r.json()["status"] == "pending", r.text
+    done = bank_confirms(client, r.json()["pay_url"])
+    assert done.status_code == 200 and done.json()["status"] == "confirmed", done.text
+    return {**r.json(), **done.json()}

@@ -36,8 +36,8 @@ def create_office_user(
     json_out: JsonOpt = False,
 ) -> None:
     """Creates an office-side user (role office)."""
+    from patentdesk.audit_anchor import database as anchored_database
     from patentdesk.cli.common import read_password_stdin
-    from patentdesk.db import Database
     from patentdesk.identity.service import Context, create_office_user
 
     with errors_reported(json_out):
@@ -47,7 +47,7 @@ def create_office_user(
             if password_stdin
             else typer.prompt("密码 Password", hide_input=True, confirmation_prompt=True)
         )
-        db = Database(settings.sqlalchemy_url)
+        db = anchored_database(settings)
         with db.unit_of_work() as s:
             user = create_office_user(
                 s, Context(settings), phone=phone, name=name, password=password
@@ -87,14 +87,14 @@ def import_legacy(
     """Imports a legacy archive's notices into the organisation's main institution (A11);
     running it again imports nothing twice."""
 
+    from patentdesk.audit_anchor import database as anchored_database
     from patentdesk.blobs import BlobStore
-    from patentdesk.db import Database
     from patentdesk.identity.service import Context
     from patentdesk.notices.legacy_import import import_archive
 
     with errors_reported(json_out):
         settings = _settings()
-        db = Database(settings.sqlalchemy_url)
+        db = anchored_database(settings)
         with db.unit_of_work() as s:
             report = import_archive(
                 s, Context(settings), Path(archive), org, BlobStore(settings.blob_dir)
@@ -128,7 +128,7 @@ def import_accounts(
     import csv
     import os
 
-    from patentdesk.db import Database
+    from patentdesk.audit_anchor import database as anchored_database
     from patentdesk.identity.legacy_accounts import import_accounts as run_import
     from patentdesk.identity.legacy_accounts import read_csv
     from patentdesk.identity.service import Context
@@ -150,7 +150,7 @@ def import_accounts(
         if passwords_out is not None and passwords_out.exists():
             fail("OUTPUT_EXISTS", f"{passwords_out} 已存在 already exists", json_out)
         settings = _settings()
-        db = Database(settings.sqlalchemy_url)
+        db = anchored_database(settings)
         try:
             with db.unit_of_work() as s:
                 report = run_import(s, Context(settings), rows)
@@ -182,22 +182,26 @@ def import_accounts(
 
 @audit_app.command("verify")
 def audit_verify(json_out: JsonOpt = False) -> None:
-    """Recomputes the audit log's hash chain; exit 1 at the first break."""
+    """Recomputes the audit log's hash chain and checks it against the signed checkpoints
+    kept outside the database; exit 1 at the first break."""
     from patentdesk.audit import verify_chain
-    from patentdesk.db import Database
+    from patentdesk.audit_anchor import AnchorFailed, verify_anchors
+    from patentdesk.audit_anchor import database as anchored_database
+    from patentdesk.cli.output import report_error
 
     with errors_reported(json_out):
         settings = _settings()
-        db = Database(settings.sqlalchemy_url)
+        db = anchored_database(settings)
+        anchor_error: AnchorFailed | None = None
         with db.unit_of_work() as s:
             report = verify_chain(s)
+            anchors = None
+            if report.ok:
+                try:
+                    anchors = verify_anchors(s, settings)
+                except AnchorFailed as exc:
+                    anchor_error = exc
         db.dispose()
-        data = {
-            "ok": report.ok,
-            "events": report.events,
-            "first_bad_seq": report.first_bad_seq,
-            "reason": report.reason,
-        }
         if not report.ok:
             fail(
                 "AUDIT_CHAIN_BROKEN",
@@ -205,19 +209,89 @@ def audit_verify(json_out: JsonOpt = False) -> None:
                 json_out,
                 message_en=f"Audit chain broken at event {report.first_bad_seq}: {report.reason}",
             )
-        emit(data, json_out, lambda d: console.print(f"audit log OK: {d['events']} events"))
+        if anchor_error is not None:
+            report_error(
+                anchor_error.code,
+                anchor_error.zh,
+                json_out,
+                message_en=anchor_error.en,
+                details=anchor_error.details,
+            )
+            raise typer.Exit(1)
+        assert anchors is not None
+        data = {
+            "ok": True,
+            "events": report.events,
+            "first_bad_seq": None,
+            "reason": None,
+            "checkpoints": anchors.checkpoints,
+            "anchored_seq": anchors.anchored_seq,
+            "checkpoint_file": anchors.checkpoint_file,
+        }
+        emit(
+            data,
+            json_out,
+            lambda d: console.print(
+                f"audit log OK: {d['events']} events, {d['checkpoints']} signed checkpoints "
+                f"(up to event {d['anchored_seq']})"
+            ),
+        )
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(json_out: JsonOpt = False) -> None:
+    """Signs a checkpoint of the audit chain's current head now (after verifying the chain):
+    for a log written before checkpoints existed."""
+    from patentdesk.audit import AuditEvent, AuditHead, verify_chain
+    from patentdesk.audit_anchor import checkpoint_path, write_checkpoint
+    from patentdesk.audit_anchor import database as anchored_database
+
+    with errors_reported(json_out):
+        settings = _settings()
+        db = anchored_database(settings)
+        with db.unit_of_work() as s:
+            report = verify_chain(s)
+            head = s.get(AuditHead, 1)
+            last = s.query(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1).scalar()
+        db.dispose()
+        if not report.ok:
+            fail(
+                "AUDIT_CHAIN_BROKEN",
+                f"审计日志哈希链断裂：事件 {report.first_bad_seq}（{report.reason}），不予签名",
+                json_out,
+                message_en=f"Audit chain broken at event {report.first_bad_seq}: "
+                f"{report.reason}; not signed",
+            )
+        written = head is not None and last is not None
+        if written:
+            assert head is not None and last is not None
+            written = write_checkpoint(settings, int(last), head.count, head.last_hash)
+            if not written:
+                fail(
+                    "AUDIT_CHECKPOINT_NOT_WRITTEN",
+                    f"无法写入审计检查点文件 {checkpoint_path(settings)}",
+                    json_out,
+                    message_en=f"Cannot write the audit checkpoint file {checkpoint_path(settings)}",
+                )
+        emit(
+            {"written": written, "events": report.events, "file": str(checkpoint_path(settings))},
+            json_out,
+            lambda d: console.print(
+                f"checkpoint {'written' if d['written'] else 'not needed'}: {d['events']} events"
+            ),
+        )
 
 
 @app.command("purge")
 def purge(json_out: JsonOpt = False) -> None:
     """Deletes expired QR and SMS codes, login challenges, old failed-login records and
     abandoned uploads now (the server also does it every hour)."""
-    from patentdesk.db import Database
+    from patentdesk.audit_anchor import database as anchored_database
     from patentdesk.housekeeping import purge as run_purge
 
     with errors_reported(json_out):
         settings = _settings()
-        db = Database(settings.sqlalchemy_url)
+        db = anchored_database(settings)
         counts = run_purge(db, settings)
         db.dispose()
         emit(

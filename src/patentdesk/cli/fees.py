@@ -301,9 +301,9 @@ def pay(
     server: ServerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Pays fees of a case. Online banking and payment notices print the bank's pay_url
-    (status pending until the bank confirms); an authorized deduction is confirmed at once,
-    or refused with the correct amounts when the sheet's amounts are wrong."""
+    """Pays fees of a case: pending until the bank confirms. Online banking and payment
+    notices print the bank's pay_url; an authorized deduction is asked of the bank, or
+    refused with the correct amounts when the sheet's amounts are wrong."""
     with errors_reported(as_json), _api(server) as api:
         body: dict[str, Any] = {"method": method}
         if sheet is not None:
@@ -316,7 +316,10 @@ def pay(
         if notice is not None:
             body["notice_serial"] = notice
         if amount is not None:
-            body["amount"] = amount
+            from patentdesk.fees.amounts import payment_fen
+
+            payment_fen(amount)  # the server's own format: a clear error before any request
+            body["amount"] = amount.strip()
         if idempotency_key:
             body["idempotency_key"] = idempotency_key
         case_id = _case_id(api, application_number)
@@ -334,7 +337,21 @@ def _show_fees(d: dict[str, Any]) -> None:
     if d.get("explanation"):
         console.print(f"[dim]{d['explanation']['zh']}[/]")
     for p in d["payments"]:
-        console.print(f"  {p['created_at']}  {p['method']}  {p['amount']}  {p['status']}")
+        console.print(
+            f"  {p['created_at']}  {p['payment_id']}  {p['method']}  {p['amount']}  {p['status']}"
+        )
+    pending = d.get("pending_payment")
+    if pending:
+        console.print(
+            f"待银行确认 / awaiting the bank: {pending['payment_id']} ({pending['amount']} 元)；"
+            "完成支付或撤销 / finish it or cancel it: "
+            f"patentdesk fees cancel {case['application_number']}"
+        )
+        if pending.get("pay_url"):
+            console.print(f"  {pending['pay_url']}")
+    if d.get("refund"):
+        console.print(f"[yellow]{d['refund']['zh']}[/]")
+        console.print(f"[yellow]{d['refund']['en']}[/]")
 
 
 @app.command("show")
@@ -349,6 +366,50 @@ def show(
         emit(api.get(f"/api/v1/cases/{case_id}/fees"), as_json, _show_fees)
 
 
+@app.command("cancel")
+def cancel(
+    application_number: Annotated[str, typer.Argument(help="application or PCT number")],
+    payment_id: Annotated[
+        str | None,
+        typer.Option("--payment", help="the payment id (default: the one awaiting the bank)"),
+    ] = None,
+    server: ServerOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cancels the case's payment awaiting the bank, so that its fees can be paid another
+    way (a case has at most one such payment; `fees show` names it)."""
+    with errors_reported(as_json), _api(server) as api:
+        case_id = _case_id(api, application_number)
+        chosen = (payment_id or "").strip().lower()
+        if not chosen:
+            pending = api.get(f"/api/v1/cases/{case_id}/fees").get("pending_payment")
+            if not pending:
+                from patentdesk.fees.errors import PaymentNotFound
+
+                raise PaymentNotFound(
+                    "申请 {n} 没有待银行确认的缴费",
+                    "Application {n} has no payment awaiting the bank",
+                    n=application_number,
+                )
+            chosen = pending["payment_id"]
+        elif len(chosen) < 36:  # a unique prefix of an id `fees show` printed
+            ids = [
+                p["payment_id"]
+                for p in api.get(f"/api/v1/cases/{case_id}/fees")["payments"]
+                if p["payment_id"].startswith(chosen)
+            ]
+            if len(ids) != 1:
+                from patentdesk.fees.errors import PaymentNotFound
+
+                raise PaymentNotFound()
+            chosen = ids[0]
+        emit(
+            api.post(f"/api/v1/cases/{case_id}/payments/{chosen}/cancel"),
+            as_json,
+            _show_payment,
+        )
+
+
 @authorization_app.command("add")
 def authorization_add(
     account_name: Annotated[str, typer.Option("--account-name", help="账户名称")],
@@ -357,15 +418,21 @@ def authorization_add(
     server: ServerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Authorises an account for deductions of your domain's fees."""
+    """Authorises an account for deductions of your domain's fees; it deducts nothing until
+    you confirm it at the bank (the printed verify_url) and the bank verifies it."""
     with errors_reported(as_json), _api(server) as api:
         body = {"account_name": account_name, "account_number": account_number, "bank": bank}
-        emit(
-            api.post("/api/v1/fees/authorizations", json=body),
-            as_json,
-            lambda d: console.print(
-                f"已授权扣款账户 {d['account_number']} / authorized: {d['id']}"
-            ),
+        emit(api.post("/api/v1/fees/authorizations", json=body), as_json, _show_authorization)
+
+
+def _show_authorization(d: dict[str, Any]) -> None:
+    console.print(
+        f"授权扣款账户 {d['account_number']}：{d['status']} / authorization {d['id']}: "
+        f"{d['status']}"
+    )
+    if d.get("verify_url"):
+        console.print(
+            f"请在银行页面确认授权，确认前不会扣款 / confirm at the bank: {d['verify_url']}"
         )
 
 

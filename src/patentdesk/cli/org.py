@@ -51,6 +51,24 @@ def register_org(
         emit(api.post("/api/v1/orgs", json=body), json_out)
 
 
+@app.command("memberships")
+def memberships(server: ServerOpt = None, json_out: JsonOpt = False) -> None:
+    """The organisations you are a handler or sub-account of (我所在的机构)."""
+    with errors_reported(json_out), _api(server) as api:
+        emit(api.get("/api/v1/me/organisations"), json_out)
+
+
+@app.command("leave")
+def leave(
+    org_id: Annotated[str, typer.Argument(help="the organisation's id (see `org memberships`)")],
+    server: ServerOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Leaves an organisation: ends your handler and sub-account roles in it (退出机构)."""
+    with errors_reported(json_out), _api(server) as api:
+        emit(api.post(f"/api/v1/me/organisations/{org_id}/leave"), json_out)
+
+
 @app.command("show")
 def show_org(server: ServerOpt = None, json_out: JsonOpt = False) -> None:
     """The organisation of the current role, with its domains."""

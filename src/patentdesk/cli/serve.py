@@ -30,10 +30,10 @@ def register(app: typer.Typer) -> None:
 
             for line in seed_demo(settings):
                 typer.echo(line)
-        from patentdesk.db import Database
+        from patentdesk.audit_anchor import database as anchored_database
         from patentdesk.housekeeping import purge
 
-        db = Database(settings.sqlalchemy_url)
+        db = anchored_database(settings)
         purge(db, settings)
         db.dispose()
         url = f"http://{host}:{port}/"

@@ -12,7 +12,8 @@ aligned this module reads the ZIP directly and defensively. Fields read (docs/fe
     means it qualifies for 费用减缴); ``fee_reduction`` (the request form's own flag: reduction
     requested, and every applicant declared qualifying unless applicants carry flags);
     ``fee_reduction_requested`` (default: that flag, else some applicant qualifies); ``annual_fee_year``, ``granted_in_year``, ``extension_months``,
-    ``international_search_by`` (or ``isa``), ``efiling_format``, ``request_examination``,
+    ``international_search_by`` (or ``isa``), ``efiling_format``, ``request_examination``
+    (default: whether the package holds the related ``forms/substantive_examination.json``),
     ``sheets`` / ``request_sheets`` (PCT), ``changes`` (a list of ``{"item": ...}`` or
     strings), ``fees`` / ``requested_items`` (a list of ``{"code", "count"}`` or codes).
 attachments
@@ -41,6 +42,7 @@ from patentdesk.fees.errors import FeeInputInvalid, PackageUnreadable
 from patentdesk.fees.schemas import FeeInput
 
 REQUEST_PATHS = ("forms/request.json", "request.json")
+EXAMINATION_FORM = "forms/substantive_examination.json"
 MANIFEST_PATHS = ("manifest.json", "META-INF/manifest.json")
 FORM_CODE_ROLES = {
     "100001": "claims",
@@ -229,6 +231,11 @@ def fee_input_from_package(path: Path) -> FeeInput:
         if not (request.get("business_type") or request.get("type")) and isinstance(manifest, dict):
             # The package format keeps the business type in the manifest, not in the form.
             request = {**request, "business_type": manifest.get("business_type")}
+        if "request_examination" not in request:
+            # Substantive examination is requested by its own form (实质审查请求书 110401),
+            # filed with the application as a related business, or later: its fee is due
+            # only then (a notice charging it otherwise asks for money not owed).
+            request = {**request, "request_examination": EXAMINATION_FORM in archive.namelist()}
         pages_by_role: dict[str, int] = {}
         claims_text = ""
         try:

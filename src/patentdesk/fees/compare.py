@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from patentdesk.fees.amounts import SheetAmount
 from patentdesk.fees.errors import SheetInvalid, SheetMismatch
 from patentdesk.fees.schemas import Difference, FeeSheet, money
 
@@ -24,7 +25,7 @@ class SubmittedItem(BaseModel):
     code: str = Field(min_length=1)
     name: str | None = None
     count: int = Field(default=1, ge=0)
-    amount: Decimal
+    amount: SheetAmount
 
 
 class SubmittedSheet(BaseModel):
@@ -37,8 +38,9 @@ class SubmittedSheet(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     items: list[SubmittedItem]
-    reduction: Decimal = Decimal(0)
-    total: Decimal | None = None
+    # Every amount in the one bounded format (fees.amounts): «1E+100» was a 500 here.
+    reduction: SheetAmount = Decimal(0)
+    total: SheetAmount | None = None
     schedule: str | None = None
 
     @field_validator("reduction", mode="before")

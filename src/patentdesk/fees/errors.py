@@ -78,18 +78,57 @@ class PaymentMethodInvalid(ValidationFailed):
 
 
 class PaymentAmountInvalid(ValidationFailed):
+    """An amount of money outside the one bounded format (:mod:`patentdesk.fees.amounts`);
+    ``details.field`` names the field."""
+
     code = "FEE_PAYMENT_AMOUNT_INVALID"
-    message_zh = "缴费金额 {amount} 不正确：应为大于 0、不超过 {limit} 元、最多两位小数的金额"
-    message_en = (
-        "Payment amount {amount} is not valid: give more than 0 and at most CNY {limit}, "
-        "with at most two decimals"
-    )
+    message_zh = "{field}（{amount}）不正确：{reason_zh}"
+    message_en = "{field_en} ({amount}) is not valid: {reason_en}"
 
 
 class NothingDue(Conflict):
     code = "FEES_NOTHING_DUE"
     message_zh = "申请 {number} 目前没有应缴未缴的费用"
     message_en = "Application {number} has no fees outstanding"
+
+
+class PaymentPending(Conflict):
+    """A charge with a payment awaiting the bank is not paid again; ``details.pending`` is
+    that payment (with its ``pay_url``)."""
+
+    code = "FEE_PAYMENT_PENDING"
+    message_zh = (
+        "申请 {number} 已有一笔待银行确认的缴费（{amount} 元，编号 {payment_id}）；"
+        "请先完成该笔支付，或撤销该笔缴费后再缴费"
+    )
+    message_en = (
+        "Application {number} already has a payment awaiting the bank (CNY {amount}, "
+        "id {payment_id}): finish it, or cancel it before paying again"
+    )
+
+
+class PaymentExceedsOutstanding(ValidationFailed):
+    code = "FEE_PAYMENT_EXCEEDS_OUTSTANDING"
+    message_zh = (
+        "缴费金额 {amount} 元超过申请 {number} 尚欠的 {outstanding} 元；"
+        "请按欠缴金额缴费（多缴的费用只能另行请求退款）"
+    )
+    message_en = (
+        "The amount CNY {amount} exceeds the CNY {outstanding} application {number} still "
+        "owes: pay what is owed (an over-payment can only be refunded on request)"
+    )
+
+
+class PaymentNotCancellable(Conflict):
+    code = "FEE_PAYMENT_NOT_CANCELLABLE"
+    message_zh = "该笔缴费已处理（{status}），不能撤销；只有待银行确认的缴费可以撤销"
+    message_en = "This payment has been settled ({status}); only a payment awaiting the bank can be cancelled"
+
+
+class PaymentNotPayable(Conflict):
+    code = "FEE_PAYMENT_NOT_PAYABLE"
+    message_zh = "该订单已撤销（{status}），不能再支付；请回到缴费页面查看应缴费用"
+    message_en = "This order was cancelled ({status}) and cannot be paid; see the case's fees"
 
 
 class IdempotencyKeyReused(Conflict):
@@ -119,12 +158,13 @@ class PaymentNoticeWithoutAmounts(ValidationFailed):
 class DeductionNotAuthorized(Conflict):
     code = "FEE_DEDUCTION_NOT_AUTHORIZED"
     message_zh = (
-        "本权限域没有有效的授权扣款账户，不能以授权扣款方式缴费；"
-        "请先创建授权（patentdesk fees authorization add）或选择网银缴费"
+        "本权限域没有经银行确认的授权扣款账户，不能以授权扣款方式缴费；请先添加授权"
+        "（patentdesk fees authorization add）并在银行页面确认，或选择网银缴费"
     )
     message_en = (
-        "This permission domain has no active authorized-deduction account; create one first "
-        "(patentdesk fees authorization add) or pay by online banking"
+        "This permission domain has no authorized-deduction account the bank has confirmed; "
+        "add one (patentdesk fees authorization add) and confirm it at the bank, or pay by "
+        "online banking"
     )
 
 
@@ -172,9 +212,33 @@ class GatewayNotConfigured(PatentDeskError):
     code = "PAYMENT_GATEWAY_NOT_CONFIGURED"
     status = 503
     message_zh = (
-        "网银缴费暂不可用：生产环境须配置支付网关（PATENTDESK_PAYMENT_GATEWAY）；可改用授权扣款"
+        "网银缴费与授权扣款暂不可用：服务器未配置支付网关（PATENTDESK_PAYMENT_GATEWAY），"
+        "请联系系统管理员"
     )
     message_en = (
-        "Online payment is not available: production needs a payment gateway "
-        "(PATENTDESK_PAYMENT_GATEWAY); pay by authorized deduction instead"
+        "Online payment and authorized deduction are not available: the server has no "
+        "payment gateway (PATENTDESK_PAYMENT_GATEWAY); ask the administrator"
     )
+
+
+class SimulatorRefused(PatentDeskError):
+    """The simulated bank asked for in a production environment: it would confirm
+    payments and accounts nobody made, so the server does not start with it."""
+
+    code = "PAYMENT_SIMULATOR_REFUSED"
+    status = 500
+    message_zh = (
+        "生产环境（{environment}）不能使用模拟网银：请将 PATENTDESK_PAYMENT_GATEWAY 设为银行的"
+        "网关（module:Class）"
+    )
+    message_en = (
+        "The production environment ({environment}) cannot use the simulated bank "
+        "(PATENTDESK_PAYMENT_GATEWAY=simulated): name the bank's gateway (module:Class)"
+    )
+
+
+class DeductionUnsupported(PatentDeskError):
+    code = "PAYMENT_GATEWAY_NO_DEDUCTION"
+    status = 503
+    message_zh = "所配置的支付网关不支持授权扣款，请选择网银缴费"
+    message_en = "The payment gateway does not support authorized deduction; pay by online banking"

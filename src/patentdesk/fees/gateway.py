@@ -1,17 +1,24 @@
-"""Payment gateways for online banking (网银): pluggable, with a simulated bank by default.
+"""Payment gateways (网银, 授权扣款): pluggable; the bank's signed callback is the only truth.
 
-A gateway takes a payment to the bank (``start`` gives the page where the payer pays) and
-verifies the bank's confirmation (``verify_callback``): the bank calls the server back at
-``POST /api/v1/payments/callbacks/{gateway}`` with a signed message; nothing changes unless
-the signature verifies.
+A gateway takes a payment to the bank (``pay_url`` is the page where the payer pays), asks
+it to deduct from an authorised account (``deduct``) or to verify such an account
+(``authorize_url``), and verifies the bank's confirmation (``verify_callback``): the bank
+calls the server back at ``POST /api/v1/payments/callbacks/{gateway}`` with a signed
+message; nothing is paid and no account is usable unless the signature verifies.
 
-The gateway is chosen by ``PATENTDESK_PAYMENT_GATEWAY``: ``simulated`` (default) or
-``package.module:Class`` (constructed with the settings), as the SMS gateway is.
+The gateway is chosen by ``PATENTDESK_PAYMENT_GATEWAY``: ``package.module:Class``
+(constructed with the settings), as the SMS gateway is, or ``simulated``. Nothing is chosen
+by default: without a gateway, online payments and deductions answer
+``PAYMENT_GATEWAY_NOT_CONFIGURED``. The simulated bank is for trial environments and must be
+named explicitly; an environment named ``prod``/``production`` (or ``prod-…``) refuses it and
+the server does not start (``PAYMENT_SIMULATOR_REFUSED``).
 
-The simulated bank (模拟网银) serves its own page at ``/sim-bank/pay/{reference}``; when the
-payer confirms, it signs the callback with HMAC-SHA256 under a key kept in the data folder
-(``payments/simulated-bank.key``, created on first use) — the way real banks sign merchant
-notifications — and delivers it through the same verification as a bank on the network.
+The simulated bank (模拟网银) serves its own pages at ``/sim-bank/pay/{reference}`` (an
+order, or a deduction it processes) and ``/sim-bank/authorize/{reference}`` (an account to
+verify); when someone confirms there, it signs the callback with HMAC-SHA256 under a key
+kept in the data folder (``payments/simulated-bank.key``, created on first use) — the way
+real banks sign merchant notifications — and delivers it through the same verification as a
+bank on the network.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import hmac
 import importlib
 import json
 import os
+import re
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -29,7 +37,14 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from patentdesk.config import Settings
-from patentdesk.fees.errors import CallbackInvalid, GatewayInvalid, GatewayNotConfigured
+from patentdesk.fees.amounts import MAX_FEN
+from patentdesk.fees.errors import (
+    CallbackInvalid,
+    DeductionUnsupported,
+    GatewayInvalid,
+    GatewayNotConfigured,
+    SimulatorRefused,
+)
 from patentdesk.timeutil import now
 
 SIGNATURE_HEADER = "X-Bank-Signature"
@@ -37,14 +52,22 @@ SIGNATURE_HEADER = "X-Bank-Signature"
 CALLBACK_TOLERANCE_SECONDS = 300
 
 
+PaymentOutcome = Literal["paid", "failed"]
+AccountOutcome = Literal["verified", "rejected"]
+# Production environments: the simulator is refused there, whatever the setting says.
+PRODUCTION = re.compile(r"^prod(uction)?($|[-_.])")
+
+
 @dataclass(frozen=True)
 class BankConfirmation:
-    """What a bank's verified callback says about one payment."""
+    """What a bank's verified callback says about one order (a payment or a deduction) or,
+    with ``kind="authorization"``, about an account to deduct from."""
 
     reference: str
-    status: Literal["paid", "failed"]
+    status: Literal["paid", "failed", "verified", "rejected"]
     amount_fen: int
     bank_serial: str
+    kind: Literal["payment", "authorization"] = "payment"
 
 
 class PaymentGateway(ABC):
@@ -68,9 +91,19 @@ class PaymentGateway(ABC):
         """The confirmation in a bank callback; raises :class:`CallbackInvalid` when the
         signature or the message is not right."""
 
+    def authorize_url(self, reference: str, account_number: str) -> str:
+        """Where the account holder confirms an authorised-deduction account (授权扣款) with
+        the bank; the bank then calls back ``kind="authorization"``."""
+        raise DeductionUnsupported()
+
+    def deduct(self, reference: str, account_number: str, amount_fen: int) -> None:
+        """Asks the bank to deduct ``amount_fen`` from a verified account; the bank calls
+        back with the outcome (the payment stays pending until then)."""
+        raise DeductionUnsupported()
+
 
 class SimulatedBank(PaymentGateway):
-    """模拟网银: the default gateway, for trial environments and tests."""
+    """模拟网银: for trial environments and tests, when chosen explicitly."""
 
     name = "simulated"
 
@@ -101,6 +134,12 @@ class SimulatedBank(PaymentGateway):
     def pay_url(self, reference: str) -> str:
         return f"{self.settings.base_url.rstrip('/')}/sim-bank/pay/{reference}"
 
+    def authorize_url(self, reference: str, account_number: str) -> str:
+        return f"{self.settings.base_url.rstrip('/')}/sim-bank/authorize/{reference}"
+
+    def deduct(self, reference: str, account_number: str, amount_fen: int) -> None:
+        """The simulated bank deducts when someone confirms on its page for the order."""
+
     def _mac(self, timestamp: str, body: bytes) -> str:
         return hmac.new(self.key(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
@@ -117,8 +156,21 @@ class SimulatedBank(PaymentGateway):
             },
             separators=(",", ":"),
         ).encode()
+        return body, self._signed(body)
+
+    def authorization_callback(
+        self, reference: str, status: AccountOutcome = "verified"
+    ) -> tuple[bytes, dict[str, str]]:
+        """The bank's side: the signed message saying whether it verified an account."""
+        body = json.dumps(
+            {"kind": "authorization", "reference": reference, "status": status},
+            separators=(",", ":"),
+        ).encode()
+        return body, self._signed(body)
+
+    def _signed(self, body: bytes) -> dict[str, str]:
         timestamp = str(int(now().timestamp()))
-        return body, {SIGNATURE_HEADER: f"t={timestamp},v1={self._mac(timestamp, body)}"}
+        return {SIGNATURE_HEADER: f"t={timestamp},v1={self._mac(timestamp, body)}"}
 
     def verify_callback(self, body: bytes, headers: Mapping[str, str]) -> BankConfirmation:
         header = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER.lower()), "")
@@ -136,15 +188,24 @@ class SimulatedBank(PaymentGateway):
 def _confirmation(body: bytes) -> BankConfirmation:
     try:
         data: Any = json.loads(body)
+        kind = data.get("kind", "payment")
         status = data["status"]
-        amount = data["amount_fen"]
-        if status not in ("paid", "failed") or not isinstance(amount, int) or amount < 0:
-            raise ValueError(status)
+        if kind == "authorization":
+            if status not in ("verified", "rejected"):
+                raise ValueError(status)
+            amount = 0
+        else:
+            amount = data["amount_fen"]
+            if kind != "payment" or status not in ("paid", "failed"):
+                raise ValueError(status)
+            if not isinstance(amount, int) or not 0 <= amount <= MAX_FEN:
+                raise ValueError(amount)
         return BankConfirmation(
-            reference=str(data["reference"]),
+            reference=str(data["reference"])[:64],
             status=status,
             amount_fen=amount,
             bank_serial=str(data.get("bank_serial") or "")[:64],
+            kind=kind,
         )
     except (ValueError, KeyError, TypeError):
         raise CallbackInvalid(
@@ -152,18 +213,22 @@ def _confirmation(body: bytes) -> BankConfirmation:
         ) from None
 
 
-def gateway_for(settings: Settings) -> PaymentGateway:
-    """``simulated`` or ``package.module:Class`` from ``PATENTDESK_PAYMENT_GATEWAY``.
+def is_production(environment: str) -> bool:
+    return bool(PRODUCTION.match(environment))
 
-    The simulated bank is the default everywhere but in the ``production`` environment,
-    where it would let anyone confirm a payment without paying: there a bank must be named.
+
+def gateway_for(settings: Settings) -> PaymentGateway:
+    """``package.module:Class`` or ``simulated`` from ``PATENTDESK_PAYMENT_GATEWAY``.
+
+    Nothing is simulated by default (the simulator confirms whatever its page is told), and
+    never in production: there it would let anyone mark fees paid without paying.
     """
-    spec = os.environ.get("PATENTDESK_PAYMENT_GATEWAY") or getattr(
-        settings, "payment_gateway", None
-    )
-    if not spec and settings.environment == "production":
+    spec = (os.environ.get("PATENTDESK_PAYMENT_GATEWAY") or settings.payment_gateway).strip()
+    if not spec:
         raise GatewayNotConfigured()
-    if not spec or spec == SimulatedBank.name:
+    if spec == SimulatedBank.name:
+        if is_production(settings.environment):
+            raise SimulatorRefused(environment=settings.environment)
         return SimulatedBank(settings)
     module_name, _, class_name = spec.partition(":")
     try:
@@ -175,10 +240,11 @@ def gateway_for(settings: Settings) -> PaymentGateway:
 
 
 def bootstrap(settings: Settings) -> None:
-    """Server start: the simulated bank's key exists before the first payment."""
+    """Server start: the simulated bank's key exists before the first payment; a production
+    environment set to the simulator does not start (:class:`SimulatorRefused`)."""
     try:
         gateway = gateway_for(settings)
     except GatewayNotConfigured:
-        return  # production without a bank: online payments report it when tried
+        return  # no bank: online payments and deductions report it when tried
     if isinstance(gateway, SimulatedBank):
         gateway.key()

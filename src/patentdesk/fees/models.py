@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from patentdesk.db import Base, new_id
@@ -21,7 +21,11 @@ Fen = BigInteger().with_variant(Integer, "sqlite")
 
 
 class DeductionAuthorization(Base):
-    """授权扣款: a domain's pre-authorised account from which the office deducts fees."""
+    """授权扣款: a domain's pre-authorised account from which the office deducts fees.
+
+    Usable only once the bank verified it (``status`` ``verified``, by its signed callback
+    for ``gateway_reference``); ``pending`` until then, ``rejected`` when the bank refused.
+    """
 
     __tablename__ = "fee_deduction_authorizations"
     __table_args__ = (Index("ix_fee_deduction_authorizations_domain", "domain_id", "revoked_at"),)
@@ -31,6 +35,10 @@ class DeductionAuthorization(Base):
     account_name: Mapped[str] = mapped_column(String(100))  # 账户名称
     account_number: Mapped[str] = mapped_column(String(40))  # 账号
     bank: Mapped[str] = mapped_column(String(100))  # 开户行
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|verified|rejected
+    gateway: Mapped[str | None] = mapped_column(String(32))
+    gateway_reference: Mapped[str | None] = mapped_column(String(64), unique=True)
+    verified_at: Mapped[dt.datetime | None]
     created_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     revoked_at: Mapped[dt.datetime | None]
@@ -44,6 +52,15 @@ class FeePayment(Base):
     __table_args__ = (
         UniqueConstraint("domain_id", "idempotency_key"),
         Index("ix_fee_payments_case_created", "case_id", "created_at"),
+        # At most one payment of a case awaits the bank: a second one is refused (issue 17),
+        # atomically, also when two requests race.
+        Index(
+            "uq_fee_payments_one_pending",
+            "case_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -51,7 +68,8 @@ class FeePayment(Base):
     domain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("domains.id"))
     # online-banking | payment-notice | authorized-deduction
     method: Mapped[str] = mapped_column(String(24))
-    status: Mapped[str] = mapped_column(String(16))  # pending | confirmed | failed
+    # pending | confirmed | failed | cancelled (by the payer, or when another payment settled)
+    status: Mapped[str] = mapped_column(String(16))
     amount_fen: Mapped[int] = mapped_column(Fen)  # asked for
     paid_fen: Mapped[int | None] = mapped_column(Fen)  # confirmed by the bank or the deduction
     sheet: Mapped[dict[str, Any] | None]  # the fee sheet paid by (deduction, notice)

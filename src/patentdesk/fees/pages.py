@@ -21,8 +21,15 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from patentdesk.deps import Ctx, DbSession, OptionalActor
 from patentdesk.errors import PatentDeskError
 from patentdesk.fees import authorizations, due, payments
-from patentdesk.fees.errors import PaymentNotFound, SheetInvalid, SheetMismatch
+from patentdesk.fees.amounts import MAX_TEXT_LENGTH, POSITIVE_PATTERN
+from patentdesk.fees.errors import (
+    PaymentNotFound,
+    PaymentNotPayable,
+    SheetInvalid,
+    SheetMismatch,
+)
 from patentdesk.fees.gateway import SimulatedBank, gateway_for
+from patentdesk.fees.models import FeePayment
 from patentdesk.web.i18n import translate
 from patentdesk.web.render import (
     check_csrf,
@@ -102,7 +109,7 @@ def fees_list(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -
         actor,
         rows=rows,
         authorizations=[
-            authorizations.authorization_out(a) for a in authorizations.list_for(db, actor)
+            authorizations.authorization_out(a, ctx) for a in authorizations.list_for(db, actor)
         ],
     )
 
@@ -132,7 +139,7 @@ def add_authorization(request: Request, actor: OptionalActor, db: DbSession, ctx
             error=_message(request, exc),
             rows=due.deadline_rows(db, ctx, actor),
             authorizations=[
-                authorizations.authorization_out(a) for a in authorizations.list_for(db, actor)
+                authorizations.authorization_out(a, ctx) for a in authorizations.list_for(db, actor)
             ],
         )
     return _redirect("/fees")
@@ -165,7 +172,16 @@ def _case_page(
     data = payments.fees_out(db, ctx, fees)
     for row, payment in zip(data["payments"], reversed(fees.payments), strict=True):
         row["created_at"] = payment.created_at  # shown in Beijing time by the template
-    return _render(request, "fees/case.html", actor, status_code=status_code, fees=data, **extra)
+    return _render(
+        request,
+        "fees/case.html",
+        actor,
+        status_code=status_code,
+        fees=data,
+        amount_pattern=POSITIVE_PATTERN,
+        amount_max_length=MAX_TEXT_LENGTH,
+        **extra,
+    )
 
 
 @router.get("/cases/{case_id}/fees", response_class=HTMLResponse)
@@ -175,8 +191,11 @@ def case_fees(
     if actor is None:
         return _redirect("/login")
     try:
+        t = _translator(request)
         flash = (
-            _translator(request)("fees.paid.flash") if request.query_params.get("paid") else None
+            t("fees.paid.flash")
+            if request.query_params.get("paid")
+            else (t("fees.cancelled.flash") if request.query_params.get("cancelled") else None)
         )
         return _case_page(request, actor, db, ctx, case_id, flash=flash)
     except PatentDeskError as exc:
@@ -234,8 +253,8 @@ def pay(
             correct=correct,
             form=form,
         )
-    if started.pay_url:
-        return _redirect(started.pay_url)
+    if started.pay_url and method != payments.AUTHORIZED_DEDUCTION:
+        return _redirect(started.pay_url)  # the payer pays at the bank; a deduction needs not
     return _redirect(f"/cases/{case_id}/fees?paid=1")
 
 
@@ -243,7 +262,10 @@ def pay(
 
 
 def _bank(ctx: Ctx) -> SimulatedBank:
-    gateway = gateway_for(ctx.settings)
+    try:
+        gateway = gateway_for(ctx.settings)
+    except PatentDeskError:
+        raise PaymentNotFound() from None  # nothing is simulated unless configured
     if not isinstance(gateway, SimulatedBank):
         raise PaymentNotFound()  # a real bank serves its own pages
     return gateway
@@ -272,10 +294,66 @@ def bank_pay(reference: str, request: Request, db: DbSession, ctx: Ctx) -> Respo
     form = posted(request)
     decision = str(form.get("decision") or request.query_params.get("decision") or "pay")
     payment, case = payments.pending_by_reference(db, reference)
+    if payment.status == "cancelled":
+        # A withdrawn order is closed at the bank too: it cannot be paid any more.
+        raise PaymentNotPayable(status=payment.status)
     body, headers = bank.callback(
         reference, payment.amount_fen, "paid" if decision == "pay" else "failed"
     )
     settled = payments.bank_callback(db, ctx, bank.name, body, headers)
     if "application/json" in request.headers.get("accept", ""):
+        assert isinstance(settled, FeePayment)
         return JSONResponse(payments.payment_out(settled))
     return _redirect(f"/cases/{case.id}/fees?paid=1")
+
+
+@router.post("/cases/{case_id}/fees/payments/{payment_id}/cancel")
+def cancel_payment(
+    case_id: uuid.UUID,
+    payment_id: uuid.UUID,
+    request: Request,
+    actor: OptionalActor,
+    db: DbSession,
+    ctx: Ctx,
+) -> Response:
+    if actor is None:
+        return _redirect("/login")
+    check_csrf(request)
+    try:
+        payments.cancel(db, ctx, actor, case_id, payment_id)
+    except PatentDeskError as exc:
+        db.rollback()
+        return _case_page(
+            request, actor, db, ctx, case_id, status_code=exc.status, error=_message(request, exc)
+        )
+    return _redirect(f"/cases/{case_id}/fees?cancelled=1")
+
+
+@router.get("/sim-bank/authorize/{reference}", response_class=HTMLResponse)
+def bank_authorize_page(reference: str, request: Request, db: DbSession, ctx: Ctx) -> Response:
+    """模拟网银: the account holder confirms an authorised-deduction account with the bank."""
+    _bank(ctx)
+    row = authorizations.pending_by_reference(db, reference)
+    return _render(
+        request,
+        "fees/bank_authorize.html",
+        None,
+        account=authorizations.authorization_out(row),
+        reference=reference,
+    )
+
+
+@router.post("/sim-bank/authorize/{reference}")
+def bank_authorize(reference: str, request: Request, db: DbSession, ctx: Ctx) -> Response:
+    """The bank verifies (or rejects) the account, then calls the server back, signed."""
+    bank = _bank(ctx)
+    form = posted(request)
+    decision = str(form.get("decision") or request.query_params.get("decision") or "verify")
+    authorizations.pending_by_reference(db, reference)
+    body, headers = bank.authorization_callback(
+        reference, "verified" if decision == "verify" else "rejected"
+    )
+    settled = payments.bank_callback(db, ctx, bank.name, body, headers)
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"authorization_id": str(settled.id), "status": settled.status})
+    return _redirect("/fees")

@@ -10,16 +10,18 @@ gets a 404, as for every hidden object.
   show in the balance).
 * **By payment notice**: the amounts the notice states, found by its dispatch serial
   (发文序列号), which must be a 200701 of this case; then as online banking.
-* **Authorized deduction**: the payer's own fee sheet is deducted at once from the domain's
-  authorised account, but only when its amounts are the correct ones (seed E1): a sheet made
-  at other rates is refused with the correct amounts listed.
+* **Authorized deduction**: the payer's own fee sheet is deducted from the domain's
+  authorised account — one the bank verified — but only when its amounts are the correct
+  ones (seed E1): a sheet made at other rates is refused with the correct amounts listed.
+  The deduction waits (``pending``) until the bank's signed callback says it was made.
+
+Nothing is ever marked paid but by a bank's signed callback (:func:`bank_callback`).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
@@ -28,7 +30,8 @@ from sqlalchemy.orm import Session as Db
 
 from patentdesk import audit
 from patentdesk.authz import Actor, Permission, authorize, can_see_domain
-from patentdesk.fees import ledger
+from patentdesk.fees import authorizations, ledger
+from patentdesk.fees.amounts import payment_fen
 from patentdesk.fees.authorizations import active_authorization, authorization_out
 from patentdesk.fees.calculator import explain
 from patentdesk.fees.compare import check_sheet, parse_sheet
@@ -38,15 +41,17 @@ from patentdesk.fees.errors import (
     IdempotencyKeyReused,
     NothingDue,
     PaymentAlreadySettled,
-    PaymentAmountInvalid,
+    PaymentExceedsOutstanding,
     PaymentMethodInvalid,
+    PaymentNotCancellable,
     PaymentNotFound,
     PaymentNoticeUnknown,
     PaymentNoticeWithoutAmounts,
+    PaymentPending,
     SheetInvalid,
 )
 from patentdesk.fees.gateway import BankConfirmation, PaymentGateway, gateway_for
-from patentdesk.fees.models import FeePayment
+from patentdesk.fees.models import DeductionAuthorization, FeePayment
 from patentdesk.fees.schemas import FeeSheet
 from patentdesk.filing.errors import ApplicationNotFound
 from patentdesk.filing.models import Case, Submission
@@ -59,7 +64,6 @@ ONLINE_BANKING = "online-banking"
 PAYMENT_NOTICE = "payment-notice"
 AUTHORIZED_DEDUCTION = "authorized-deduction"
 METHODS = (ONLINE_BANKING, PAYMENT_NOTICE, AUTHORIZED_DEDUCTION)
-MAX_AMOUNT_FEN = 10_000_000 * 100  # ten million yuan: far above any case's fees
 
 
 # ---------------------------------------------------------------- the case's account
@@ -185,19 +189,6 @@ def case_fees(db: Db, ctx: Context, actor: Actor | None, case_id: uuid.UUID) -> 
 # ---------------------------------------------------------------- paying
 
 
-def _amount_fen(amount: Any) -> int:
-    try:
-        value = Decimal(str(amount))
-    except InvalidOperation:
-        raise PaymentAmountInvalid(amount=amount, limit=f"{MAX_AMOUNT_FEN // 100:,}") from None
-    if not value.is_finite() or value <= 0 or value * 100 != int(value * 100):
-        raise PaymentAmountInvalid(amount=amount, limit=f"{MAX_AMOUNT_FEN // 100:,}")
-    fen = int(value * 100)
-    if fen > MAX_AMOUNT_FEN:
-        raise PaymentAmountInvalid(amount=amount, limit=f"{MAX_AMOUNT_FEN // 100:,}")
-    return fen
-
-
 def _payment_notice(db: Db, actor: Actor, case: Case, serial: str | None) -> Notice:
     """A 缴费通知书 of this case delivered to the actor's domain, by its dispatch serial."""
     text = (serial or "").strip()
@@ -240,6 +231,11 @@ def pay(
     if previous is not None:
         return previous
     case, account = fees.case, fees.account
+    pending = next((p for p in fees.payments if p.status == "pending"), None)
+    if pending is not None:
+        raise _pending_error(ctx, case, pending)
+    if account.outstanding_fen <= 0:
+        raise NothingDue(number=case.application_number)
     payment = FeePayment(
         case_id=case.id,
         domain_id=case.domain_id,
@@ -248,37 +244,48 @@ def pay(
         idempotency_key=key,
         created_by_user_id=actor.user_id,
     )
+    authorization = None
     if method == AUTHORIZED_DEDUCTION:
-        _deduct(db, actor, case, account, payment, sheet)
+        authorization = _deduct(db, actor, case, account, payment, sheet)
     elif method == PAYMENT_NOTICE:
         notice = _payment_notice(db, actor, case, notice_serial)
         stated = (notice.data or {}).get("fee_sheet")
         if not isinstance(stated, dict) or stated.get("total") is None:
             raise PaymentNoticeWithoutAmounts(serial=notice.serial)
-        if account.outstanding_fen <= 0:
-            raise NothingDue(number=case.application_number)
-        payment.amount_fen = ledger.sheet_total_fen(stated)
+        # What the notice states, but never more than is still owed.
+        payment.amount_fen = min(ledger.sheet_total_fen(stated), account.outstanding_fen)
         payment.sheet = stated
         payment.notice_id = notice.id
         payment.notice_serial = notice.serial
     else:
-        if amount is None and account.outstanding_fen <= 0:
-            raise NothingDue(number=case.application_number)
-        payment.amount_fen = _amount_fen(amount) if amount is not None else account.outstanding_fen
-    if payment.status == "pending":
-        gateway = gateway_for(ctx.settings)
-        payment.gateway = gateway.name
-        payment.gateway_reference = gateway.new_reference()
+        payment.amount_fen = payment_fen(amount) if amount is not None else account.outstanding_fen
+        if payment.amount_fen > account.outstanding_fen:
+            raise PaymentExceedsOutstanding(
+                amount=ledger.yuan(payment.amount_fen),
+                outstanding=ledger.yuan(account.outstanding_fen),
+                number=case.application_number,
+            )
+    gateway = gateway_for(ctx.settings)
+    payment.gateway = gateway.name
+    payment.gateway_reference = gateway.new_reference()
+    if authorization is not None:
+        gateway.deduct(payment.gateway_reference, authorization.account_number, payment.amount_fen)
     try:
         with db.begin_nested():
             db.add(payment)
             db.flush()
     except IntegrityError:
-        # The same idempotency key raced in from another request: its payment is ours.
+        # The same idempotency key raced in from another request: its payment is ours; or
+        # another payment of the case became pending meanwhile (one pending per case).
         raced = _replay(db, ctx, actor, case, key)
-        if raced is None:
+        if raced is not None:
+            return raced
+        other = db.scalar(
+            select(FeePayment).where(FeePayment.case_id == case.id, FeePayment.status == "pending")
+        )
+        if other is None:
             raise
-        return raced
+        raise _pending_error(ctx, case, other) from None
     audit.record(
         db,
         "fee.payment.created",
@@ -293,6 +300,46 @@ def pay(
         status=payment.status,
     )
     return Started(payment, _pay_url(ctx, payment))
+
+
+def _pending_error(ctx: Context, case: Case, pending: FeePayment) -> PaymentPending:
+    return PaymentPending(
+        number=case.application_number,
+        amount=ledger.yuan(pending.amount_fen),
+        payment_id=str(pending.id),
+        details={"pending": payment_out(pending, _pay_url(ctx, pending))},
+    )
+
+
+def cancel(
+    db: Db, ctx: Context, actor: Actor | None, case_id: uuid.UUID, payment_id: uuid.UUID
+) -> FeePayment:
+    """Cancels a payment awaiting the bank (the payer gave up on it, or pays another way):
+    its order can no longer be paid at the simulated bank. A bank that still reports it paid
+    is believed — the money moved — and the surplus shows with the refund route."""
+    case = fee_case(db, actor, case_id)
+    assert actor is not None
+    payment = db.scalar(
+        select(FeePayment)
+        .where(FeePayment.id == payment_id, FeePayment.case_id == case.id)
+        .with_for_update()
+    )
+    if payment is None:
+        raise PaymentNotFound()
+    if payment.status != "pending":
+        raise PaymentNotCancellable(status=payment.status)
+    payment.status = "cancelled"
+    audit.record(
+        db,
+        "fee.payment.cancelled",
+        environment=ctx.settings.environment,
+        actor_user_id=actor.user_id,
+        actor_role=actor.role,
+        ip=ctx.ip,
+        target=f"payment:{payment.id}",
+        application=case.application_number,
+    )
+    return payment
 
 
 def _replay(db: Db, ctx: Context, actor: Actor, case: Case, key: str | None) -> Started | None:
@@ -313,8 +360,8 @@ def _replay(db: Db, ctx: Context, actor: Actor, case: Case, key: str | None) -> 
 
 def _deduct(
     db: Db, actor: Actor, case: Case, account: ledger.Account, payment: FeePayment, sheet: Any
-) -> None:
-    """授权扣款: deducted at once, and only by a sheet with the correct amounts (E1)."""
+) -> DeductionAuthorization:
+    """授权扣款: asked of the bank, and only by a sheet with the correct amounts (E1)."""
     authorization = active_authorization(db, actor.domain_id)
     if authorization is None:
         raise DeductionNotAuthorized()
@@ -330,11 +377,11 @@ def _deduct(
     # The correct amounts: the charge's sheet, made by the schedule in force on the filing
     # date (or as the office's payment notice restated it).
     check_sheet(submitted, FeeSheet.model_validate(charge.sheet))
-    payment.amount_fen = payment.paid_fen = charge.total_fen
+    # The sheet's amounts, less what was already paid towards this charge: never paid twice.
+    payment.amount_fen = charge.outstanding_fen
     payment.sheet = sheet if isinstance(sheet, dict) else submitted.model_dump(mode="json")
     payment.authorization_id = authorization.id
-    payment.status = "confirmed"
-    payment.confirmed_at = now()
+    return authorization
 
 
 def _pay_url(ctx: Context, payment: FeePayment) -> str | None:
@@ -352,16 +399,22 @@ def _pay_url(ctx: Context, payment: FeePayment) -> str | None:
 
 def bank_callback(
     db: Db, ctx: Context, gateway_name: str, body: bytes, headers: dict[str, str]
-) -> FeePayment:
-    """Settles a pending payment from a bank callback whose signature verifies.
+) -> FeePayment | DeductionAuthorization:
+    """Settles a pending payment or deduction, or verifies an authorised account, from a
+    bank callback whose signature verifies.
 
     Delivering the same confirmation again changes nothing (banks retry); a different
     outcome for a settled payment is refused.
     """
-    gateway: PaymentGateway = gateway_for(ctx.settings)
+    try:
+        gateway: PaymentGateway = gateway_for(ctx.settings)
+    except GatewayNotConfigured:
+        raise PaymentNotFound() from None
     if gateway_name != gateway.name:
         raise PaymentNotFound()
     confirmation = gateway.verify_callback(body, headers)
+    if confirmation.kind == "authorization":
+        return authorizations.settle(db, ctx, confirmation, gateway.name)
     return settle(db, ctx, confirmation, gateway.name)
 
 
@@ -377,7 +430,11 @@ def settle(db: Db, ctx: Context, confirmation: BankConfirmation, gateway: str) -
     if payment is None:
         raise PaymentNotFound()
     status = "confirmed" if confirmation.status == "paid" else "failed"
-    if payment.status != "pending":
+    if payment.status == "cancelled" and status == "failed":
+        return payment  # the bank agrees nothing was paid
+    # A cancelled order the bank reports paid: the money moved, so it counts (any surplus
+    # is shown as over-paid, with the refund route).
+    if payment.status not in ("pending", "cancelled"):
         if payment.status == status and payment.bank_serial == confirmation.bank_serial:
             return payment
         raise PaymentAlreadySettled(status=payment.status)
@@ -487,5 +544,56 @@ def fees_out(db: Db, ctx: Context, fees: CaseFees) -> dict[str, Any]:
         "due_on": nxt.due_on.isoformat() if nxt else None,
         "overdue": account.overdue,
         "methods": list(METHODS),
-        "authorization": authorization_out(authorization) if authorization else None,
+        "pending_payment": next(
+            (payment_out(p, _pay_url(ctx, p)) for p in fees.payments if p.status == "pending"),
+            None,
+        ),
+        "refund": refund_out(fees),
+        "authorization": authorization_out(authorization, ctx) if authorization else None,
+    }
+
+
+# 专利法实施细则 (the refund rule): fees paid in excess, twice or by mistake are refunded on
+# request made within three years of the payment.
+REFUND_YEARS = 3
+
+
+def refund_out(fees: CaseFees) -> dict[str, Any] | None:
+    """An over-payment, flagged with what the payer should do to get it back."""
+    account = fees.account
+    if account.overpaid_fen <= 0:
+        return None
+    # The payment that took the case past what it owes starts the refund period.
+    confirmed = sorted(
+        (p for p in fees.payments if p.status == "confirmed" and p.confirmed_at is not None),
+        key=lambda p: p.confirmed_at or p.created_at,
+    )
+    running, surplus_from = 0, None
+    for p in confirmed:
+        running += p.paid_fen or 0
+        if running > account.due_fen:
+            surplus_from = p
+            break
+    paid_on = beijing_date(surplus_from.confirmed_at) if surplus_from else beijing_date()
+    by = (
+        paid_on.replace(year=paid_on.year + REFUND_YEARS)
+        if not (paid_on.month == 2 and paid_on.day == 29)
+        else paid_on.replace(year=paid_on.year + REFUND_YEARS, day=28)
+    )
+    amount = ledger.yuan(account.overpaid_fen)
+    return {
+        "amount": amount,
+        "paid_on": paid_on.isoformat(),
+        "request_by": by.isoformat(),
+        "zh": (
+            f"多缴 {amount} 元。多缴、重缴、错缴的专利费用可以退还：请于 {by.isoformat()} 前"
+            "（自缴费日起三年内）向国家知识产权局提交意见陈述书（关于费用），写明退款理由和"
+            "收款账户，并附缴费凭证。"
+        ),
+        "en": (
+            f"Over-paid CNY {amount}. Fees paid in excess, twice or by mistake are refunded on "
+            f"request: by {by.isoformat()} (three years from the payment) file an observation "
+            "on fees (意见陈述书（关于费用）) with CNIPA, stating the reason and the account to "
+            "refund to, with the payment receipt."
+        ),
     }

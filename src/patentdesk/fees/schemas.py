@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from patentdesk.fees.amounts import SheetAmount
+
 ScheduleKind = Literal["domestic", "pct"]
 PatentType = Literal["invention", "utility", "design"]
 BusinessType = Literal[
@@ -55,6 +57,7 @@ def _json_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+# An amount the system computed (a difference, a sum): shown, never parsed from input.
 Amount = Annotated[
     Decimal, PlainSerializer(_json_number, return_type=int | float, when_used="json")
 ]
@@ -262,13 +265,13 @@ class SheetItem(BaseModel):
     name: str
     name_en: str | None = None
     count: int
-    unit_amount: Amount | None = None
-    amount: Amount
+    unit_amount: SheetAmount | None = None
+    amount: SheetAmount
 
 
 class SheetReduction(BaseModel):
     rate: Rate = Decimal(0)
-    amount: Amount = Decimal(0)
+    amount: SheetAmount = Decimal(0)
     items: list[str] = Field(default_factory=list, description="codes the reduction applies to")
 
 
@@ -293,7 +296,7 @@ class FeeSheet(BaseModel):
     currency: Literal["CNY"] = "CNY"
     items: list[SheetItem]
     reduction: SheetReduction
-    total: Amount
+    total: SheetAmount
     notes: list[Note] = Field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import tempfile
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from patentdesk.errors import ValidationFailed
 from patentdesk.filing import receipts, service
 from patentdesk.filing.errors import ApplicationNotFound
 from patentdesk.filing.models import Case, Receipt, Submission
-from patentdesk.filing.uploads import Uploads
+from patentdesk.filing.uploads import Uploads, discard_unfiled
 from patentdesk.identity.service import Context, authenticate
 from patentdesk.timeutil import iso, now
 
@@ -33,7 +34,7 @@ def blobs_of(request: Request) -> BlobStore:
 
 def uploads_of(request: Request) -> Uploads:
     settings = request.app.state.settings
-    return Uploads(settings.data, settings.max_upload_bytes)
+    return Uploads(settings.data, settings.max_upload_bytes, settings.upload_quota_bytes)
 
 
 def _context(request: Request) -> Context:
@@ -51,16 +52,24 @@ def _actor(request: Request) -> Actor | None:
         return authenticate(s, session_token(request))
 
 
+# A resumable upload's size and offsets: bounded here (1 TiB) so no number reaches the
+# store unchecked; the configured max_upload_bytes refuses more with 413.
+MAX_UPLOAD_NUMBER = 2**40
+
+
 class UploadIn(BaseModel):
-    size: int = Field(gt=0)
-    sha256: str = Field(min_length=64, max_length=64)
+    size: int = Field(gt=0, le=MAX_UPLOAD_NUMBER)
+    sha256: str = Field(pattern="^[0-9a-fA-F]{64}$")
 
 
 @router.post("/uploads", status_code=status.HTTP_201_CREATED)
 def create_upload(body: UploadIn, request: Request, actor: CurrentActor) -> dict[str, Any]:
     """Starts a resumable upload of a case package."""
-    authorize(actor, Permission.CASE_SUBMIT)
-    return uploads_of(request).create(actor.user_id, body.size, body.sha256.lower()).to_dict()
+    actor = authorize(actor, Permission.CASE_SUBMIT)
+    upload = uploads_of(request).create(
+        actor.user_id, body.size, body.sha256.lower(), domain_id=actor.domain_id
+    )
+    return upload.to_dict()
 
 
 @router.get("/uploads/{upload_id}")
@@ -105,7 +114,11 @@ _SUBMIT_DOC: dict[str, Any] = {
 
 
 @router.put("/uploads/{upload_id}", openapi_extra=_CHUNK_DOC)
-async def upload_chunk(upload_id: str, offset: int, request: Request) -> dict[str, Any]:
+async def upload_chunk(
+    upload_id: str,
+    offset: Annotated[int, Query(ge=0, le=MAX_UPLOAD_NUMBER)],
+    request: Request,
+) -> dict[str, Any]:
     actor = await run_in_threadpool(_actor, request)
     actor = authorize(actor, Permission.CASE_SUBMIT)
     chunk = await request.body()
@@ -165,25 +178,40 @@ async def submit(request: Request, response: Response) -> dict[str, Any]:
             body = SubmitIn.model_validate_json(await request.body())
         except ValueError as exc:
             raise ValidationFailed(details={"field": "upload_id"}) from exc
-        sha, size = await run_in_threadpool(
+        sha, size, existed = await run_in_threadpool(
             uploads_of(request).finish, actor.user_id, body.upload_id, blobs
         )
         key = body.idempotency_key or key
         received_at = now()  # the bytes were all here before the request; it files them
     else:
+        uploads = uploads_of(request)
+        length = request.headers.get("content-length", "")
+        room = await run_in_threadpool(
+            uploads.check_quota, actor.domain_id, int(length) if length.isdigit() else 0
+        )
         with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, dir=settings.data) as tmp:
             total = 0
+            digest = hashlib.sha256()
             async for chunk in request.stream():
                 total += len(chunk)
                 if total > settings.max_upload_bytes:
                     raise TooLarge(limit=settings.max_upload_bytes)
+                if total > room:
+                    await run_in_threadpool(uploads.check_quota, actor.domain_id, total)
+                digest.update(chunk)
                 tmp.write(chunk)
             # Filed when the last byte arrived, not after hashing and verifying a large
             # package: one that arrives at 23:59:59 Beijing time is filed that day.
             received_at = now()
+            existed = await run_in_threadpool(blobs.exists, digest.hexdigest())
             tmp.seek(0)
             sha, size = await run_in_threadpool(blobs.put_file, tmp)  # type: ignore[arg-type]
-    result = await run_in_threadpool(_submit, request, actor, sha, size, key, received_at)
+    try:
+        result = await run_in_threadpool(_submit, request, actor, sha, size, key, received_at)
+    except Exception:
+        if not existed:  # refused: its package does not stay in the blob store
+            await run_in_threadpool(discard_unfiled, request.app.state.db, blobs, sha)
+        raise
     if result.get("replay"):
         response.status_code = status.HTTP_200_OK
     return result

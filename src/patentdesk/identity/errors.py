@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from patentdesk.errors import Conflict, NotAuthenticated, PatentDeskError, ValidationFailed
+from patentdesk.errors import (
+    Conflict,
+    NotAuthenticated,
+    PatentDeskError,
+    RateLimited,
+    ValidationFailed,
+)
 
 
 class PhoneTaken(Conflict):
@@ -119,3 +125,26 @@ class PasswordConfirmMismatch(ValidationFailed):
     code = "PASSWORD_CONFIRM_MISMATCH"
     message_zh = "两次输入的新密码不一致"
     message_en = "The two new passwords differ"
+
+
+class AttemptsRateLimited(RateLimited):
+    """Too many failed logins or revealing lookups: the refusal itself is audited, so the
+    transaction is kept."""
+
+    commit_anyway = True
+
+
+class SmsRateLimited(RateLimited):
+    """Too many SMS codes asked for; ``details.scope`` says which limit: ``phone`` (this
+    number), ``source`` (this address) or ``global`` (everyone)."""
+
+    code = "SMS_RATE_LIMITED"
+    message_zh = "短信验证码发送过于频繁，请稍后再试"
+    message_en = "Too many SMS codes have been requested; please try again later"
+
+
+class PhoneTakenCounted(PhoneTaken):
+    """«该手机号已注册» at registration, before anything is written: the answer counts
+    toward the lookup throttle, so its record is kept."""
+
+    commit_anyway = True

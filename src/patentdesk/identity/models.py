@@ -75,7 +75,11 @@ class SmsCode(Base):
     """A one-time code sent by SMS; only its hash is stored."""
 
     __tablename__ = "sms_codes"
-    __table_args__ = (Index("ix_sms_codes_phone_purpose", "phone", "purpose"),)
+    __table_args__ = (
+        Index("ix_sms_codes_phone_purpose", "phone", "purpose"),
+        Index("ix_sms_codes_ip_created_at", "ip", "created_at"),
+        Index("ix_sms_codes_created_at", "created_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     phone: Mapped[str] = mapped_column(String(16))
@@ -85,6 +89,8 @@ class SmsCode(Base):
     expires_at: Mapped[dt.datetime]
     consumed_at: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
+    # Who asked (the client address), for the per-source limit.
+    ip: Mapped[str | None] = mapped_column(String(64))
 
 
 class LoginChallenge(Base):
@@ -103,7 +109,8 @@ class LoginChallenge(Base):
 
 
 class LoginFailure(Base):
-    """Failed attempts, counted per key (account or address) within a window."""
+    """Failed attempts, counted per key within a window (see ``identity/throttle.py``): an
+    account, an address, an address against one account, a lookup of people by phone."""
 
     __tablename__ = "login_failures"
     __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)

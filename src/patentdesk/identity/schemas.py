@@ -7,14 +7,16 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from patentdesk import apischema
+
 ClientKind = Literal["web", "desktop", "app", "cli"]
 
 
 class RegisterIn(BaseModel):
-    phone: str = Field(max_length=32)
-    name: str = Field(max_length=100)
-    id_number: str = Field(max_length=32)
-    password: str = Field(max_length=128)
+    phone: str = Field(max_length=32, json_schema_extra=apischema.PHONE)
+    name: str = Field(max_length=100, json_schema_extra=apischema.NAME)
+    id_number: str = Field(max_length=32, json_schema_extra=apischema.ID_NUMBER)
+    password: str = Field(max_length=128, json_schema_extra=apischema.PASSWORD)
 
 
 class RegisterOut(BaseModel):
@@ -33,24 +35,24 @@ class PasswordLoginIn(BaseModel):
 
 class ChallengeVerifyIn(BaseModel):
     challenge_id: uuid.UUID
-    code: str = Field(max_length=12)
+    code: str = Field(max_length=12, json_schema_extra=apischema.SMS_CODE)
     role: str | None = Field(default=None, max_length=80)
 
 
 class SmsCodeIn(BaseModel):
-    phone: str = Field(max_length=32)
+    phone: str = Field(max_length=32, json_schema_extra=apischema.PHONE)
     purpose: Literal["recover", "complete"]
 
 
 class PasswordResetIn(BaseModel):
-    phone: str = Field(max_length=32)
-    code: str = Field(max_length=12)
-    new_password: str = Field(max_length=128)
+    phone: str = Field(max_length=32, json_schema_extra=apischema.PHONE)
+    code: str = Field(max_length=12, json_schema_extra=apischema.SMS_CODE)
+    new_password: str = Field(max_length=128, json_schema_extra=apischema.PASSWORD)
 
 
 class PasswordChangeIn(BaseModel):
     current_password: str = Field(max_length=128)
-    new_password: str = Field(max_length=128)
+    new_password: str = Field(max_length=128, json_schema_extra=apischema.PASSWORD)
     # Every other login of the user ends (the phone's app session too) unless told not to.
     end_other_sessions: bool = True
 
@@ -58,10 +60,12 @@ class PasswordChangeIn(BaseModel):
 class CompleteProfileIn(BaseModel):
     account: str = Field(max_length=64)
     password: str = Field(max_length=128)
-    name: str | None = Field(default=None, max_length=100)
-    id_number: str | None = Field(default=None, max_length=32)
-    phone: str | None = Field(default=None, max_length=32)
-    sms_code: str | None = Field(default=None, max_length=12)
+    name: str | None = Field(default=None, max_length=100, json_schema_extra=apischema.NAME)
+    id_number: str | None = Field(
+        default=None, max_length=32, json_schema_extra=apischema.ID_NUMBER
+    )
+    phone: str | None = Field(default=None, max_length=32, json_schema_extra=apischema.PHONE)
+    sms_code: str | None = Field(default=None, max_length=12, json_schema_extra=apischema.SMS_CODE)
 
 
 class RoleIn(BaseModel):

@@ -13,7 +13,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session as Db
@@ -22,10 +22,11 @@ from patentdesk import audit
 from patentdesk.authz import Actor
 from patentdesk.config import Settings
 from patentdesk.db import rowcount, unique_or
-from patentdesk.errors import NotFound, RateLimited
-from patentdesk.identity import idnumbers
+from patentdesk.errors import NotFound
+from patentdesk.identity import idnumbers, throttle
 from patentdesk.identity.errors import (
     AccountDisabled,
+    AttemptsRateLimited,
     ChallengeInvalid,
     CurrentPasswordWrong,
     InvalidCredentials,
@@ -35,8 +36,10 @@ from patentdesk.identity.errors import (
     PasswordLoginNotAllowed,
     PasswordUnchanged,
     PhoneTaken,
+    PhoneTakenCounted,
     ProfileIncomplete,
     SmsCodeInvalid,
+    SmsRateLimited,
 )
 from patentdesk.identity.models import (
     LoginChallenge,
@@ -56,6 +59,9 @@ if TYPE_CHECKING:
     from patentdesk.orgs.service import ResolvedRole
 
 SMS_PURPOSES = ("login", "recover", "complete")
+# Sent only after the right password: not counted against an address or everyone's limit,
+# so strangers asking for codes cannot stop the owner from logging in.
+PASSWORD_GATED_PURPOSES = ("login",)
 MAX_SMS_ATTEMPTS = 5
 COMPLETION_PATH = "/complete-profile"
 
@@ -109,8 +115,12 @@ def register_natural_person(
     name = clean_name(name)
     id_number = clean_id_number(id_number)
     password_hash = hash_password(password)
+    # «已注册» tells a stranger that the number has an account: only a few such answers.
+    probing = throttle.lookup_keys(ctx.ip)
+    throttle.refuse_if_probing(db, ctx.settings, ctx.ip, probing, "register")
     if db.scalar(select(User.id).where(User.phone == phone)) is not None:
-        raise PhoneTaken(details={"field": "phone"})
+        throttle.record(db, probing)
+        raise PhoneTakenCounted(details={"field": "phone"})
     user = User(
         kind=UserKind.NATURAL,
         phone=phone,
@@ -224,7 +234,7 @@ def complete_profile(
         new_phone = clean_phone(phone or "")
         if db.scalar(select(User.id).where(User.phone == new_phone, User.id != user.id)):
             raise PhoneTaken(details={"field": "phone"})
-        _consume_sms_code(db, new_phone, "complete", sms_code or "")
+        _consume_sms_code(db, new_phone, "complete", sms_code or "", ctx=ctx)
         user.phone = new_phone
     db.flush()
     audit.record(
@@ -242,51 +252,49 @@ def complete_profile(
 # ---------------------------------------------------------------- throttling
 
 
-def _failure_keys(user: User | None, account: str, ip: str | None) -> list[str]:
+def _failure_keys(user: User | None, account: str, ip: str | None) -> throttle.LoginKeys:
     """The throttle's buckets: the account itself, however it was written (+86…, with
-    dashes, by user id), and the address."""
+    dashes, by user id), the address, and the address against the account."""
     if user is not None:
-        keys = [f"user:{user.id}"]
+        key = f"user:{user.id}"
     else:
         phone = idnumbers.normalise_mobile(account)
         typed = phone if idnumbers.mobile_valid(phone) else account.strip().lower()
-        keys = [f"account:{typed[:100]}"]
-    if ip:
-        keys.append(f"ip:{ip}")
-    return keys
+        key = f"account:{typed[:100]}"
+    return throttle.login_keys(key, ip)
 
 
-def _check_rate_limit(db: Db, settings: Settings, keys: list[str]) -> None:
-    since = now() - dt.timedelta(seconds=settings.login_failure_window_seconds)
-    for key in keys:
-        # Addresses are shared (offices behind one NAT), so they get a larger allowance.
-        limit = settings.login_max_failures * (10 if key.startswith("ip:") else 1)
-        rows = db.execute(
-            select(func.count(), func.min(LoginFailure.at)).where(
-                LoginFailure.key == key, LoginFailure.at >= since
-            )
-        ).one()
-        count, oldest = rows
-        if count >= limit:
-            retry = settings.login_failure_window_seconds
-            if oldest is not None:
-                elapsed = (now() - as_utc(oldest)).total_seconds()
-                retry = max(1, int(settings.login_failure_window_seconds - elapsed))
-            raise RateLimited(details={"retry_after": retry})
-
-
-def _record_failure(db: Db, keys: list[str]) -> None:
-    for key in keys:
-        db.add(LoginFailure(key=key))
-    db.flush()
+def _check_rate_limit(
+    db: Db, ctx: Context, keys: throttle.LoginKeys, user: User | None, account: str
+) -> None:
+    refusal = throttle.login_refusal(db, ctx.settings, keys)
+    if refusal is None:
+        return
+    limit, retry = refusal
+    audit.record(
+        db,
+        "login.rate_limited",
+        environment=ctx.settings.environment,
+        actor_user_id=user.id if user else None,
+        ip=ctx.ip,
+        target=f"account:{account[:64]}",
+        limit=limit,
+    )
+    raise AttemptsRateLimited(details={"retry_after": retry})
 
 
 def _check_password(db: Db, ctx: Context, account: str, password: str) -> User:
     user = find_account(db, account)
     keys = _failure_keys(user, account, ctx.ip)
-    _check_rate_limit(db, ctx.settings, keys)
-    if user is None or not verify_password(user.password_hash, password):
-        _record_failure(db, keys)
+    # Refused before the (deliberately slow) hash, so locked-out guessing costs no CPU …
+    _check_rate_limit(db, ctx, keys, user, account)
+    correct = verify_password(user.password_hash if user else None, password)
+    # … and again in turn with every other attempt on these keys, so parallel guesses see
+    # each other's failures and get no more answers than sequential ones.
+    throttle.take_turns(db, keys.all)
+    _check_rate_limit(db, ctx, keys, user, account)
+    if user is None or not correct:
+        throttle.record(db, keys.all)
         audit.record(
             db,
             "login.failed",
@@ -304,22 +312,54 @@ def _check_password(db: Db, ctx: Context, account: str, password: str) -> User:
 # ---------------------------------------------------------------- SMS codes
 
 
+def _check_sms_limits(db: Db, ctx: Context, phone: str, purpose: str) -> None:
+    """Per number and purpose; and, for codes anyone may ask for (not the login codes sent
+    only after the right password), per address and for everyone together. The global count
+    is not serialised: parallel requests may pass it by a few, which a cost cap tolerates."""
+    gated = purpose in PASSWORD_GATED_PURPOSES
+    throttle.take_turns(db, [f"sms:{phone}:{purpose}"] + ([] if gated else [f"sms:ip:{ctx.ip}"]))
+    since = now() - dt.timedelta(hours=1)
+    anyone = SmsCode.purpose.not_in(PASSWORD_GATED_PURPOSES)
+
+    def sent(*conditions: Any) -> tuple[int, dt.datetime | None]:
+        n, oldest = db.execute(
+            select(func.count(), func.min(SmsCode.created_at)).where(
+                SmsCode.created_at >= since, *conditions
+            )
+        ).one()
+        return int(n or 0), oldest
+
+    # Counted per purpose: anyone may ask for recovery codes to a phone, and that must not
+    # use up the codes its owner needs to log in (those are sent only after the password).
+    limits: list[tuple[str, int, tuple[Any, ...]]] = [
+        (
+            "phone",
+            ctx.settings.sms_max_per_phone_per_hour,
+            (SmsCode.phone == phone, SmsCode.purpose == purpose),
+        ),
+    ]
+    if not gated:
+        if ctx.ip:
+            limits.append(
+                ("source", ctx.settings.sms_max_per_source_per_hour, (SmsCode.ip == ctx.ip, anyone))
+            )
+        limits.append(("global", ctx.settings.sms_max_per_hour, (anyone,)))
+    for scope, limit, conditions in limits:
+        n, oldest = sent(*conditions)
+        if n >= limit:
+            retry = 3600
+            if oldest is not None:
+                retry = max(1, int(3600 - (now() - as_utc(oldest)).total_seconds()))
+            raise SmsRateLimited(details={"scope": scope, "retry_after": retry})
+
+
 def send_sms_code(db: Db, ctx: Context, phone: str, purpose: str) -> SmsCode | None:
     """Sends a one-time code. Unknown phones get the same answer and no message
     (for purpose ``recover``), so the endpoint does not reveal who is registered."""
     if purpose not in SMS_PURPOSES:
         raise NotFound(details={"purpose": purpose})
     phone = clean_phone(phone)
-    since = now() - dt.timedelta(hours=1)
-    # Counted per purpose: anyone may ask for recovery codes to a phone, and that must not
-    # use up the codes its owner needs to log in (those are sent only after the password).
-    sent = db.scalar(
-        select(func.count()).where(
-            SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.created_at >= since
-        )
-    )
-    if (sent or 0) >= ctx.settings.sms_max_per_phone_per_hour:
-        raise RateLimited(details={"retry_after": 3600})
+    _check_sms_limits(db, ctx, phone, purpose)
     registered = db.scalar(select(User.id).where(User.phone == phone)) is not None
     if purpose == "recover" and not registered:
         return None
@@ -329,6 +369,7 @@ def send_sms_code(db: Db, ctx: Context, phone: str, purpose: str) -> SmsCode | N
     row = SmsCode(
         phone=phone,
         purpose=purpose,
+        ip=ctx.ip,
         code_hash="",
         expires_at=now() + dt.timedelta(seconds=ctx.settings.sms_code_ttl_seconds),
     )
@@ -345,9 +386,14 @@ def send_sms_code(db: Db, ctx: Context, phone: str, purpose: str) -> SmsCode | N
 
 
 def _consume_sms_code(
-    db: Db, phone: str, purpose: str, code: str, row_id: uuid.UUID | None = None
+    db: Db,
+    phone: str,
+    purpose: str,
+    code: str,
+    row_id: uuid.UUID | None = None,
+    ctx: Context | None = None,
 ) -> SmsCode:
-    stmt = select(SmsCode).where(
+    stmt = select(SmsCode.id).where(
         SmsCode.phone == phone,
         SmsCode.purpose == purpose,
         SmsCode.consumed_at.is_(None),
@@ -355,14 +401,40 @@ def _consume_sms_code(
     )
     if row_id is not None:
         stmt = stmt.where(SmsCode.id == row_id)
-    row = db.scalar(stmt.order_by(SmsCode.created_at.desc()).limit(1))
-    if row is None or row.attempts >= MAX_SMS_ATTEMPTS:
+    found = db.scalar(stmt.order_by(SmsCode.created_at.desc()).limit(1))
+    if found is None:
         raise SmsCodeInvalid()
+    # Taking a try is one conditional UPDATE: parallel guesses queue on the row and each
+    # sees the count the one before left (read-then-write let them all through).
+    attempts = db.scalar(
+        update(SmsCode)
+        .where(
+            SmsCode.id == found,
+            SmsCode.attempts < MAX_SMS_ATTEMPTS,
+            SmsCode.consumed_at.is_(None),
+        )
+        .values(attempts=SmsCode.attempts + 1)
+        .returning(SmsCode.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    if attempts is None:
+        raise SmsCodeInvalid()
+    row = db.get(SmsCode, found, populate_existing=True)
+    assert row is not None
     if not hmac.compare_digest(row.code_hash, _code_hash(code.strip(), row.id)):
-        row.attempts += 1
-        db.flush()
-        raise SmsCodeInvalid(details={"attempts_left": MAX_SMS_ATTEMPTS - row.attempts})
-    row.consumed_at = now()
+        if ctx is not None:
+            audit.record(
+                db,
+                "sms_code.wrong",
+                environment=ctx.settings.environment,
+                actor_user_id=db.scalar(select(User.id).where(User.phone == phone)),
+                ip=ctx.ip,
+                target=f"sms_code:{row.id}",
+                purpose=purpose,
+                attempts=attempts,
+            )
+        raise SmsCodeInvalid(details={"attempts_left": MAX_SMS_ATTEMPTS - attempts})
+    row.consumed_at = now()  # our UPDATE holds the row: nobody consumes it meanwhile
     return row
 
 
@@ -370,7 +442,7 @@ def reset_password(db: Db, ctx: Context, *, phone: str, code: str, new_password:
     """找回密码 by a code sent to the registered phone; every session ends."""
     phone = clean_phone(phone)
     password_hash = hash_password(new_password)
-    _consume_sms_code(db, phone, "recover", code)
+    _consume_sms_code(db, phone, "recover", code, ctx=ctx)
     user = db.scalar(select(User).where(User.phone == phone))
     if user is None:  # a code is only ever sent to registered phones
         raise SmsCodeInvalid()
@@ -415,9 +487,12 @@ def change_password(
     if user is None:
         raise NotFound()
     keys = _failure_keys(user, "", ctx.ip)
-    _check_rate_limit(db, ctx.settings, keys)
-    if not verify_password(user.password_hash, current_password):
-        _record_failure(db, keys)
+    _check_rate_limit(db, ctx, keys, user, str(user.id))
+    correct = verify_password(user.password_hash, current_password)
+    throttle.take_turns(db, keys.all)
+    _check_rate_limit(db, ctx, keys, user, str(user.id))
+    if not correct:
+        throttle.record(db, keys.all)
         audit.record(
             db,
             "user.password_change_failed",
@@ -532,7 +607,7 @@ def verify_login_challenge(
         raise ChallengeInvalid()
     user = db.get(User, challenge.user_id)
     assert user is not None
-    _consume_sms_code(db, user.phone or "", "login", code, row_id=challenge.sms_code_id)
+    _consume_sms_code(db, user.phone or "", "login", code, row_id=challenge.sms_code_id, ctx=ctx)
     challenge.consumed_at = now()
     ensure_can_log_in(user, ctx.settings)
     return start_session(
@@ -713,7 +788,9 @@ def purge_expired(db: Db, settings: Settings, cutoff: dt.datetime) -> dict[str, 
     """Deletes SMS codes and password-login challenges that expired before ``cutoff`` and
     failed-login records too old to count toward the throttle. Sessions stay: users see
     them as the history of their logins."""
-    window = dt.timedelta(seconds=settings.login_failure_window_seconds)
+    window = dt.timedelta(
+        seconds=max(settings.login_failure_window_seconds, settings.lookup_window_seconds)
+    )
     challenges = db.execute(delete(LoginChallenge).where(LoginChallenge.expires_at < cutoff))
     still_needed = select(LoginChallenge.sms_code_id)
     codes = db.execute(

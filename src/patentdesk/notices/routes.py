@@ -19,6 +19,10 @@ from patentdesk.notices.ical import DEFAULT_ALARM_DAYS, to_ical
 
 router = APIRouter(prefix="/api/v1", tags=["notices"])
 
+# The farthest ahead a deadline list looks (ten years, as the advanced query's
+# ``deadline_within``): a larger number is refused, not turned into a date past year 9999.
+MAX_DEADLINE_DAYS = 3660
+
 # Dated obligations other domains list with the notices' deadlines: (module, function(db,
 # ctx, actor, within_days=N) -> rows shaped as notices are, with their own "kind").
 DEADLINE_SOURCES: list[tuple[str, str]] = [("patentdesk.fees.due", "deadline_rows")]
@@ -47,7 +51,7 @@ def list_notices(
     source: str | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
-    limit: int = 200,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     before: uuid.UUID | None = None,
 ) -> list[dict[str, Any]]:
     """The domain's notices, newest first, with filters; at most ``limit`` (1000) a page,
@@ -95,7 +99,7 @@ def download(
 
 
 class BulkIn(BaseModel):
-    ids: list[str] = Field(max_length=500)
+    ids: list[str] = Field(max_length=500, json_schema_extra={"minItems": 1})
 
 
 @router.post("/notices/download", response_class=Response)
@@ -113,7 +117,9 @@ def deadlines(
     actor: CurrentActor,
     db: DbSession,
     ctx: Ctx,
-    days: int | None = None,
+    days: Annotated[
+        int | None, Query(ge=0, le=MAX_DEADLINE_DAYS, description="due within this many days")
+    ] = None,
     include_past: bool = False,
 ) -> list[dict[str, Any]]:
     """Response deadlines of the domain, soonest first (``kind: "notice"``), with the fees

@@ -19,6 +19,7 @@ from patentdesk.authz import Actor, Permission, authorize, can_see_domain, restr
 from patentdesk.blobs import BlobStore
 from patentdesk.errors import NotFound, ValidationFailed
 from patentdesk.filing.allocation import next_serial
+from patentdesk.filing.disclosure import may_read_case
 from patentdesk.filing.models import Case
 from patentdesk.identity.service import Context
 from patentdesk.notices.deadlines import DeadlineEntry, response_deadline
@@ -82,6 +83,10 @@ def issue(
             "Notice text too long (5000 max)",
             details={"field": "text"},
         )
+    recipient = domain_id or case.domain_id
+    # A notice to another domain (a refused third-party change, a reexamination or an
+    # invalidation request) names the case by its number only until it is published.
+    public = may_read_case(case, recipient)
     dispatched = now()
     day = beijing_date(dispatched)
     deadline = response_deadline(code, day, ctx.settings.delivery_rule, day)
@@ -93,9 +98,9 @@ def issue(
             serial=serial,
             dispatched_on=day,
             environment_id=ctx.settings.environment,
-            title=case.title,
-            applicant=_applicant(case),
-            filing_date=case.filing_date,
+            title=case.title if public else "",
+            applicant=_applicant(case) if public else "",
+            filing_date=case.filing_date if public else None,
             deadline=deadline,
             text=text,
         )
@@ -106,8 +111,8 @@ def issue(
         name=kind.name_zh,
         case_id=case.id,
         application_number=case.application_number,
-        title=case.title,
-        domain_id=domain_id or case.domain_id,
+        title=case.title if public else None,
+        domain_id=recipient,
         dispatched_at=dispatched,
         dispatch_date=day,
         delivered_on=day,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from patentdesk import apischema
 from patentdesk.blobs import BlobStore
 from patentdesk.deps import Ctx, CurrentActor, DbSession
 from patentdesk.filing.models import Case
@@ -53,7 +54,10 @@ def _decision(db: DbSession, sub: Any, issued: list[Any]) -> dict[str, Any]:
 
 @router.get("/worklist")
 def worklist(
-    actor: CurrentActor, db: DbSession, status: str | None = "received", limit: int = 200
+    actor: CurrentActor,
+    db: DbSession,
+    status: Annotated[str | None, Query(max_length=32)] = "received",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     """Incoming submissions, oldest first (status ``received`` by default; ``all``)."""
     rows = service.worklist(db, actor, None if status == "all" else status, limit)
@@ -69,7 +73,7 @@ def accept(
 
 
 class RefuseIn(BaseModel):
-    reason: str = Field(max_length=2000)
+    reason: str = Field(max_length=2000, json_schema_extra=apischema.text(2000))
 
 
 @router.post("/submissions/{submission_id}/refuse")

@@ -49,19 +49,27 @@ class BranchNameInvalid(ValidationFailed):
     message_en = "Invalid branch name: 1 to 50 characters"
 
 
-class PersonNotRegistered(PatentDeskError):
-    code = "PERSON_NOT_REGISTERED"
+class PersonNotMatched(PatentDeskError):
+    """No registered natural person has this phone *and* this real name. One answer for
+    both causes, so that adding people cannot be used to learn who is registered or whose
+    name goes with a phone."""
+
+    code = "PERSON_NOT_MATCHED"
     status = 404
-    message_zh = "该手机号尚未注册自然人账户：请先让本人用手机 App 或网页注册"
+    message_zh = "没有与该手机号和姓名都相符的已注册自然人：请核对，或请本人先注册"
     message_en = (
-        "No natural person is registered with this phone: they must register first (app or web)"
+        "No registered natural person has this phone number and this name: check both, "
+        "or ask the person to register first"
     )
+    commit_anyway = True  # the failed lookup counts toward the throttle
 
 
-class NameMismatch(ValidationFailed):
-    code = "NAME_MISMATCH"
-    message_zh = "姓名与该手机号注册的实名信息不一致"
-    message_en = "The name does not match the real name registered with this phone"
+class MemberLeft(Conflict):
+    code = "MEMBER_LEFT"
+    message_zh = "该用户已自行退出本机构，不能重新启用；如需恢复，请重新添加（本人会收到通知）"
+    message_en = (
+        "This person left the organisation and cannot be re-enabled; add them again (they are told)"
+    )
 
 
 class AlreadyMember(Conflict):

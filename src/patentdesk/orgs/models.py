@@ -63,6 +63,9 @@ class Handler(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    # Set when the person left the organisation themselves; only adding them again (which
+    # tells them again) brings the membership back.
+    left_at: Mapped[dt.datetime | None]
 
 
 class SubAccount(Base):
@@ -78,3 +81,4 @@ class SubAccount(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    left_at: Mapped[dt.datetime | None]  # see Handler.left_at

@@ -9,13 +9,14 @@ from fastapi import APIRouter, status
 
 from patentdesk.deps import Ctx, CurrentActor, DbSession
 from patentdesk.identity.models import User
-from patentdesk.orgs import service
+from patentdesk.orgs import membership, service
 from patentdesk.orgs.models import Domain, SubAccount
 from patentdesk.orgs.schemas import (
     BranchIn,
     BranchPatch,
     DomainOut,
     HandlerIn,
+    MembershipOut,
     OrgRegisterIn,
     SubAccountIn,
     SubAccountOut,
@@ -39,6 +40,7 @@ def _sub_out(s: SubAccount, u: User, d: Domain) -> SubAccountOut:
         domain=d.id,
         domain_name=d.name,
         disabled=s.disabled,
+        left_at=iso(s.left_at),
     )
 
 
@@ -153,6 +155,7 @@ def handlers(actor: CurrentActor, db: DbSession) -> list[dict[str, Any]]:
             "name": u.name,
             "phone": u.phone,
             "disabled": h.disabled,
+            "left_at": iso(h.left_at),
         }
         for h, u in service.list_handlers(db, actor)
     ]
@@ -162,3 +165,24 @@ def handlers(actor: CurrentActor, db: DbSession) -> list[dict[str, Any]]:
 def add_handler(body: HandlerIn, actor: CurrentActor, db: DbSession, ctx: Ctx) -> dict[str, Any]:
     handler = service.add_handler(db, ctx, actor, phone=body.phone, name=body.name)
     return {"handler_id": str(handler.id)}
+
+
+@router.get("/me/organisations")
+def my_organisations(actor: CurrentActor, db: DbSession) -> list[MembershipOut]:
+    """The organisations the person is a handler or sub-account of (left ones not)."""
+    return [
+        MembershipOut(
+            org_id=m.org_id, org_name=m.org_name, roles=m.roles, domain_name=m.domain_name
+        )
+        for m in membership.my_memberships(db, actor)
+    ]
+
+
+@router.post("/me/organisations/{org_id}/leave")
+def leave_organisation(
+    org_id: uuid.UUID, actor: CurrentActor, db: DbSession, ctx: Ctx
+) -> dict[str, Any]:
+    """退出机构: the person ends their handler and sub-account memberships there; sessions
+    in those roles stop working. The organisation may add them again (they are told)."""
+    left = membership.leave_organisation(db, ctx, actor, org_id)
+    return {"org_id": str(org_id), "left": left}

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from patentdesk import apischema
+
 
 class OrgRegisterIn(BaseModel):
     kind: Literal["legal", "agency"]
@@ -17,17 +19,17 @@ class OrgRegisterIn(BaseModel):
 
 
 class BranchIn(BaseModel):
-    name: str = Field(max_length=100)
+    name: str = Field(max_length=100, json_schema_extra=apischema.text(50))
 
 
 class BranchPatch(BaseModel):
-    name: str | None = Field(default=None, max_length=100)
+    name: str | None = Field(default=None, max_length=100, json_schema_extra=apischema.text(50))
     disabled: bool | None = None
 
 
 class SubAccountIn(BaseModel):
-    phone: str = Field(max_length=32)
-    name: str = Field(max_length=100)
+    phone: str = Field(max_length=32, json_schema_extra=apischema.PHONE)
+    name: str = Field(max_length=100, json_schema_extra=apischema.NAME)
     branch: str | None = Field(default=None, max_length=100, description="branch id or name")
 
 
@@ -42,8 +44,8 @@ class SubAccountPatch(BaseModel):
 
 
 class HandlerIn(BaseModel):
-    phone: str = Field(max_length=32)
-    name: str = Field(max_length=100)
+    phone: str = Field(max_length=32, json_schema_extra=apischema.PHONE)
+    name: str = Field(max_length=100, json_schema_extra=apischema.NAME)
 
 
 class DomainOut(BaseModel):
@@ -61,3 +63,13 @@ class SubAccountOut(BaseModel):
     domain: uuid.UUID
     domain_name: str
     disabled: bool
+    left_at: str | None = Field(default=None, description="when the person left (ISO 8601)")
+
+
+class MembershipOut(BaseModel):
+    """An organisation the person is in, and as what."""
+
+    org_id: uuid.UUID
+    org_name: str
+    roles: list[str] = Field(description="handler, sub")
+    domain_name: str | None = Field(default=None, description="the sub-account's domain")

@@ -18,7 +18,8 @@ from patentdesk.errors import NotFound, ValidationFailed
 from patentdesk.identity.errors import RoleUnavailable
 from patentdesk.identity.models import Role, Session, User, UserKind
 from patentdesk.identity.passwords import hash_password
-from patentdesk.identity.service import Context, clean_name, clean_phone
+from patentdesk.identity.service import Context, clean_name
+from patentdesk.orgs import membership
 from patentdesk.orgs.errors import (
     AgencyCodeTaken,
     AlreadyMember,
@@ -26,10 +27,9 @@ from patentdesk.orgs.errors import (
     BranchNameTaken,
     InvalidAgencyCode,
     InvalidUscc,
-    NameMismatch,
+    MemberLeft,
     NoOrganisation,
     OrgNameInvalid,
-    PersonNotRegistered,
     UsccTaken,
 )
 from patentdesk.orgs.models import Domain, DomainKind, Handler, Organisation, OrgKind, SubAccount
@@ -446,30 +446,27 @@ def _resolve_domain(db: Db, org: Organisation, branch: str | None) -> Domain:
     return domain
 
 
-def _registered_person(db: Db, phone: str, name: str) -> User:
-    phone = clean_phone(phone)
-    user = db.scalar(select(User).where(User.phone == phone, User.kind == UserKind.NATURAL))
-    if user is None:
-        raise PersonNotRegistered(details={"field": "phone"})
-    if clean_name(name) != user.name:
-        raise NameMismatch(details={"field": "name"})
-    return user
-
-
 def add_sub_account(
     db: Db, ctx: Context, actor: Actor, *, phone: str, name: str, branch: str | None = None
 ) -> tuple[SubAccount, Domain]:
     """子账户管理: one registered natural person per sub-account, unlimited in number (A3)."""
     org = _managed_org(db, actor)
-    user = _registered_person(db, phone, name)
+    user = membership.find_person(db, ctx, actor, phone, name)
     domain = _resolve_domain(db, org, branch)
-    if db.scalar(
-        select(SubAccount.id).where(SubAccount.org_id == org.id, SubAccount.user_id == user.id)
-    ):
+    sub = db.scalar(
+        select(SubAccount).where(SubAccount.org_id == org.id, SubAccount.user_id == user.id)
+    )
+    if sub is not None and sub.left_at is None:
         raise AlreadyMember(what="子账户", what_en="sub-account")
-    sub = SubAccount(org_id=org.id, user_id=user.id, domain_id=domain.id, display_name=user.name)
-    db.add(sub)
+    if sub is None:
+        sub = SubAccount(
+            org_id=org.id, user_id=user.id, domain_id=domain.id, display_name=user.name
+        )
+        db.add(sub)
+    else:  # they left: added again, and told again
+        sub.left_at, sub.disabled, sub.domain_id = None, False, domain.id
     db.flush()
+    membership.tell_added(db, ctx, user, org, f"子账户（{domain.name}）")
     audit.record(
         db,
         "org.subaccount_added",
@@ -509,6 +506,8 @@ def edit_sub_account(
     if branch is not None or move_to_main:
         sub.domain_id = _resolve_domain(db, org, None if move_to_main else branch).id
     if disabled is not None:
+        if not disabled and sub.left_at is not None:
+            raise MemberLeft()
         sub.disabled = disabled
     if display_name is not None:
         sub.display_name = clean_name(display_name)
@@ -541,12 +540,17 @@ def list_sub_accounts(db: Db, actor: Actor) -> list[tuple[SubAccount, User, Doma
 
 def add_handler(db: Db, ctx: Context, actor: Actor, *, phone: str, name: str) -> Handler:
     org = _managed_org(db, actor)
-    user = _registered_person(db, phone, name)
-    if db.scalar(select(Handler.id).where(Handler.org_id == org.id, Handler.user_id == user.id)):
+    user = membership.find_person(db, ctx, actor, phone, name)
+    handler = db.scalar(select(Handler).where(Handler.org_id == org.id, Handler.user_id == user.id))
+    if handler is not None and handler.left_at is None:
         raise AlreadyMember(what="经办人", what_en="handler")
-    handler = Handler(org_id=org.id, user_id=user.id)
-    db.add(handler)
+    if handler is None:
+        handler = Handler(org_id=org.id, user_id=user.id)
+        db.add(handler)
+    else:  # they left: added again, and told again
+        handler.left_at, handler.disabled = None, False
     db.flush()
+    membership.tell_added(db, ctx, user, org, "经办人")
     audit.record(
         db,
         "org.handler_added",

@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as defused_fromstring
+
 from patentdesk.packages import errors as e
 from patentdesk.packages.attachments import (
     decode_text,
@@ -72,23 +75,49 @@ def _find_text(root: ET.Element, name: str) -> str | None:
     return None
 
 
+_ASCII = bytes(range(0x80))
+_XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']")
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    """True when every ASCII byte means the same ASCII character in ``encoding``.
+
+    Only then do the declaration we read and the markup the parser sees agree: in UTF-7 or
+    EBCDIC a ``<!ENTITY`` need not contain those bytes at all."""
+    try:
+        return _ASCII.decode(encoding) == _ASCII.decode("ascii")
+    except (LookupError, UnicodeDecodeError):
+        return False
+
+
 def _parse_xml(data: bytes, what: str) -> ET.Element:
-    # No DTDs or entities: they are how XML bombs and external-entity tricks work.
-    if re.search(rb"<!(DOCTYPE[^>]*\[|ENTITY)", data[:4096]) or b"<!ENTITY" in data:
-        raise e.LegacyPackageInvalid(reason=f"{what}: 不接受 XML 实体 / XML entities not accepted")
-    # Expat reads no multi-byte code pages, and Windows tools write GBK: decode here.
-    declared = re.match(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9_-]+)", data)
-    encoding = declared.group(1).decode().lower() if declared else "utf-8"
+    # Expat reads no multi-byte code pages, and Windows tools write GBK: decode here, then
+    # parse the text with defusedxml, which refuses DTDs and entities (XML bombs, external
+    # entities) whatever the bytes looked like.
+    declared = _XML_DECLARATION.match(data[:512])
+    encoding = declared.group(1).decode("ascii").lower() if declared else "utf-8"
     if encoding in ("gbk", "gb2312", "gb18030", "cp936"):
         encoding = "gb18030"
+    if not _ascii_compatible(encoding):
+        raise e.LegacyPackageInvalid(
+            reason=f"{what}: 不支持的编码 {encoding.upper()}（仅接受 UTF-8、GBK 等与 ASCII 兼容的编码）"
+            f" / unsupported encoding {encoding.upper()} (only ASCII-compatible encodings such as "
+            "UTF-8 and GBK are accepted)"
+        )
     try:
         text = data.decode("utf-8-sig" if encoding in ("utf-8", "utf8") else encoding)
-        text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
-        return ET.fromstring(text)  # noqa: S314 - entities refused above
     except (LookupError, UnicodeDecodeError) as exc:
         raise e.LegacyPackageInvalid(reason=f"{what}: 编码错误 / bad encoding {encoding}") from exc
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    try:
+        root: ET.Element = defused_fromstring(text, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise e.LegacyPackageInvalid(
+            reason=f"{what}: 不接受 XML 实体或 DTD / XML entities and DTDs not accepted"
+        ) from exc
     except ET.ParseError as exc:
         raise e.LegacyPackageInvalid(reason=f"{what}: {exc}") from exc
+    return root
 
 
 def find_list_xml(zf: zipfile.ZipFile) -> str | None:
@@ -140,17 +169,34 @@ def read_legacy(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -
         if list_name is None:
             raise e.LegacyPackageInvalid(reason="缺少 list.xml / no list.xml")
         base = list_name.rsplit("/", 1)[0] + "/" if "/" in list_name else ""
-        root = _parse_xml(_read(zf, infos[list_name.lower()], limits), "list.xml")
+        list_info = infos[list_name.lower()]
+        root = _parse_xml(_read(zf, list_info, limits.max_form_size), "list.xml")
         return _convert(zf, infos, base, root, limits)
 
 
-def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> bytes:
-    if info.file_size > limits.max_entry_size:
-        raise e.EntryTooLarge(entry=info.filename, size=info.file_size, limit=limits.max_entry_size)
+def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    if info.file_size > limit:
+        raise e.EntryTooLarge(entry=info.filename, size=info.file_size, limit=limit)
     try:
         return zf.read(info)
     except (zipfile.BadZipFile, ValueError, EOFError) as exc:
         raise e.CorruptArchive(entry=info.filename, reason=str(exc)) from exc
+
+
+def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> bytes:
+    """A listed file: PDFs and images up to the entry limit; anything else is XML or text,
+    parsed or rendered in memory, so it is held to the form size."""
+    if info.file_size > limits.max_form_size:
+        try:
+            with zf.open(info) as fh:
+                head = fh.read(16)
+        except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+            raise e.CorruptArchive(entry=info.filename, reason=str(exc)) from exc
+        if sniff(head) is None:
+            raise e.EntryTooLarge(
+                entry=info.filename, size=info.file_size, limit=limits.max_form_size
+            )
+    return _read(zf, info, limits.max_entry_size)
 
 
 def _entries(root: ET.Element) -> list[dict[str, str]]:
@@ -226,7 +272,7 @@ def _convert_entry(
         raise e.LegacyPackageInvalid(
             reason=f"list.xml 列出的文件不存在 / listed file is missing: {rel}"
         )
-    data = _read(zf, info, limits)
+    data = _read_entry(zf, info, limits)
     name = PurePosixPath(rel).name
     business = BUSINESS_TYPES[business_type]
     if code in RELATED_CODES:
@@ -253,7 +299,7 @@ def _convert_entry(
         images = _images_beside(infos, base, rel)
         if role in ("drawings", "abstract_drawing", "design_views") and images:
             for image in images:
-                img = _read(zf, image, limits)
+                img = _read(zf, image, limits.max_entry_size)
                 image_type = sniff(img[:16])
                 if image_type is not None:
                     _add(

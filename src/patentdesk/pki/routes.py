@@ -8,12 +8,13 @@ import base64
 import binascii
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from patentdesk import apischema
 from patentdesk.deps import Ctx, CurrentActor, DbSession, OptionalActor
 from patentdesk.errors import NotFound, ValidationFailed
 from patentdesk.identity import qrlogin
@@ -24,6 +25,10 @@ from patentdesk.pki.models import Certificate, Device
 from patentdesk.timeutil import iso
 
 router = APIRouter(prefix="/api/v1", tags=["pki"])
+
+# Our certificates' serials fit a signed 64-bit integer (pki.keys.new_serial), as the
+# database stores them: a larger number would overflow the column's type in the query.
+MAX_SERIAL = 2**63 - 1
 T = TypeVar("T")
 MAX_WAIT = 25.0
 
@@ -159,7 +164,9 @@ def my_certificates(actor: CurrentActor, db: DbSession) -> list[dict[str, Any]]:
 
 
 @router.get("/me/certificates/{serial}", response_class=Response)
-def download_certificate(serial: int, actor: CurrentActor, db: DbSession) -> Response:
+def download_certificate(
+    serial: Annotated[int, Path(ge=1, le=MAX_SERIAL)], actor: CurrentActor, db: DbSession
+) -> Response:
     """Download one's own certificate (PEM)."""
     row = service.user_certificate(db, actor, serial)
     return Response(
@@ -227,7 +234,9 @@ def qr_by_code(short_code: str, actor: CurrentActor, db: DbSession, ctx: Ctx) ->
 
 class DecisionIn(BaseModel):
     approval: str = Field(max_length=4000)
-    signature: str | None = Field(default=None, max_length=20000)
+    signature: str | None = Field(
+        default=None, max_length=20000, json_schema_extra=apischema.BASE64
+    )
 
 
 @router.post("/auth/qr/{request_id}/decision")
@@ -308,7 +317,11 @@ def client_key(body: ClientKeyIn, actor: CurrentActor, db: DbSession, ctx: Ctx) 
 
 
 class SigningIn(BaseModel):
-    digest: str = Field(max_length=64, description="SHA-256 (hex) of META-INF/manifest.json")
+    digest: str = Field(
+        max_length=64,
+        description="SHA-256 (hex) of META-INF/manifest.json",
+        json_schema_extra={"pattern": "^[0-9a-fA-F]{64}$"},
+    )
     title: str | None = Field(default=None, max_length=200)
     business_type: str | None = Field(default=None, max_length=24)
 
@@ -358,7 +371,7 @@ async def signing_poll(request_id: str, body: PollIn, request: Request) -> dict[
 
 class CompleteIn(BaseModel):
     secret: str = Field(max_length=200)
-    signature: str = Field(max_length=20000)
+    signature: str = Field(max_length=20000, json_schema_extra=apischema.BASE64)
 
 
 @router.post("/signing-requests/{request_id}/complete")
@@ -372,8 +385,16 @@ def signing_complete(
 
 
 class VerifyIn(BaseModel):
-    manifest: str = Field(max_length=8_000_000, description="META-INF/manifest.json, base64")
-    signature: str = Field(max_length=20000, description="the detached CMS signature, base64")
+    manifest: str = Field(
+        max_length=8_000_000,
+        description="META-INF/manifest.json, base64",
+        json_schema_extra=apischema.BASE64,
+    )
+    signature: str = Field(
+        max_length=20000,
+        description="the detached CMS signature, base64",
+        json_schema_extra=apischema.BASE64,
+    )
 
 
 @router.post("/signatures/verify")
@@ -405,7 +426,9 @@ def verify_signature(
 
 
 class WindowIn(BaseModel):
-    minutes: int
+    # The bounds are published; the signing service checks them against the configured
+    # maximum (sign_window_max_minutes, 1440 by default) and names it when refusing.
+    minutes: int = Field(json_schema_extra={"minimum": 1, "maximum": 1440})
     approval: str = Field(max_length=4000)
     session_id: uuid.UUID | None = None
 

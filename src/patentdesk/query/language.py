@@ -337,7 +337,8 @@ def _text(name: str, raw: str | None) -> str | None:
     value = _clean(raw)
     if not value:
         return None
-    if len(value) > MAX_TEXT:
+    # The limit counts what was typed: NFKC may spell one character as several (「㍿」).
+    if len(" ".join(raw.split())) > MAX_TEXT:
         raise _invalid(name, "不能超过 {n} 个字符", "at most {n} characters", n=MAX_TEXT)
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise _invalid(name, "含有控制字符", "contains control characters")

@@ -12,7 +12,15 @@ from fastapi import APIRouter, Query, Request, Response, status
 from patentdesk.authz import Actor
 from patentdesk.deps import CurrentActor, DbSession
 from patentdesk.query import desk, labels, service, stats
-from patentdesk.query.language import CSV_COLUMNS, CaseQuery
+from patentdesk.query.language import (
+    CSV_COLUMNS,
+    KINDS,
+    MAX_DEADLINE_DAYS,
+    MAX_LIMIT,
+    MAX_TEXT,
+    SORTS,
+    CaseQuery,
+)
 from patentdesk.query.schemas import (
     AttentionOut,
     CaseOut,
@@ -29,9 +37,25 @@ router = APIRouter(prefix="/api/v1", tags=["query"])
 
 EXPORT_MAX_ROWS = 50_000
 
-# Documented here for the OpenAPI spec; patentdesk.query.language reads and checks them
-# (also repeated parameters), with errors naming the field in Chinese and English.
-Text = Annotated[str | None, Query(max_length=200)]
+# Documented here for the OpenAPI spec, as patentdesk.query.language reads them;
+# patentdesk.query.language reads and checks them (also repeated parameters), with errors
+# naming the field in Chinese and English (QUERY_INVALID), so FastAPI checks nothing more.
+_NO_CONTROL = r"^[^\x00-\x1f\x7f-\x9f]*$"
+_TOKENS = r"^[a-z][a-z0-9_-]{0,31}(,[a-z][a-z0-9_-]{0,31})*$"
+_KIND = "(" + "|".join(KINDS) + ")"
+_DATE = {"format": "date"}
+
+
+def _doc(**schema: object) -> dict[str, object]:
+    return dict(schema)
+
+
+Text = Annotated[
+    str | None,
+    Query(max_length=200, json_schema_extra=_doc(maxLength=MAX_TEXT, pattern=_NO_CONTROL)),
+]
+Date = Annotated[str | None, Query(max_length=200, json_schema_extra=_DATE)]
+Tokens = Annotated[str | None, Query(max_length=200, json_schema_extra=_doc(pattern=_TOKENS))]
 
 
 def read_query(request: Request) -> CaseQuery:
@@ -43,38 +67,77 @@ def query_cases(
     request: Request,
     actor: CurrentActor,
     db: DbSession,
-    application_number: Text = None,
+    application_number: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="a full number (check character optional) or a run of its digits",
+            json_schema_extra=_doc(
+                pattern=r"^(ZL|CN)?[0-9][0-9.X]{0,20}$|^PCT/CN[0-9]{4}/[0-9]{6}$"
+            ),
+        ),
+    ] = None,
     title: Text = None,
     applicant: Text = None,
     inventor: Text = None,
     internal_number: Annotated[
-        str | None, Query(max_length=200, description="机构内部编号; * is a wildcard")
+        str | None,
+        Query(
+            max_length=200,
+            description="机构内部编号; * is a wildcard",
+            json_schema_extra=_doc(maxLength=MAX_TEXT, pattern=_NO_CONTROL),
+        ),
     ] = None,
     kind: Annotated[
-        str | None, Query(description="invention,utility,design,pct,pct-national")
+        str | None,
+        Query(
+            description="invention,utility,design,pct,pct-national",
+            json_schema_extra=_doc(pattern=f"^{_KIND}(,{_KIND})*$"),
+        ),
     ] = None,
-    business_type: Text = None,
-    status: Text = None,
-    filed_from: Text = None,
-    filed_to: Text = None,
-    dispatched_from: Text = None,
-    dispatched_to: Text = None,
-    sub_account: Text = None,
-    notice_code: Text = None,
-    deadline_from: Text = None,
-    deadline_to: Text = None,
-    deadline_within: Text = None,
+    business_type: Tokens = None,
+    status: Tokens = None,
+    filed_from: Date = None,
+    filed_to: Date = None,
+    dispatched_from: Date = None,
+    dispatched_to: Date = None,
+    sub_account: Annotated[str | None, Query(json_schema_extra=_doc(format="uuid"))] = None,
+    notice_code: Annotated[
+        str | None, Query(json_schema_extra=_doc(pattern=r"^[0-9]{6}(,[0-9]{6})*$"))
+    ] = None,
+    deadline_from: Date = None,
+    deadline_to: Date = None,
+    deadline_within: Annotated[
+        str | None,
+        Query(
+            description=f"days from today, 0 to {MAX_DEADLINE_DAYS}",
+            json_schema_extra=_doc(
+                pattern=r"^[0-9]{1,3}$|^[0-2][0-9]{3}$|^3[0-5][0-9]{2}$|^36[0-5][0-9]$|^3660$"
+            ),
+        ),
+    ] = None,
     notice_unconfirmed: Annotated[
-        str | None, Query(description="1: with a notice not yet confirmed (接收确认)")
+        str | None,
+        Query(
+            description="1: with a notice not yet confirmed (接收确认)",
+            json_schema_extra=_doc(enum=["1", "0", "true", "false", "yes", "no", "on"]),
+        ),
     ] = None,
     sort: Annotated[
         str | None,
         Query(
             description="-filing_date (default), filing_date, application_number, "
-            "-application_number"
+            "-application_number",
+            json_schema_extra=_doc(enum=list(SORTS)),
         ),
     ] = None,
-    limit: Annotated[str | None, Query(description="1–500, default 50")] = None,
+    limit: Annotated[
+        str | None,
+        Query(
+            description=f"1–{MAX_LIMIT}, default 50",
+            json_schema_extra=_doc(pattern=r"^[1-9][0-9]?$|^[1-4][0-9]{2}$|^500$"),
+        ),
+    ] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> CasePageOut:
     """Advanced query (高级查询) over the cases of the caller's permission domain (office

@@ -7,6 +7,7 @@ import uuid
 
 from pydantic import BaseModel, Field
 
+from patentdesk import apischema
 from patentdesk.query.service import CaseRow
 
 
@@ -64,7 +65,7 @@ class CasePageOut(BaseModel):
 
 
 class SavedQueryIn(BaseModel):
-    name: str = Field(max_length=100)
+    name: str = Field(max_length=100, json_schema_extra=apischema.text(100))
     query: str = Field(
         max_length=4000, description="a query string as for GET /api/v1/cases, e.g. title=电池"
     )

@@ -95,3 +95,35 @@ def test_environment_and_english_switch(page):
     page.wait_for_selector("text=Password login")
     page.goto("/login")
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_a_person_added_to_an_organisation_leaves_it_from_the_account_page(
+    page, live_world, settings, tmp_path
+):
+    org = live_world.agency(live_world.person("王经办"))
+    person = live_world.person("赵代理")
+    live_world.sub_account(org, person)
+    web_login(page, settings.data, person.phone, PASSWORD)
+    page.goto("/account")
+    row = page.locator(f"#memberships tr[data-org='{org['org_id']}']")
+    row.wait_for()
+    assert org["name"] in row.inner_text() and "子账户" in row.inner_text()
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(tmp_path / f"account-orgs-{width}.png"), full_page=True)
+    page.goto("/account?lang=en")
+    row.wait_for()
+    assert "Sub-account" in row.inner_text()
+    page.screenshot(path=str(tmp_path / "account-orgs-en.png"), full_page=True)
+    page.once("dialog", lambda dialog: dialog.accept())  # «Leave?»
+    row.locator("button.leave").click()
+    page.wait_for_selector("#left-message")
+    assert org["name"] in page.locator("#left-message").inner_text()
+    page.screenshot(path=str(tmp_path / "account-left-en.png"), full_page=True)
+    page.click("#back-to-account")
+    page.wait_for_selector("#no-memberships")
+    r = live_world.client.get(
+        "/api/v1/org/subaccounts", headers={"Authorization": f"Bearer {org['handler_token']}"}
+    )
+    (sub,) = [s for s in r.json() if s["phone"] == person.phone]
+    assert sub["left_at"] and sub["disabled"] is True

@@ -69,6 +69,13 @@ def test_fee_sheet_payments_and_balance_in_the_portal(page, live_world, settings
     page.fill("#auth-bank", "工商银行")
     page.click("#auth-add")
     page.wait_for_selector("text=****7890")
+    # Usable only once the bank verified it: the holder confirms at the (simulated) bank.
+    assert page.locator("td.auth-status").get_attribute("data-status") == "pending"
+    page.click("a.auth-verify")
+    page.wait_for_selector("#bank-verify")
+    assert page.locator("#bank-account-number").inner_text() == "****7890"
+    page.click("#bank-verify")
+    page.wait_for_selector("td.auth-status[data-status='verified']")
     page.goto(f"/cases/{filed['case_id']}/fees")
     wrong = {**sheet, "items": [{**sheet["items"][0], "amount": 1}, *sheet["items"][1:]]}
     page.select_option("#pay-method", "authorized-deduction")
@@ -82,12 +89,20 @@ def test_fee_sheet_payments_and_balance_in_the_portal(page, live_world, settings
     page.select_option("#pay-method", "authorized-deduction")
     page.fill("#pay-sheet", json.dumps(sheet, ensure_ascii=False))
     page.click("#pay-submit")
+    # The deduction waits for the bank: shown as pending, with no second payment offered.
+    page.wait_for_selector("#pending-payment")
+    assert page.locator("#pay-form").count() == 0
+    assert page.locator("#fees-state").inner_text() == "少缴"
+    page.click("#pending-continue")  # the simulated bank makes the deduction
+    page.wait_for_selector("#bank")
+    assert page.locator("#bank-amount").inner_text() == str(sheet["total"] - 100)
+    page.click("#bank-pay")
     page.wait_for_selector("#flash")
-    assert page.locator("#fees-state").inner_text() == "多缴"
-    assert page.locator("#fees-overpaid").inner_text() == "100"
+    assert page.locator("#fees-state").inner_text() == "已缴足"
     assert page.locator("#payments tr[data-status='confirmed']").count() == 2
+    assert page.locator("#pay-nothing-due").count() == 1
 
     # English on request.
     page.click("#lang-switch")
     page.wait_for_selector("text=Fee calculation sheet")
-    assert page.locator("#fees-state").inner_text() == "over-paid"
+    assert page.locator("#fees-state").inner_text() == "paid in full"

@@ -189,3 +189,28 @@ def test_national_phase_kind_and_the_forms_fee_reduction(tmp_path: Path) -> None
     fi = fee_input_from_package(path)
     assert (fi.business_type, fi.patent_type) == ("pct-national", "utility")
     assert fi.reduction_requested and fi.applicants == fi.qualifying_applicants == 2
+
+
+# Issue 17: the examination fee was charged although examination was not requested.
+@pytest.mark.parametrize(
+    ("request_extra", "related", "requested"),
+    [
+        ({}, False, False),
+        ({}, True, True),  # 实质审查请求书 (110401) filed with the application
+        ({"request_examination": True}, False, True),  # the form's own flag wins
+        ({"request_examination": False}, True, False),
+    ],
+)
+def test_examination_is_charged_only_when_requested(
+    tmp_path: Path, request_extra: dict[str, Any], related: bool, requested: bool
+) -> None:
+    from patentdesk.fees import calculate
+
+    files = {"attachments/claims/claims.txt": CLAIMS_TEXT}
+    if related:
+        files["forms/substantive_examination.json"] = b'{"kind": "substantive_examination"}'
+    path = package(tmp_path, {"business_type": "invention", **request_extra}, files)
+    fi = fee_input_from_package(path)
+    assert fi.request_examination is requested
+    codes = {i.code for i in calculate(fi).items}
+    assert ("examination_invention" in codes) is requested

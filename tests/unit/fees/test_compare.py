@@ -141,3 +141,33 @@ def test_unreadable_sheet_file(tmp_path: Path):
     with pytest.raises(SheetInvalid) as err:
         parse_sheet(tmp_path / "missing.json")
     assert "missing.json" in err.value.en
+
+
+# Issue 15 item 7: «1E+100» in a sheet's amount, reduction or total was a 500 (decimal
+# quantize overflow); one bounded format refuses it, naming the field.
+@pytest.mark.parametrize("field", ["amount", "reduction", "total"])
+@pytest.mark.parametrize("bad", ["1E+100", "1e-1000030", "NaN", "Infinity", 1e100, "1,000"])
+def test_an_amount_outside_the_bounded_format_is_refused_naming_the_field(
+    sheet_2023, field: str, bad: object
+):
+    data = sheet_2023.to_json()
+    if field == "amount":
+        data["items"][0]["amount"] = bad
+    elif field == "reduction":
+        data["reduction"]["amount"] = bad
+    else:
+        data["total"] = bad
+    with pytest.raises(SheetInvalid) as err:
+        check_sheet(parse_sheet(data), sheet_2023)
+    expected = {"amount": "items.0.amount", "reduction": "reduction", "total": "total"}[field]
+    assert expected in err.value.zh and "两位小数" in err.value.zh
+    assert "two decimals" in err.value.en
+
+
+def test_sheet_amounts_keep_credit_lines_and_fen(sheet_2023):
+    data = sheet_2023.to_json()
+    assert any(i["amount"] < 0 for i in data["items"])  # the e-filing reduction
+    check_sheet(parse_sheet(json.dumps(data)), sheet_2023)
+    data["items"][0]["amount"] = f"{data['items'][0]['amount']}.001"
+    with pytest.raises(SheetInvalid):
+        parse_sheet(data)

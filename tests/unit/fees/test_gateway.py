@@ -11,12 +11,17 @@ from pathlib import Path
 import pytest
 
 from patentdesk.config import Settings
-from patentdesk.fees.errors import CallbackInvalid, GatewayInvalid, GatewayNotConfigured
+from patentdesk.fees.errors import (
+    CallbackInvalid,
+    GatewayInvalid,
+    GatewayNotConfigured,
+    SimulatorRefused,
+)
 from patentdesk.fees.gateway import SIGNATURE_HEADER, SimulatedBank, bootstrap, gateway_for
 
 
 def bank(folder: Path) -> SimulatedBank:
-    return SimulatedBank(Settings(data=folder, environment="test"))
+    return SimulatedBank(Settings(data=folder, environment="test", payment_gateway="simulated"))
 
 
 def test_a_signed_callback_verifies(tmp_path: Path) -> None:
@@ -73,7 +78,11 @@ class OtherBank(SimulatedBank):
 
 
 def test_the_gateway_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = Settings(data=tmp_path, environment="test")
+    monkeypatch.delenv("PATENTDESK_PAYMENT_GATEWAY", raising=False)
+    # Nothing is simulated unless chosen (issue 15 item 2): no bank, no payments.
+    with pytest.raises(GatewayNotConfigured):
+        gateway_for(Settings(data=tmp_path, environment="trial"))
+    settings = Settings(data=tmp_path, environment="test", payment_gateway="simulated")
     assert isinstance(gateway_for(settings), SimulatedBank)
     monkeypatch.setenv("PATENTDESK_PAYMENT_GATEWAY", f"{__name__}:OtherBank")
     assert gateway_for(settings).name == "other"
@@ -87,5 +96,18 @@ def test_the_gateway_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         gateway_for(production)
     bootstrap(production)  # the server still starts
     assert not (tmp_path / "payments").exists()
+
+
+@pytest.mark.parametrize("environment", ["prod", "production", "prod-eu", "production-2"])
+def test_production_never_gets_the_simulated_bank(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, environment: str
+) -> None:
+    """Issue 15 item 2: the simulator would confirm payments and accounts nobody made."""
     monkeypatch.setenv("PATENTDESK_PAYMENT_GATEWAY", "simulated")
-    assert isinstance(gateway_for(production), SimulatedBank)
+    settings = Settings(data=tmp_path, environment=environment)
+    with pytest.raises(SimulatorRefused) as err:
+        gateway_for(settings)
+    assert environment in err.value.zh and "simulated" in err.value.en
+    with pytest.raises(SimulatorRefused):
+        bootstrap(settings)  # the server refuses to start
+    assert not (tmp_path / "payments").exists()
