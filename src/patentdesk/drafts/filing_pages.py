@@ -27,7 +27,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from patentdesk.authz import Actor, Permission, authorize
 from patentdesk.deps import Ctx, DbSession, OptionalActor
-from patentdesk.drafts import view
+from patentdesk.drafts import view, websign
 from patentdesk.drafts.access import draft_of, error_page, gate, owner_of, redirect, store_of
 from patentdesk.drafts.store import Draft
 from patentdesk.errors import Conflict, PatentDeskError
@@ -124,11 +124,27 @@ def sign_start(
             raise NotValid(n=len(findings["errors"]))
         manifest, title, business_type = _manifest(draft)
         digest = hashlib.sha256(manifest).hexdigest()
+        websign.ensure_session_key(db, ctx, actor)
         started = signing.start_signing(
             db, ctx, actor, digest=digest, title=title, business_type=business_type
         )
-        if started.mode != "scan":  # a window is for a desktop client's own session key
-            raise signing.WindowClosed()
+        if started.mode == "window":
+            # Inside the no-scan window the phone opened for this login: no QR code.
+            assert started.secret and started.delegated_certificate_pem
+            with store.lock(owner_of(actor)):
+                if _manifest(draft)[0] != manifest:
+                    raise PackageChanged()
+                signature = websign.sign_in_window(
+                    db,
+                    ctx,
+                    actor,
+                    str(started.request.id),
+                    started.secret,
+                    started.delegated_certificate_pem,
+                    manifest,
+                )
+                add_signature(draft.path, signature)
+            return redirect(f"/drafts/{draft.id}/submit?signed=window")
         with store.lock(owner_of(actor)):
             store.update_meta(
                 owner_of(actor),

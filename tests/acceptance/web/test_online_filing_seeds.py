@@ -274,3 +274,44 @@ def test_reexamination_citing_an_unknown_decision_is_refused_with_the_way_out(
         upload(page, "statement", "statement.txt", "复审请求理由。\n")
         wait_valid(page)
         assert sign_and_submit(page, phone) == case.application_number
+
+
+@pytest.mark.seed("C6")
+def test_inside_a_no_scan_window_the_browser_signs_without_a_scan(
+    browser: Any, live_server: Any, live_world: Any, settings: Any
+) -> None:
+    handler = live_world.person("王经办")
+    org = live_world.agency(handler)
+    phone = ApiPhone.bind(live_world.client, handler)
+    with browser_page(browser, live_server) as page:
+        log_in(page, settings.data, handler, f"handler:{org['org_id']}")
+        new_draft(page, "invention")
+        fill_invention(page, valid_uscc(), title="一种折叠椅")
+        wait_valid(page)
+        sign_and_submit(page, phone)  # the first one: a scan
+
+        # On the phone: a no-scan window for this browser's login.
+        sessions = live_world.client.get("/api/v1/me/sessions", headers=phone.headers).json()
+        web = [s for s in sessions if s["client_kind"] == "web" and s.get("has_session_key")]
+        assert len(web) == 1, sessions
+        r = phone.open_window(30, web[0]["id"])
+        assert r.status_code == 201, r.text
+
+        new_draft(page, "invention")
+        fill_invention(page, valid_uscc(), title="一种折叠桌")
+        wait_valid(page)
+        page.click("#draft-sign")
+        page.wait_for_url("**/submit?signed=window")  # no QR code on the way
+        assert page.locator("#signed-in-window").count() == 1
+        shot(page, "c6-window-signed")
+        page.click("#submit-button")
+        page.wait_for_url("**/receipts/**", timeout=30_000)
+        page.wait_for_selector("#receipt-verification[data-valid=true]")
+
+        # Closed on the phone: the next signature needs a scan again.
+        assert phone.close_windows().status_code == 200
+        new_draft(page, "invention")
+        fill_invention(page, valid_uscc(), title="一种折叠凳")
+        wait_valid(page)
+        page.click("#draft-sign")
+        page.wait_for_selector("#sign-code[data-payload]")
