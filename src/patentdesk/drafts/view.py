@@ -67,7 +67,8 @@ def rev(package: Package) -> str:
 
 
 def label(lang: str, zh: str, en: str) -> str:
-    return zh if lang == "zh" else en
+    """The name in the page's language; English starts with a capital as a label does."""
+    return zh if lang == "zh" else en[:1].upper() + en[1:]
 
 
 @dataclass

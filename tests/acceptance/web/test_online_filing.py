@@ -53,15 +53,24 @@ def live_world(live_server: Any, settings: Any) -> Any:
 
 
 @pytest.mark.seed("C10")
-@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+@pytest.mark.parametrize(
+    ("viewport", "lang"), [("desktop", "zh"), ("phone", "zh"), ("desktop", "en"), ("phone", "en")]
+)
 def test_agency_handler_files_answers_and_appeals_in_the_browser(
-    browser: Any, live_server: Any, live_world: Any, settings: Any, db: Any, viewport: str
+    browser: Any,
+    live_server: Any,
+    live_world: Any,
+    settings: Any,
+    db: Any,
+    viewport: str,
+    lang: str,
 ) -> None:
     handler = live_world.person("王经办")
     org = live_world.agency(handler)
     phone = ApiPhone.bind(live_world.client, handler)
-    p = f"{viewport}-zh"
+    p = f"{viewport}-{lang}"
     with browser_page(browser, live_server, viewport) as page:
+        page.goto(f"/login?lang={lang}")  # the language is remembered from here on
         log_in(page, settings.data, handler, f"handler:{org['org_id']}")
 
         # 业务采集: a new invention, filled in on the page.
@@ -124,7 +133,7 @@ def test_agency_handler_files_answers_and_appeals_in_the_browser(
         page.goto(page.url + "?lang=en")
         page.wait_for_selector("#receipt-verification[data-valid=true]")
         assert "Filing receipt" in page.inner_text("h1")
-        shot(page, f"{viewport}-en-receipt")
+        shot(page, f"{p}-08-receipt-en")
         if viewport == "phone":
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"the receipt page scrolls sideways at 390 px: {width}"
@@ -137,7 +146,7 @@ def test_agency_handler_files_answers_and_appeals_in_the_browser(
             "Request reexamination"
             in page.locator(f"tr[data-serial='{rejection.serial}']").inner_text()
         )
-        shot(page, f"{viewport}-en-notices")
+        shot(page, f"{p}-09-notices-en")
         page.goto("/desk")
         desk_text = page.locator("#desk-attention").inner_text()
         assert "缴费期限" not in desk_text and "欠缴" not in desk_text
@@ -145,7 +154,7 @@ def test_agency_handler_files_answers_and_appeals_in_the_browser(
             assert "CNY" in line and "outstanding" in line and "pay by" in line, line
         messages = page.locator("#desk-messages").inner_text()
         assert "New login" in messages and "新登录" not in messages
-        shot(page, f"{viewport}-en-desk")
+        shot(page, f"{p}-10-desk-en")
         page.goto("/drafts")
         page.select_option("#business-type", "pct-national")
         page.click("#draft-create")
@@ -154,7 +163,7 @@ def test_agency_handler_files_answers_and_appeals_in_the_browser(
         assert "International application number" in form_text
         assert "PCT/CN2024/123456" in form_text  # the help under the field
         assert "international_application_number" not in page.locator("#validation").inner_text()
-        shot(page, f"{viewport}-en-pct-national")
+        shot(page, f"{p}-11-pct-national-en")
 
 
 def _noise_png(path: Path, side: int = 1000) -> Path:
