@@ -31,13 +31,17 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def error_page(request: Request, actor: Actor | None, exc: PatentDeskError) -> Response:
+def error_page(
+    request: Request, actor: Actor | None, exc: PatentDeskError, back: str | None = None
+) -> Response:
+    """The error in words, with the way back (to the draft when there is one)."""
     return page(
         request,
         "drafts_error.html",
         actor,
         status_code=exc.status,
         error=error_text(lang_of(request), exc),
+        back=back,
         nav_items=NAV_ITEMS,
     )
 

@@ -158,7 +158,7 @@ def sign_start(
             )
     except PatentDeskError as exc:
         settle(db, exc)
-        return error_page(request, actor, exc)
+        return error_page(request, actor, exc, back=f"/drafts/{draft_id}")
     return redirect(f"/drafts/{draft.id}/sign")
 
 
@@ -352,7 +352,7 @@ def submit(
             )
             response.headers["X-Refused"] = exc.code
             return response
-        return error_page(request, actor, exc)
+        return error_page(request, actor, exc, back=f"/drafts/{draft_id}")
     target = f"/receipts/{result['receipt_id']}"
     if request.headers.get("hx-request") == "true":
         response = Response(status_code=204)

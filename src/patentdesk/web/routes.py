@@ -172,6 +172,9 @@ def logout(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -> R
     check_csrf(request)
     if actor is not None and actor.session_id is not None:
         identity.end_session(db, ctx, actor, actor.session_id)
+        from patentdesk.drafts.websign import forget
+
+        forget(ctx, actor.session_id)  # the login's no-scan key goes with it
     response = _redirect("/login")
     response.delete_cookie(SESSION_COOKIE)
     return response
