@@ -244,6 +244,11 @@ def test_an_imported_case_loses_a_defective_file_and_is_filed_again(
         number = sign_and_submit(page, phone)
         assert number.startswith("20")
         receipt_url = page.url
+        # The draft it was exported from is the same package (its id): filed too, so it
+        # leaves the unsubmitted list — as a package filed with the desktop client does.
+        page.goto("/drafts")
+        assert page.locator("#drafts tr[data-draft]").count() == 0
+        assert page.locator("#drafts-filed tr[data-filed]").count() == 2
     # Someone of another domain does not learn the receipt exists.
     stranger = live_world.person("路人")
     with browser_page(browser, live_server) as other:
