@@ -286,8 +286,9 @@ def poa_number(c: Check) -> Iterator[Hit]:
     types=WITH_APPLICANTS,
     zh="申请人 {i} 填写了总委托书编号，请选择备案方式：纸件请求、在线请求或流程服务请求"
     "（任选其一即可，只要编号正确不影响办理）",
-    en="Applicant {i} gives a general power of attorney number: choose its filing method "
-    "paper, online or process_service (any of the three is accepted when the number is right)",
+    en="Applicant {i} gives a general power of attorney number: choose its filing method, "
+    "paper request, online request or process service request (any of the three is accepted "
+    "when the number is right)",
 )
 def poa_method(c: Check) -> Iterator[Hit]:
     for i, a in enumerate(c.form.applicants):
