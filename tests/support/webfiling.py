@@ -95,14 +95,21 @@ def wait_valid(page: Any, ok: bool = True) -> None:
         raise AssertionError(f"validation did not become ok={ok}: {findings}") from exc
 
 
-def sign(page: Any, phone: ApiPhone, prefix: str = "") -> None:
-    """«签名» → the phone approves the payload the page shows → the submit page."""
+def sign(page: Any, phone: ApiPhone, prefix: str = "", *, by_code: bool = False) -> None:
+    """«签名» → the phone approves what the page shows (the QR payload, or with ``by_code``
+    the short text code typed into the phone, A12) → the submit page."""
     page.click("#draft-sign")
     page.wait_for_selector("#sign-code[data-payload]")
     if prefix:
         shot(page, f"{prefix}-sign")
     payload = page.locator("#sign-code").get_attribute("data-payload")
-    assert payload and len(page.locator("#sign-short-code").inner_text()) == 10
+    code = page.locator("#sign-short-code").inner_text().strip()
+    assert payload and len(code) == 10
+    if by_code:
+        r = phone.client.get(f"/api/v1/qr/code/{code}", headers=phone.headers)
+        assert r.status_code == 200, r.text
+        assert r.json()["payload"] == payload
+        payload = r.json()["payload"]
     r = phone.decide_signing(payload)
     assert r.status_code == 200, r.text
     page.wait_for_url("**/submit", timeout=15_000)  # moved on by itself
@@ -110,9 +117,9 @@ def sign(page: Any, phone: ApiPhone, prefix: str = "") -> None:
         shot(page, f"{prefix}-submit")
 
 
-def sign_and_submit(page: Any, phone: ApiPhone, prefix: str = "") -> str:
+def sign_and_submit(page: Any, phone: ApiPhone, prefix: str = "", *, by_code: bool = False) -> str:
     """Signs, submits and waits for the receipt page; returns the number it shows."""
-    sign(page, phone, prefix)
+    sign(page, phone, prefix, by_code=by_code)
     page.click("#submit-button")
     page.wait_for_url("**/receipts/**", timeout=30_000)
     page.wait_for_selector("#receipt-verification[data-valid=true]")

@@ -34,7 +34,7 @@ def payments_due(db: Session, actor: Actor, today: dt.date) -> list[PaymentDue]:
     return [
         PaymentDue(
             application_number=r["application_number"],
-            fee_name=r["name"],
+            fee_name="",  # the line says what is owed and by when; no name to repeat it
             amount=Decimal(str(r["outstanding"])),
             due=dt.date.fromisoformat(r["deadline"]),
         )

@@ -114,7 +114,7 @@ def test_agency_handler_files_answers_and_appeals_in_the_browser(
         upload(page, "response", "response.txt", "意见陈述：权利要求1具备创造性。\n")
         wait_valid(page)
         shot(page, f"{p}-04-response")
-        sign_and_submit(page, phone, f"{p}-05-response")
+        sign_and_submit(page, phone, f"{p}-05-response", by_code=True)  # typed, not scanned
 
         # A rejection decision: «请求复审» on the case page cites it (C10).
         rejection = add_notice(db, case, "210407", name="驳回决定")
