@@ -90,6 +90,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         database_url=db_url,
         environment="test",
         base_url="http://testserver",
+        secure_cookies=False,  # the tests' clients and browsers speak plain HTTP
         # The simulated bank, chosen explicitly as a trial set-up must (never by default).
         payment_gateway="simulated",
     )
@@ -144,6 +145,10 @@ class LiveServer:
             time.sleep(0.02)
         sock = self.server.servers[0].sockets[0]
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        from tests.support.factories import SERVER_DATA
+
+        # Helpers that know only the URL (the CLI phone) read SMS codes from its outbox.
+        SERVER_DATA[self.url] = Path(self.config.app.state.settings.data)
 
     def stop(self) -> None:
         self.server.should_exit = True

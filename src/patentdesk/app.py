@@ -95,6 +95,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 )
+HSTS = "max-age=31536000; includeSubDomains"
 # FastAPI's interactive API pages load their scripts from a CDN and inline: no CSP there.
 _NO_CSP_PATHS = ("/docs", "/redoc")
 
@@ -106,9 +107,10 @@ class StandardHeaders:
     a client's disconnect from the app, so long polls would outlive the clients that left.
     """
 
-    def __init__(self, app: ASGIApp, environment: str) -> None:
+    def __init__(self, app: ASGIApp, environment: str, settings: Settings | None = None) -> None:
         self.app = app
         self.environment = environment
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -123,6 +125,10 @@ class StandardHeaders:
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "same-origin"
                 headers["X-Frame-Options"] = "DENY"
+                if self.settings is not None and self.settings.secure_cookies:
+                    # Behind HTTPS, browsers keep to HTTPS for a year: a later visit typed
+                    # as http:// cannot be downgraded to plain text.
+                    headers["Strict-Transport-Security"] = HSTS
                 if csp:
                     headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
             await send(message)
@@ -284,7 +290,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_exception_handler(RequestValidationError, _validation_error)
 
     app.add_middleware(BodyLimit, large=settings.max_upload_bytes)
-    app.add_middleware(StandardHeaders, environment=settings.environment)
+    app.add_middleware(StandardHeaders, environment=settings.environment, settings=settings)
 
     for module_name, attr in ROUTERS:
         app.include_router(getattr(importlib.import_module(module_name), attr))

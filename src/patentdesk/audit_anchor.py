@@ -93,7 +93,7 @@ def write_checkpoint(settings: Settings, seq: int, count: int, head_hash: str) -
             os.write(fd, line.encode())
         finally:
             os.close(fd)
-    except (OSError, PatentDeskError):
+    except Exception:  # after the commit nothing may fail the request
         log.exception("audit checkpoint %s (event %s) not written to %s", count, seq, path)
         return False
     return True

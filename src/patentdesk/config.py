@@ -73,7 +73,11 @@ class Settings(BaseSettings):
         ge=1,
         description="what one permission domain may hold in unfinished uploads at once",
     )
-    secure_cookies: bool = False
+    secure_cookies: bool = Field(
+        default=True,
+        description="cookies only over HTTPS, and HSTS; off only for `serve --demo` on "
+        "loopback (`make run`) or when set to false explicitly",
+    )
     housekeeping_interval_seconds: int = Field(
         default=3600, ge=0, description="how often the server purges expired data; 0: never"
     )

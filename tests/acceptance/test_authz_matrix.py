@@ -171,6 +171,7 @@ EXTRA_COVERED: set[tuple[str, str]] = (
         # callback is public and verified by its signature instead)
         ("GET", "/api/v1/cases/{case_id}/fees"),
         ("POST", "/api/v1/cases/{case_id}/payments"),
+        ("POST", "/api/v1/cases/{case_id}/payments/{payment_id}/cancel"),
         ("GET", "/api/v1/fees/authorizations"),
         ("POST", "/api/v1/fees/authorizations"),
         ("DELETE", "/api/v1/fees/authorizations/{authorization_id}"),

@@ -71,8 +71,10 @@ def test_only_the_cases_domain_sees_and_pays_its_fees(client, org_case):
         assert r.status_code == expected, (role, r.text)
         if r.status_code == 201:  # one pending payment per case: cancelled, by the same user
             cancel = f"/api/v1/cases/{case_id}/payments/{r.json()['payment_id']}/cancel"
-            for other in ("natural", "other_handler"):
-                assert client.post(cancel, headers=auth(tokens[other])).status_code == 404
+            assert client.post(cancel).status_code == 401
+            for other in ("natural", "other_handler", "office"):
+                refused = client.post(cancel, headers=auth(tokens[other])).status_code
+                assert refused == (403 if other == "office" else 404), other
             r = client.post(cancel, headers=auth(token))
             assert r.status_code == 200 and r.json()["status"] == "cancelled", r.text
     # Authorised-deduction accounts: every domain user manages its own domain's, nobody else's.

@@ -7,10 +7,19 @@ from sqlalchemy import select, update
 
 from patentdesk.identity.models import User
 from patentdesk.identity.sms import read_outbox
-from tests.support.factories import PASSWORD, auth, last_sms_code, unique_phone, valid_id_number
+from tests.support.factories import (
+    PASSWORD,
+    auth,
+    data_dir_of,
+    last_sms_code,
+    register_person,
+    unique_phone,
+    valid_id_number,
+)
 
 
 def register(client, phone=None, **over):
+    """Both steps of 自然人注册 (the code read from the outbox)."""
     body = {
         "phone": phone or unique_phone(),
         "name": "张三",
@@ -18,7 +27,7 @@ def register(client, phone=None, **over):
         "password": PASSWORD,
         **over,
     }
-    return client.post("/api/v1/identity/register", json=body)
+    return register_person(client, data_dir_of(client), body)
 
 
 @pytest.mark.seed("A1")

@@ -75,8 +75,9 @@ def test_bad_input_is_an_error_naming_the_field(cli):
 def test_stats_json_and_csv(cli, client, db, desk):
     # Fees paid through the API: two confirmed (1,234.50 yuan), one the bank refused, one
     # pending, and one in the branch's domain: only the first two are ours.
-    case = add_case(db, desk.main_domain, desk.sub_person.user_id)
-    branch = add_case(db, desk.branch_domain, desk.branch_person.user_id)
+    owed = {"items": [{"code": "application_invention", "amount": 20000}], "total": 20000}
+    case = add_case(db, desk.main_domain, desk.sub_person.user_id, fee_sheet=owed)
+    branch = add_case(db, desk.branch_domain, desk.branch_person.user_id, fee_sheet=owed)
     sub = desk.tokens["sub"]
     first = paid_online(client, sub, str(case.id), "1000")
     paid_online(client, sub, str(case.id), "234.5")

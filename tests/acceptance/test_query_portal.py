@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.cases import add_case, add_notice, agency_desk
+from tests.support.factories import page_csrf
 
 
 @pytest.fixture
@@ -62,12 +63,12 @@ def test_csv_export_is_excel_friendly(client, portal):
 def test_saving_needs_the_form_token_and_a_name(client, portal):
     r = client.post("/query/saved", data={"name": "x", "query": "title=电池"})
     assert r.status_code == 403
-    client.cookies.set("pd_csrf", "token123")
-    r = client.post("/query/saved", data={"name": " ", "query": "title=电池", "csrf": "token123"})
+    token = page_csrf(client.get("/query").text)
+    r = client.post("/query/saved", data={"name": " ", "query": "title=电池", "csrf": token})
     assert r.status_code == 422 and "查询名称不正确" in r.text
     r = client.post(
         "/query/saved",
-        data={"name": "电池", "query": "title=电池", "csrf": "token123"},
+        data={"name": "电池", "query": "title=电池", "csrf": token},
         follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"] == "/query?title=%E7%94%B5%E6%B1%A0"

@@ -97,3 +97,119 @@ def test_a_refusal_sent_to_a_third_party_tells_nothing_unpublished(
         headers=auth(owner["office"]),
     )
     assert mine.status_code == 201 and mine.json()["title"] == TITLE
+
+
+def _unknown_number(number: str) -> str:
+    """A well-formed number of the same year and type that nobody filed."""
+    from patentdesk.filing.numbers import check_character
+
+    digits = number.split(".")[0]
+    other = digits[:5] + "9" * 7
+    return f"{other}.{check_character(other)}"
+
+
+def _shape(receipt: dict) -> dict:
+    """What a receipt says, less what differs between any two filings."""
+    varying = {"receipt_id", "submission_id", "filed_at", "application_number", "package_sha256"}
+    varying |= {"files", "filing_date"}
+    return {k: v for k, v in receipt.items() if k not in varying}
+
+
+def test_a_third_party_change_on_an_unknown_number_is_answered_as_on_an_unpublished_one(
+    client, owner, stranger, tmp_path
+):
+    known = _third_party_change(client, stranger, tmp_path, owner["number"], "known.zip")
+    unknown_number = _unknown_number(owner["number"])
+    unknown = _third_party_change(client, stranger, tmp_path, unknown_number, "unknown.zip")
+    assert known.status_code == unknown.status_code == 201, unknown.text
+    a, b = known.json(), unknown.json()
+    assert a.keys() == b.keys()
+    assert b["application_number"] == unknown_number
+    assert a["application_filing_date"] is b["application_filing_date"] is None
+    receipts = [
+        client.get(
+            f"/api/v1/receipts/{r['receipt_id']}",
+            params={"format": "json"},
+            headers=auth(stranger["token"]),
+        ).json()
+        for r in (a, b)
+    ]
+    assert _shape(receipts[0]) == _shape(receipts[1])
+    # The office sees that the number is unknown, cannot accept it, and refuses it.
+    work = client.get("/api/v1/office/worklist", headers=auth(owner["office"])).json()
+    row = next(w for w in work if w["id"] == b["submission_id"])
+    assert row["application_number"] == unknown_number and row["case_status"] == "unknown"
+    assert row["transfers_to"] is None
+    console = client.get("/office", headers=auth(owner["office"]))
+    assert console.status_code == 200 and unknown_number in console.text
+    assert "申请号不存在：只能不受理" in console.text
+    row_html = console.text.split(f'data-submission="{b["submission_id"]}"')[1].split("</tr>")[0]
+    assert "/accept" not in row_html and "/refuse" in row_html
+    accept = client.post(
+        f"/api/v1/office/submissions/{b['submission_id']}/accept", headers=auth(owner["office"])
+    )
+    assert accept.status_code == 409 and accept.json()["error"]["code"] == "APPLICATION_UNKNOWN"
+    refused = client.post(
+        f"/api/v1/office/submissions/{b['submission_id']}/refuse",
+        json={"reason": "申请号不存在。"},
+        headers=auth(owner["office"]),
+    )
+    assert refused.status_code == 200, refused.text
+    assert refused.json()["status"] == "refused"
+    notices = client.get("/api/v1/notices", headers=auth(stranger["token"])).json()
+    assert [(n["code"], n["application_number"]) for n in notices] == [("200102", unknown_number)]
+    # Replaying the same package answers the same, as for any filing.
+    again = submit(client, stranger["token"], tmp_path / "unknown.zip")
+    assert again.status_code == 200 and again.json()["replay"] is True, again.text
+    assert again.json()["application_number"] == unknown_number
+
+
+def test_an_invalidation_request_cannot_tell_unknown_from_ungranted(
+    client, owner, stranger, tmp_path
+):
+    def request(number, name):
+        package = build_followup(
+            tmp_path / name,
+            "invalidation",
+            f"patent_number=ZL{number}",
+            "decision_serial=2026010100000001",
+            "patentee=杭州某某科技有限公司",
+            "grounds.0=不具备新颖性",
+            "applicants.0.name=赵新",
+        )
+        stranger["phone"].sign(stranger["token"], package)
+        return submit(client, stranger["token"], package)
+
+    unknown_number = _unknown_number(owner["number"])
+    ungranted = request(owner["number"], "a.zip")
+    unknown = request(unknown_number, "b.zip")
+    assert ungranted.status_code == unknown.status_code == 422
+    one, two = ungranted.json()["error"], unknown.json()["error"]
+    assert one["code"] == two["code"] == "PATENT_NOT_GRANTED"
+    for key in ("message", "message_en"):
+        assert one[key].replace(owner["number"], "N") == two[key].replace(unknown_number, "N")
+    assert one.get("details") == two.get("details")
+
+
+def test_migration_0012_keeps_filings_and_their_receipts(client, owner, db, settings):
+    """The rebuild of submissions and receipts (SQLite) keeps every row and every link."""
+    from alembic import command
+
+    from patentdesk.db import alembic_config
+
+    def snapshot():
+        with db.engine.connect() as conn:
+            return [
+                conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY id").all()
+                for t in ("submissions", "receipts", "notices")
+            ]
+
+    before = snapshot()
+    assert before[0] and before[1]
+    db.dispose()
+    config = alembic_config(settings.database_url)
+    command.downgrade(config, "0011_throttles_and_leaving")
+    command.upgrade(config, "heads")
+    assert snapshot() == before
+    r = client.get(f"/api/v1/cases/by-number/{owner['number']}", headers=auth(owner["token"]))
+    assert r.status_code == 200

@@ -11,8 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from patentdesk.identity.idnumbers import normalise_mobile
 from tests.support.cli import Result, cli_env, run_cli
-from tests.support.factories import PASSWORD, unique_phone, valid_id_number
+from tests.support.factories import (
+    PASSWORD,
+    data_dir_of,
+    last_sms_code,
+    unique_phone,
+    valid_id_number,
+)
 
 
 @dataclass
@@ -26,8 +33,19 @@ class Phone:
     def env(self) -> dict[str, str]:
         return cli_env(home=self.home, server=self.server)
 
-    def run(self, *args: str, input: str | None = None) -> Result:
-        return run_cli("mobile", *args, "--json", env=self.env(), input=input)
+    def run(self, *args: str, input: str | None = None, sms: bool = True) -> Result:
+        """``patentdesk mobile …``. ``register`` and ``login`` prove the phone by SMS: when
+        the command answers ``SMS_CODE_REQUIRED`` it runs again with the code the server
+        sent (``sms=False`` returns the first answer as it is)."""
+        result = run_cli("mobile", *args, "--json", env=self.env(), input=input)
+        if not sms or args[:1] not in (("register",), ("login",)) or "--sms-code" in args:
+            return result
+        if result.returncode != 2 or result.error.get("code") != "SMS_CODE_REQUIRED":
+            return result
+        number = args[list(args).index("--phone") + 1]
+        server = args[list(args).index("--server") + 1] if "--server" in args else self.server
+        code = last_sms_code(data_dir_of(server), normalise_mobile(number))
+        return run_cli("mobile", *args, "--sms-code", code, "--json", env=self.env(), input=input)
 
     def register(self, name: str = "张三", phone: str | None = None) -> dict[str, Any]:
         self.phone = phone or unique_phone()

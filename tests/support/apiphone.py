@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from patentdesk.pki.cms import KeySigner
 from patentdesk.pki.keys import PrivateKey, generate_key, load_certificate, public_key_pem
 from patentdesk.pki.payload import peek_payload, sign_payload
-from tests.support.factories import PASSWORD, Person, auth
+from tests.support.factories import PASSWORD, Person, app_login, auth, data_dir_of
 
 
 @dataclass
@@ -45,15 +46,8 @@ class ApiPhone:
         return phone
 
     def log_in(self) -> None:
-        r = self.client.post(
-            "/api/v1/auth/password-login",
-            json={
-                "account": self.person.phone,
-                "password": PASSWORD,
-                "client_kind": "app",
-                "device_name": "测试手机",
-            },
-        )
+        """The app's password login and its SMS code (read from the test server's outbox)."""
+        r = app_login(self.client, data_dir_of(self.client), self.person.phone, PASSWORD)
         assert r.status_code == 200, r.text
         self.token = r.json()["token"]
 
@@ -122,7 +116,13 @@ class ApiPhone:
 
     def open_window(self, minutes: int, session_id: str) -> Any:
         approval = sign_payload(
-            {"t": "sign-window", "m": minutes, "s": session_id, "iat": int(time.time())},
+            {
+                "t": "sign-window",
+                "m": minutes,
+                "s": session_id,
+                "iat": int(time.time()),
+                "n": secrets.token_urlsafe(12),  # two approvals in one second differ
+            },
             self.device_key,
         )
         return self.client.post(

@@ -51,9 +51,52 @@ def auth(token: str) -> dict[str, str]:
 
 
 def last_sms_code(data_dir: Path, phone: str) -> str:
-    messages = read_outbox(data_dir, phone)
-    assert messages, f"no SMS to {phone}"
+    """The newest code sent to ``phone`` (notices without a code, e.g. «新设备绑定», skipped)."""
+    messages = [m for m in read_outbox(data_dir, phone) if m.get("code")]
+    assert messages, f"no SMS code to {phone}"
     return str(messages[-1]["code"])
+
+
+# The data folder (SMS outbox) of each live server by its URL, for helpers that only know
+# the server: the CLI phone, an HTTP client (see ``LiveServer.start``).
+SERVER_DATA: dict[str, Path] = {}
+
+
+def data_dir_of(client_or_url: Any) -> Path:
+    """The SMS outbox's folder behind a TestClient, an httpx client or a server URL."""
+    app = getattr(client_or_url, "app", None)
+    if app is not None and hasattr(app, "state"):
+        return Path(app.state.settings.data)
+    url = str(getattr(client_or_url, "base_url", client_or_url)).rstrip("/")
+    assert url in SERVER_DATA, f"unknown server {url}: its SMS outbox cannot be read"
+    return SERVER_DATA[url]
+
+
+def register_person(client: Any, data_dir: Path, body: dict[str, Any], **extra: Any) -> Any:
+    """自然人注册 through the API's two steps: the code is sent, then shown. Returns the
+    second answer (201), or the first when that is already a refusal."""
+    r = client.post("/api/v1/identity/register", json={**body, **extra})
+    if r.status_code != 202:
+        return r
+    code = last_sms_code(data_dir, body["phone"])
+    return client.post("/api/v1/identity/register", json={**body, **extra, "sms_code": code})
+
+
+def app_login(client: Any, data_dir: Path, account: str, password: str = PASSWORD) -> Any:
+    """The app's password login with its SMS second factor; returns the answer with the
+    session (or the refusal)."""
+    body = {"account": account, "password": password, "client_kind": "app"}
+    r = client.post("/api/v1/auth/password-login", json=body)
+    if r.status_code != 200 or "challenge_id" not in r.json():
+        return r
+    code = last_sms_code(data_dir, idnumbers_mobile(account))
+    return client.post("/api/v1/auth/password-login", json={**body, "sms_code": code})
+
+
+def idnumbers_mobile(account: str) -> str:
+    from patentdesk.identity.idnumbers import normalise_mobile
+
+    return normalise_mobile(account)
 
 
 class World:
@@ -65,14 +108,10 @@ class World:
 
     def person(self, name: str = "张三") -> Person:
         phone = unique_phone()
-        r = self.client.post(
-            "/api/v1/identity/register",
-            json={
-                "phone": phone,
-                "name": name,
-                "id_number": valid_id_number(),
-                "password": PASSWORD,
-            },
+        r = register_person(
+            self.client,
+            self.data_dir,
+            {"phone": phone, "name": name, "id_number": valid_id_number(), "password": PASSWORD},
         )
         assert r.status_code == 201, r.text
         return Person(phone, name, r.json()["user_id"])
@@ -154,3 +193,14 @@ def write_session(home: Path, server: str, session: dict[str, Any]) -> None:
     record = dict(session)
     record["server"] = server
     (home / "session.json").write_text(json.dumps(record), "utf-8")
+
+
+def page_csrf(html: str) -> str:
+    """The CSRF token a page hands its forms and htmx requests (bound to the session)."""
+    import re
+
+    match = re.search(r'"X-CSRF-Token": "([^"]+)"', html) or re.search(
+        r'name="csrf" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)

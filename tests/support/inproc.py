@@ -15,7 +15,7 @@ from patentdesk.packages.editing import Editor, add_attachment, new_package, set
 from patentdesk.pki.cms import KeySigner
 from patentdesk.pki.keys import generate_key, load_certificate, public_key_pem
 from patentdesk.pki.payload import peek_payload, sign_payload
-from tests.support.factories import PASSWORD, Person, World, auth, valid_uscc
+from tests.support.factories import PASSWORD, Person, World, app_login, auth, valid_uscc
 from tests.support.filing import ABSTRACT, CLAIMS, DESCRIPTION
 
 
@@ -25,10 +25,7 @@ class ApiPhone:
     def __init__(self, world: World, person: Person) -> None:
         self.client = world.client
         self.person = person
-        r = self.client.post(
-            "/api/v1/auth/password-login",
-            json={"account": person.phone, "password": PASSWORD, "client_kind": "app"},
-        )
+        r = app_login(self.client, world.data_dir, person.phone, PASSWORD)
         assert r.status_code == 200, r.text
         self.token = r.json()["token"]
         self.device_key = generate_key()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from patentdesk.cli.common import ServerOpt, read_password_stdin
-from patentdesk.cli.output import JsonOpt, console, emit, errors_reported, fail
+from patentdesk.cli.output import JsonOpt, console, emit, errors_reported, fail, report_error
 
 app = typer.Typer(
     help="The mobile app (移动端 App): register, bind, scan, sign, no-scan window.",
@@ -21,6 +23,34 @@ HomeOpt = Annotated[
     Path | None,
     typer.Option("--home", help="the phone's state folder (default: PATENTDESK_HOME)"),
 ]
+
+
+SmsCodeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sms-code",
+        help="the SMS code the first run had sent (omit it to have one sent)",
+        show_default=False,
+    ),
+]
+
+
+def _with_sms_code(
+    run: Callable[[str | None], dict[str, Any]], sms_code: str | None, json_out: bool
+) -> dict[str, Any]:
+    """Runs ``run`` with the code given; when the server has just sent one, asks for it on
+    a terminal, or (no terminal, e.g. a script) exits 2 with ``SMS_CODE_REQUIRED`` so the
+    command is run again with ``--sms-code`` (SPEC §10)."""
+    from patentdesk.mobile.app import SmsCodeRequired
+
+    try:
+        return run(sms_code)
+    except SmsCodeRequired as exc:
+        if sms_code is None and sys.stdin.isatty():
+            code = typer.prompt(f"短信验证码 SMS code ({exc.details.get('phone', '')})")
+            return run(code.strip())
+        report_error(exc.code, exc.zh, json_out, message_en=exc.en, details=exc.details)
+        raise typer.Exit(2) from None
 
 
 def _app(home: Path | None, server: str | None) -> Any:
@@ -36,19 +66,26 @@ def register(
     name: Annotated[str, typer.Option(help="real name")],
     id_number: Annotated[str, typer.Option(help="resident ID number")],
     password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+    sms_code: SmsCodeOpt = None,
     home: HomeOpt = None,
     server: ServerOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Registers a natural person from the phone; creates the device and signing keys here."""
+    """Registers a natural person from the phone; creates the device and signing keys here.
+    The phone number is proved by an SMS code (--sms-code, or asked for on a terminal)."""
     with errors_reported(json_out):
         password = (
             read_password_stdin()
             if password_stdin
             else typer.prompt("密码 Password", hide_input=True, confirmation_prompt=True)
         )
-        result = _app(home, server).register(
-            phone=phone, name=name, id_number=id_number, password=password
+        mobile = _app(home, server)
+        result = _with_sms_code(
+            lambda code: mobile.register(
+                phone=phone, name=name, id_number=id_number, password=password, sms_code=code
+            ),
+            sms_code,
+            json_out,
         )
         emit(
             result,
@@ -64,18 +101,27 @@ def login(
     phone: Annotated[str, typer.Option(help="registered mobile number")],
     password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
     device_name: Annotated[str | None, typer.Option(help="how this phone is named")] = None,
+    sms_code: SmsCodeOpt = None,
     home: HomeOpt = None,
     server: ServerOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Binds this phone to an existing account (the app's own password login)."""
+    """Binds this phone to an existing account: the password and an SMS code sent to the
+    account's phone (--sms-code, or asked for on a terminal)."""
     with errors_reported(json_out):
         password = (
             read_password_stdin()
             if password_stdin
             else typer.prompt("密码 Password", hide_input=True)
         )
-        result = _app(home, server).login(phone=phone, password=password, device_name=device_name)
+        mobile = _app(home, server)
+        result = _with_sms_code(
+            lambda code: mobile.login(
+                phone=phone, password=password, device_name=device_name, sms_code=code
+            ),
+            sms_code,
+            json_out,
+        )
         emit(result, json_out, lambda d: console.print(f"[green]已绑定[/] user {d['user_id']}"))
 
 

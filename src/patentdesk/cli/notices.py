@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from patentdesk.cli.common import ServerOpt
+from patentdesk.cli.ids import SHORT
 from patentdesk.cli.output import JsonOpt, console, emit, errors_reported
 
 app = typer.Typer(
@@ -29,7 +30,7 @@ def _table(rows: list[dict[str, Any]]) -> None:
     table = Table("id", "代码", "发文序列号", "申请号", "发文日", "期限", "确认")
     for r in rows:
         table.add_row(
-            r["id"][:8],
+            r["id"][:SHORT],
             r["code"],
             r["serial"],
             r["application_number"],
@@ -41,6 +42,36 @@ def _table(rows: list[dict[str, Any]]) -> None:
 
 
 PAGE = 1000  # the server's largest page
+NOTICE = ("通知书", "notice")
+
+
+def _all_notices(api: Any, params: dict[str, Any], limit: int | None = None) -> list[dict]:
+    rows: list[dict] = []
+    params = dict(params)
+    while limit is None or len(rows) < limit:
+        size = PAGE if limit is None else min(PAGE, limit - len(rows))
+        page = api.get("/api/v1/notices", params=params | {"limit": size})
+        rows += page
+        if len(page) < size:
+            break
+        params["before"] = page[-1]["id"]
+    return rows
+
+
+def _notice_ids(api: Any, texts: list[str]) -> list[str]:
+    """Full notice ids for ``texts``: each a full id, or the first characters of the one
+    notice of the domain it starts (the table shows eight)."""
+    from patentdesk.cli import ids
+
+    rows: list[dict] | None = None
+    out = []
+    for text in texts:
+        whole = ids.full_id(text)
+        if whole is None:
+            rows = _all_notices(api, {}) if rows is None else rows
+            whole = str(ids.pick(text, rows, what=NOTICE)["id"])
+        out.append(whole)
+    return out
 
 
 @app.command("list")
@@ -79,25 +110,21 @@ def list_notices(
         }
         params = {k: v for k, v in params.items() if v}
         del all_  # every notice of the domain is listed; the flag reads as users expect
-        rows: list[dict] = []
-        while limit is None or len(rows) < limit:
-            size = PAGE if limit is None else min(PAGE, limit - len(rows))
-            page = api.get("/api/v1/notices", params=params | {"limit": size})
-            rows += page
-            if len(page) < size:
-                break
-            params["before"] = page[-1]["id"]
-        emit(rows, json_out, _table)
+        emit(_all_notices(api, params, limit), json_out, _table)
 
 
 @app.command()
 def confirm(
-    notice_id: Annotated[str, typer.Argument()], server: ServerOpt = None, json_out: JsonOpt = False
+    notice_id: Annotated[
+        str, typer.Argument(help="the notice's id, or its first characters as listed")
+    ],
+    server: ServerOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """接收确认: confirms receipt of a notice."""
     with errors_reported(json_out), _api(server) as api:
         emit(
-            api.post(f"/api/v1/notices/{notice_id}/confirm"),
+            api.post(f"/api/v1/notices/{_notice_ids(api, [notice_id])[0]}/confirm"),
             json_out,
             lambda d: console.print(f"已确认 {d['code']} {d['serial']}"),
         )
@@ -105,13 +132,16 @@ def confirm(
 
 @app.command()
 def download(
-    notice_ids: Annotated[list[str], typer.Argument(help="one or more notice ids")],
+    notice_ids: Annotated[
+        list[str], typer.Argument(help="one or more notice ids (or their first characters)")
+    ],
     out: Annotated[Path, typer.Option(help="PDF for one notice, ZIP for several")],
     server: ServerOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Downloads notices (again, at any time: 云端二次下载)."""
     with errors_reported(json_out), _api(server) as api:
+        notice_ids = _notice_ids(api, notice_ids)
         if len(notice_ids) == 1 and out.suffix.lower() != ".zip":
             data = api.get(f"/api/v1/notices/{notice_ids[0]}/pdf")
         else:

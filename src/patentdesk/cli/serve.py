@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Annotated
 
 import typer
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def plain_cookies_allowed(*, host: str, demo: bool, env: Mapping[str, str]) -> bool:
+    """Only the local demo (``make run``: ``--demo`` on a loopback address) may serve its
+    cookies over plain HTTP, unless the operator set PATENTDESK_SECURE_COOKIES themself.
+    Everywhere else cookies are Secure and HSTS is sent (the server sits behind HTTPS)."""
+    return demo and host in LOOPBACK and "PATENTDESK_SECURE_COOKIES" not in env
 
 
 def register(app: typer.Typer) -> None:
@@ -24,6 +35,8 @@ def register(app: typer.Typer) -> None:
         from patentdesk.config import load_settings
 
         settings = load_settings()
+        if plain_cookies_allowed(host=host, demo=demo, env=os.environ):
+            settings.secure_cookies = False
         prepare(settings)
         if demo:
             from patentdesk.demo import seed_demo

@@ -81,3 +81,11 @@ class NotGranted(PatentDeskError):
     status = 422
     message_zh = "无效宣告只能针对已授权的专利：{number} 尚未授权"
     message_en = "Invalidation applies only to granted patents: {number} is not granted"
+
+
+class NoGrantedPatent(NotGranted):
+    """To a requester outside the case's domain: one answer whether the number is unknown or
+    not granted yet, so that invalidation requests cannot probe unpublished applications."""
+
+    message_zh = "没有专利号为 {number} 的已授权专利：无效宣告只能针对已授权的专利"
+    message_en = "There is no granted patent {number}: invalidation applies only to granted patents"

@@ -57,7 +57,9 @@ class Submission(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    # None: a third party's change on a number nobody holds, received like any other so that
+    # filing tells nothing of which unpublished numbers exist; the office refuses it.
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
     domain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("domains.id"))
     business_type: Mapped[str] = mapped_column(String(24))
     idempotency_key: Mapped[str] = mapped_column(String(128))
@@ -90,7 +92,7 @@ class Receipt(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("submissions.id"), unique=True)
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"), index=True)
     domain_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("domains.id"), index=True)
     record_json: Mapped[str] = mapped_column(Text)
     record_signature_sha256: Mapped[str] = mapped_column(String(64))

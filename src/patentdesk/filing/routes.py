@@ -20,7 +20,8 @@ from patentdesk.deps import CurrentActor, DbSession, client_ip, session_token
 from patentdesk.errors import ValidationFailed
 from patentdesk.filing import receipts, service
 from patentdesk.filing.errors import ApplicationNotFound
-from patentdesk.filing.models import Case, Receipt, Submission
+from patentdesk.filing.models import Receipt, Submission
+from patentdesk.filing.thirdparty import case_of
 from patentdesk.filing.uploads import Uploads, discard_unfiled
 from patentdesk.identity.service import Context, authenticate
 from patentdesk.timeutil import iso, now
@@ -222,9 +223,9 @@ def get_submission(submission_id: uuid.UUID, actor: CurrentActor, db: DbSession)
     sub = db.get(Submission, submission_id)
     if sub is None or not can_see_domain(actor, sub.domain_id, Permission.CASE_VIEW):
         raise ApplicationNotFound(number=str(submission_id))
-    case = db.get(Case, sub.case_id)
+    case = case_of(db, sub)
     receipt = db.scalar(select(Receipt).where(Receipt.submission_id == sub.id))
-    assert case is not None and receipt is not None
+    assert receipt is not None
     return service.Outcome(sub, case, receipt).to_dict() | {"replay": False}
 
 

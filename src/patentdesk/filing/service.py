@@ -26,12 +26,13 @@ from patentdesk.authz import (
     can_see_domain,
 )
 from patentdesk.blobs import BlobStore
-from patentdesk.filing import numbers, receipts
+from patentdesk.filing import numbers, receipts, thirdparty
 from patentdesk.filing.allocation import next_serial
 from patentdesk.filing.errors import (
     ApplicationNotFound,
     DeadlinePassed,
     IdempotencyKeyReused,
+    NoGrantedPatent,
     NotGranted,
     PackageAlreadyFiled,
     PackageInvalid,
@@ -92,9 +93,9 @@ def existing(db: Db, actor: Actor, key: str) -> Outcome | None:
     )
     if sub is None:
         return None
-    case = db.get(Case, sub.case_id)
+    case = thirdparty.case_of(db, sub)
     receipt = db.scalar(select(Receipt).where(Receipt.submission_id == sub.id))
-    assert case is not None and receipt is not None
+    assert receipt is not None
     return Outcome(sub, case, receipt, replay=True)
 
 
@@ -367,17 +368,23 @@ def _target_case(
     )
     case = _find_case(db, number)
     if business == "invalidation":
-        # Anyone may request invalidation of a granted patent, whoever owns it.
-        if case is None:
-            raise ApplicationNotFound(number=number or "-")
-        if case.status != "granted":
-            raise NotGranted(number=case.application_number)
+        # Anyone may request invalidation of a granted patent, whoever owns it; to anyone
+        # else an unknown number and an ungranted one are the same answer (no probing).
+        if case is not None and can_see_domain(actor, case.domain_id, Permission.CASE_VIEW):
+            if case.status != "granted":
+                raise NotGranted(number=case.application_number)
+        elif case is None or case.status != "granted":
+            raise NoGrantedPatent(number=number or "-")
         return case
     if business == "change" and form.get("kind") == "third_party":
         # 第三方变更: filed by someone outside the case's domain (a new owner, a new agency);
-        # the office decides, and the case moves to the filer only when it accepts (C4).
+        # the office decides, and the case moves to the filer only when it accepts (C4). A
+        # number nobody holds is received alike, and refused by the office (thirdparty.py).
         if case is None:
-            raise ApplicationNotFound(number=number or "-")
+            canonical = thirdparty.canonical_number(number)
+            if canonical is None:
+                raise ApplicationNotFound(number=number or "-")
+            return thirdparty.unknown_case(canonical)
         return case
     if business == "reexam":
         notice = known_notice(db, actor, str(form.get("rejection_notice_serial") or ""))

@@ -31,8 +31,21 @@ class InvalidIdNumber(ValidationFailed):
 
 class InvalidName(ValidationFailed):
     code = "INVALID_NAME"
-    message_zh = "姓名不正确：应为 1 至 50 个字符"
-    message_en = "Invalid name: 1 to 50 characters"
+    message_zh = "姓名不正确：应为 1 至 50 个字符，汉字最多 21 个（数字证书的容量）"
+    message_en = (
+        "Invalid name: 1 to 50 characters, at most 21 Chinese characters (what a signing "
+        "certificate holds)"
+    )
+
+
+class NameCharacterInvalid(InvalidName):
+    """A control, bidi-override or invisible character: named, so the person can find it."""
+
+    message_zh = "姓名含有不允许的字符 {character}（控制字符、文字方向控制符或零宽字符）"
+    message_en = (
+        "The name holds a character that is not allowed, {character} (a control, "
+        "text-direction or zero-width character)"
+    )
 
 
 class WeakPassword(ValidationFailed):
@@ -125,6 +138,17 @@ class PasswordConfirmMismatch(ValidationFailed):
     code = "PASSWORD_CONFIRM_MISMATCH"
     message_zh = "两次输入的新密码不一致"
     message_en = "The two new passwords differ"
+
+
+class TextCharacterInvalid(ValidationFailed):
+    """Any other name (an organisation's, a branch's) with such a character."""
+
+    code = "INVALID_CHARACTER"
+    message_zh = "名称含有不允许的字符 {character}（控制字符、文字方向控制符或零宽字符）"
+    message_en = (
+        "The name holds a character that is not allowed, {character} (a control, "
+        "text-direction or zero-width character)"
+    )
 
 
 class AttemptsRateLimited(RateLimited):

@@ -111,6 +111,10 @@ def poll_login(
         raise RoleUnavailable(role=request.requested_role or "-")
     if request.status != "approved":
         raise qr.QrAlreadyUsed()
+    if request.expires_at <= now():
+        # Approved but not collected in time: the code's life bounds the whole exchange, so
+        # a secret that leaks later (logs, a stolen disk) gives no session.
+        raise qr.QrExpired()
     qr.consume(db, request)
     user = db.get(User, request.user_id)
     assert user is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from patentdesk.authz import Actor
 from patentdesk.deps import Ctx, CurrentActor, DbSession
@@ -22,6 +22,7 @@ from patentdesk.identity.schemas import (
     RoleIn,
     SessionOut,
     SmsCodeIn,
+    SmsCodeSent,
 )
 from patentdesk.orgs.service import available_roles
 from patentdesk.timeutil import iso
@@ -60,13 +61,44 @@ def actor_out(
     )
 
 
-@router.post("/identity/register", status_code=status.HTTP_201_CREATED)
-def register(body: RegisterIn, db: DbSession, ctx: Ctx) -> RegisterOut:
-    """自然人注册 with a mainland mobile number, real name and resident ID number."""
-    user = service.register_natural_person(
-        db, ctx, phone=body.phone, name=body.name, id_number=body.id_number, password=body.password
+@router.post(
+    "/identity/register",
+    status_code=status.HTTP_201_CREATED,
+    responses={202: {"model": SmsCodeSent, "description": "checked; a code was sent"}},
+)
+def register(
+    body: RegisterIn, db: DbSession, ctx: Ctx, response: Response
+) -> RegisterOut | SmsCodeSent:
+    """自然人注册 with a mainland mobile number, real name and resident ID number, the number
+    proved by an SMS code: without ``sms_code`` everything is checked and a code is sent
+    (202); the same body with the code creates the account (201)."""
+    fields = {
+        "phone": body.phone,
+        "name": body.name,
+        "id_number": body.id_number,
+        "password": body.password,
+    }
+    if body.sms_code is None:
+        sms = service.request_registration_code(db, ctx, **fields)
+        response.status_code = status.HTTP_202_ACCEPTED
+        return SmsCodeSent(
+            phone=service.mask_phone(sms.phone),
+            expires_at=iso(sms.expires_at) or "",
+            ttl_seconds=ctx.settings.sms_code_ttl_seconds,
+        )
+    user = service.register_with_sms_code(db, ctx, **fields, sms_code=body.sms_code)
+    if body.client_kind != "app":
+        return RegisterOut(user_id=user.id)
+    token, session = service.start_session(
+        db,
+        ctx,
+        user,
+        role_spec="natural",
+        client_kind="app",
+        method="password+sms",
+        device_name=body.device_name,
     )
-    return RegisterOut(user_id=user.id)
+    return RegisterOut(user_id=user.id, session=session_out(db, ctx, session, token))
 
 
 @router.post("/identity/sms-codes", status_code=status.HTTP_202_ACCEPTED)
@@ -114,6 +146,7 @@ def password_login(body: PasswordLoginIn, db: DbSession, ctx: Ctx) -> dict[str, 
         client_kind=body.client_kind,
         role=body.role,
         device_name=body.device_name,
+        sms_code=body.sms_code,
     )
     if result.challenge is not None:
         return {

@@ -13,14 +13,24 @@ ClientKind = Literal["web", "desktop", "app", "cli"]
 
 
 class RegisterIn(BaseModel):
+    """Sent twice: without ``sms_code`` the fields are checked and a code goes to the phone
+    (202); with it the account is made (201)."""
+
     phone: str = Field(max_length=32, json_schema_extra=apischema.PHONE)
     name: str = Field(max_length=100, json_schema_extra=apischema.NAME)
     id_number: str = Field(max_length=32, json_schema_extra=apischema.ID_NUMBER)
     password: str = Field(max_length=128, json_schema_extra=apischema.PASSWORD)
+    sms_code: str | None = Field(default=None, max_length=12, json_schema_extra=apischema.SMS_CODE)
+    # The mobile app registers and binds in one go: the answer carries its app session.
+    client_kind: Literal["app"] | None = None
+    device_name: str | None = Field(default=None, max_length=200)
 
 
-class RegisterOut(BaseModel):
-    user_id: uuid.UUID
+class SmsCodeSent(BaseModel):
+    sms_code_required: Literal[True] = True
+    phone: str
+    expires_at: str
+    ttl_seconds: int
 
 
 class PasswordLoginIn(BaseModel):
@@ -31,6 +41,8 @@ class PasswordLoginIn(BaseModel):
     client_kind: ClientKind = "web"
     role: str | None = Field(default=None, max_length=80)
     device_name: str | None = Field(default=None, max_length=200)
+    # Natural persons' second run: the code the first one sent (no challenge id to keep).
+    sms_code: str | None = Field(default=None, max_length=12, json_schema_extra=apischema.SMS_CODE)
 
 
 class ChallengeVerifyIn(BaseModel):
@@ -89,3 +101,9 @@ class SessionOut(BaseModel):
     account_id: uuid.UUID | None = None
     environment: str
     expires_at: str | None = None
+
+
+class RegisterOut(BaseModel):
+    user_id: uuid.UUID
+    # Only when registering from the app (``client_kind: app``): the session to bind with.
+    session: SessionOut | None = None

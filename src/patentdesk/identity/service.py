@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from patentdesk.identity.errors import (
     InvalidIdNumber,
     InvalidName,
     InvalidPhone,
+    NameCharacterInvalid,
     PasswordLoginNotAllowed,
     PasswordUnchanged,
     PhoneTaken,
@@ -40,6 +42,7 @@ from patentdesk.identity.errors import (
     ProfileIncomplete,
     SmsCodeInvalid,
     SmsRateLimited,
+    TextCharacterInvalid,
 )
 from patentdesk.identity.models import (
     LoginChallenge,
@@ -53,12 +56,13 @@ from patentdesk.identity.models import (
 from patentdesk.identity.passwords import hash_password, needs_rehash, verify_password
 from patentdesk.identity.sms import gateway_for
 from patentdesk.packages.idnumbers import is_valid_resident_id
+from patentdesk.packages.text import NAME_MAX_CHARS, fits_certificate, forbidden_character
 from patentdesk.timeutil import as_utc, now, to_beijing
 
 if TYPE_CHECKING:
     from patentdesk.orgs.service import ResolvedRole
 
-SMS_PURPOSES = ("login", "recover", "complete")
+SMS_PURPOSES = ("login", "recover", "complete", "register")
 # Sent only after the right password: not counted against an address or everyone's limit,
 # so strangers asking for codes cannot stop the owner from logging in.
 PASSWORD_GATED_PURPOSES = ("login",)
@@ -90,11 +94,25 @@ def clean_phone(phone: str) -> str:
     return value
 
 
-def clean_name(name: str) -> str:
-    value = " ".join(name.split())
-    if not (1 <= len(value) <= 50):
-        raise InvalidName(details={"field": "name"})
+def clean_name(name: str, field: str = "name") -> str:
+    """A person's real name, the same rule wherever one enters (registration, 补录, office
+    users, handlers, sub-accounts): 1–50 characters that fit a certificate (64 bytes, 21
+    Chinese characters), without control, bidi or invisible characters."""
+    value = unicodedata.normalize("NFC", " ".join(name.split()))
+    bad = forbidden_character(value)
+    if bad is not None:
+        raise NameCharacterInvalid(details={"field": field, "character": bad}, character=bad)
+    if not (1 <= len(value) <= NAME_MAX_CHARS) or not fits_certificate(value):
+        raise InvalidName(details={"field": field})
     return value
+
+
+def check_characters(value: str, field: str) -> None:
+    """Refuses a control, bidi or invisible character in any other name (organisations,
+    branches): the same rule as people's names, its own error code."""
+    bad = forbidden_character(value)
+    if bad is not None:
+        raise TextCharacterInvalid(details={"field": field, "character": bad}, character=bad)
 
 
 def clean_id_number(id_number: str) -> str:
@@ -107,20 +125,67 @@ def clean_id_number(id_number: str) -> str:
 # ---------------------------------------------------------------- registration
 
 
-def register_natural_person(
+def mask_phone(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
+
+
+def request_registration_code(
     db: Db, ctx: Context, *, phone: str, name: str, id_number: str, password: str
-) -> User:
-    """自然人注册. Everything is checked before anything is written."""
+) -> SmsCode:
+    """自然人注册, first step: every field is checked, then a code goes to the phone, which
+    the second step (:func:`register_with_sms_code`) must show. Only the code is stored."""
+    clean_phone(phone)
+    clean_name(name)
+    clean_id_number(id_number)
+    hash_password(password)  # the password rules, before a message is spent
+    return send_registration_code(db, ctx, phone)
+
+
+def send_registration_code(db: Db, ctx: Context, phone: str) -> SmsCode:
+    """The code that proves a new phone number (the web form asks for it first)."""
     phone = clean_phone(phone)
-    name = clean_name(name)
-    id_number = clean_id_number(id_number)
-    password_hash = hash_password(password)
+    _refuse_registered_phone(db, ctx, phone)
+    row = send_sms_code(db, ctx, phone, "register")
+    assert row is not None  # sent: the phone is not registered
+    return row
+
+
+def _refuse_registered_phone(db: Db, ctx: Context, phone: str) -> None:
     # «已注册» tells a stranger that the number has an account: only a few such answers.
     probing = throttle.lookup_keys(ctx.ip)
     throttle.refuse_if_probing(db, ctx.settings, ctx.ip, probing, "register")
     if db.scalar(select(User.id).where(User.phone == phone)) is not None:
         throttle.record(db, probing)
         raise PhoneTakenCounted(details={"field": "phone"})
+
+
+def register_with_sms_code(
+    db: Db, ctx: Context, *, phone: str, name: str, id_number: str, password: str, sms_code: str
+) -> User:
+    """自然人注册, second step: the code sent to ``phone`` proves the number is the
+    registrant's. Fields are checked again (the first step stored none of them)."""
+    clean_phone(phone)
+    clean_name(name)
+    clean_id_number(id_number)
+    hash_password(password)
+    _consume_sms_code(db, clean_phone(phone), "register", sms_code, ctx=ctx)
+    return register_natural_person(
+        db, ctx, phone=phone, name=name, id_number=id_number, password=password
+    )
+
+
+def register_natural_person(
+    db: Db, ctx: Context, *, phone: str, name: str, id_number: str, password: str
+) -> User:
+    """Creates a natural person's account. Everything is checked before anything is written.
+
+    It does not prove the phone: users register through :func:`register_with_sms_code`;
+    this is the step after the proof (and the operator's demo data)."""
+    phone = clean_phone(phone)
+    name = clean_name(name)
+    id_number = clean_id_number(id_number)
+    password_hash = hash_password(password)
+    _refuse_registered_phone(db, ctx, phone)
     user = User(
         kind=UserKind.NATURAL,
         phone=phone,
@@ -363,8 +428,8 @@ def send_sms_code(db: Db, ctx: Context, phone: str, purpose: str) -> SmsCode | N
     registered = db.scalar(select(User.id).where(User.phone == phone)) is not None
     if purpose == "recover" and not registered:
         return None
-    if purpose == "complete" and registered:
-        return None  # 补录 adds a phone nobody has; a registered one gets no message
+    if purpose in ("complete", "register") and registered:
+        return None  # a new phone for 补录 or registration; a registered one gets no message
     code = f"{secrets.randbelow(1_000_000):06d}"
     row = SmsCode(
         phone=phone,
@@ -380,6 +445,8 @@ def send_sms_code(db: Db, ctx: Context, phone: str, purpose: str) -> SmsCode | N
         "login": "您的登录验证码为 {code}，5 分钟内有效。如非本人操作，请修改密码。",
         "recover": "您正在找回密码，验证码为 {code}，5 分钟内有效。请勿泄露给他人。",
         "complete": "您正在补录账户信息，验证码为 {code}，5 分钟内有效。",
+        "register": "您正在注册专利业务办理系统账户，验证码为 {code}，5 分钟内有效。"
+        "如非本人操作，请忽略本短信。",
     }
     gateway_for(ctx.settings).send(phone, "【PatentDesk】" + texts[purpose].format(code=code), code)
     return row
@@ -552,26 +619,24 @@ def password_login(
     client_kind: str,
     role: str | None = None,
     device_name: str | None = None,
+    sms_code: str | None = None,
 ) -> PasswordLoginResult:
     """Office users and main accounts log in with a password. Natural persons may do so only
-    on the web portal and only with an SMS code as second factor (the challenge)."""
+    on the web portal and in the mobile app (which then binds the phone), and never with the
+    password alone: an SMS code to the account's phone is the second factor. The code is
+    answered at :func:`verify_login_challenge`, or here again as ``sms_code`` (a script's
+    second run, which keeps no state)."""
     user = _check_password(db, ctx, account, password)
     ensure_can_log_in(user, ctx.settings)
-    if user.kind == UserKind.NATURAL and client_kind == "app":
-        # The mobile app's own login: it binds this phone (its device key) to the account.
-        token, session = start_session(
-            db,
-            ctx,
-            user,
-            role_spec="natural",
-            client_kind="app",
-            method="password",
-            device_name=device_name,
-        )
-        return PasswordLoginResult(session=session, token=token)
     if user.kind == UserKind.NATURAL:
-        if client_kind != "web":
+        if client_kind not in ("web", "app"):
             raise PasswordLoginNotAllowed()
+        if sms_code is not None:
+            challenge = _pending_challenge(db, user, client_kind)
+            token, session = _answer_challenge(
+                db, ctx, challenge, sms_code, role, device_name=device_name
+            )
+            return PasswordLoginResult(session=session, token=token)
         sms = send_sms_code(db, ctx, user.phone or "", "login")
         assert sms is not None
         challenge = LoginChallenge(
@@ -583,10 +648,7 @@ def password_login(
         )
         db.add(challenge)
         db.flush()
-        phone = user.phone or ""
-        return PasswordLoginResult(
-            challenge=challenge, masked_phone=phone[:3] + "****" + phone[-4:]
-        )
+        return PasswordLoginResult(challenge=challenge, masked_phone=mask_phone(user.phone or ""))
     token, session = start_session(
         db,
         ctx,
@@ -605,6 +667,36 @@ def verify_login_challenge(
     challenge = db.get(LoginChallenge, challenge_id)
     if challenge is None or challenge.consumed_at is not None or challenge.expires_at <= now():
         raise ChallengeInvalid()
+    return _answer_challenge(db, ctx, challenge, code, role)
+
+
+def _pending_challenge(db: Db, user: User, client_kind: str) -> LoginChallenge:
+    """The user's newest open challenge from this kind of client: the one a code sent a
+    moment ago belongs to."""
+    challenge = db.scalar(
+        select(LoginChallenge)
+        .where(
+            LoginChallenge.user_id == user.id,
+            LoginChallenge.client_kind == client_kind,
+            LoginChallenge.consumed_at.is_(None),
+            LoginChallenge.expires_at > now(),
+        )
+        .order_by(LoginChallenge.created_at.desc())
+        .limit(1)
+    )
+    if challenge is None:
+        raise SmsCodeInvalid()
+    return challenge
+
+
+def _answer_challenge(
+    db: Db,
+    ctx: Context,
+    challenge: LoginChallenge,
+    code: str,
+    role: str | None,
+    device_name: str | None = None,
+) -> tuple[str, Session]:
     user = db.get(User, challenge.user_id)
     assert user is not None
     _consume_sms_code(db, user.phone or "", "login", code, row_id=challenge.sms_code_id, ctx=ctx)
@@ -614,9 +706,11 @@ def verify_login_challenge(
         db,
         ctx,
         user,
-        role_spec=role or challenge.requested_role,
+        # The app acts for the person themself; organisation roles are chosen on the desk.
+        role_spec="natural" if challenge.client_kind == "app" else role or challenge.requested_role,
         client_kind=challenge.client_kind,
         method="password+sms",
+        device_name=device_name,
     )
 
 
@@ -703,6 +797,9 @@ def authenticate(db: Db, token: str | None) -> Actor | None:
         return None
     user = db.get(User, session.user_id)
     if user is None or user.status != "active":
+        return None
+    if user.kind == UserKind.NATURAL and session.login_method == "password":
+        # Opened by a password alone before the SMS second factor applied to the app.
         return None
     from patentdesk.orgs.service import actor_for_session
 

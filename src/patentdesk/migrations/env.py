@@ -25,11 +25,24 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     return name not in UNMANAGED
 
 
+def _driver(connection: Any) -> Any:
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    return driver
+
+
 def run_migrations() -> None:
     url = config.get_main_option("sqlalchemy.url")
     assert url
     engine = make_engine(url)
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Rebuilding a table (SQLite's only way to change a column) drops it while other
+            # tables' rows point at it: enforcement off for the migration (it cannot change
+            # inside a transaction), every reference checked once it is done.
+            # On the driver's connection: SQLAlchemy's would begin a transaction first.
+            _driver(connection).execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -39,6 +52,12 @@ def run_migrations() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"migration left broken references: {broken[:5]}")
+        if sqlite:
+            _driver(connection).execute("PRAGMA foreign_keys=ON")
     engine.dispose()
 
 

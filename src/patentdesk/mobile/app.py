@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,15 @@ class PayloadFromOtherEnvironment(PayloadRefused):
         "This QR code comes from environment {other}, but this app is registered in {mine}: "
         "data and certificates do not cross; re-register there and download a new certificate"
     )
+
+
+class SmsCodeRequired(PatentDeskError):
+    """The server sent a code to the phone: run again with it (SPEC §10, exit status 2)."""
+
+    code = "SMS_CODE_REQUIRED"
+    status = 401
+    message_zh = "验证码已发送至 {phone}：请输入验证码（--sms-code）后重新运行"
+    message_en = "A code was sent to {phone}: run again with it (--sms-code)"
 
 
 class NotBound(PatentDeskError):
@@ -99,32 +109,71 @@ class MobileApp:
 
     # ------------------------------------------------------------ account
 
-    def register(self, *, phone: str, name: str, id_number: str, password: str) -> dict[str, Any]:
-        """自然人注册 from the phone, then binds this phone and gets the signing certificate."""
+    def register(
+        self,
+        *,
+        phone: str,
+        name: str,
+        id_number: str,
+        password: str,
+        sms_code: str | None = None,
+        device_name: str | None = None,
+    ) -> dict[str, Any]:
+        """自然人注册 from the phone, then binds this phone and gets the signing certificate.
+
+        Without ``sms_code`` the server checks the fields and sends a code to ``phone``
+        (:class:`SmsCodeRequired`); with it, the account is made and its app session comes
+        back at once (the code proved the phone)."""
+        body = {
+            "phone": phone,
+            "name": name,
+            "id_number": id_number,
+            "password": password,
+            "client_kind": "app",
+            "device_name": device_name or "PatentDesk App",
+        }
         with self.api(authenticated=False) as api:
-            user = api.post(
-                "/api/v1/identity/register",
-                json={"phone": phone, "name": name, "id_number": id_number, "password": password},
-            )
-        result = self.login(phone=phone, password=password)
+            if sms_code is None:
+                sent = api.post("/api/v1/identity/register", json=body)
+                raise SmsCodeRequired(details={"phone": sent["phone"]}, phone=sent["phone"])
+            user = api.post("/api/v1/identity/register", json={**body, "sms_code": sms_code})
+        result = self._bind_session(user["session"], phone, device_name)
         return {
             "user_id": user["user_id"],
             "certificate_serial": result["certificate_serial"],
             "device_id": result["device_id"],
         }
 
-    def login(self, *, phone: str, password: str, device_name: str | None = None) -> dict[str, Any]:
-        """The app's own password login; binds this phone (new keys when it has none)."""
+    def login(
+        self,
+        *,
+        phone: str,
+        password: str,
+        device_name: str | None = None,
+        sms_code: str | None = None,
+    ) -> dict[str, Any]:
+        """The app's own password login; binds this phone (new keys when it has none).
+
+        A password alone binds nothing: the first call has a code sent to the account's
+        phone (:class:`SmsCodeRequired`), the second brings it."""
+        body: dict[str, Any] = {
+            "account": phone,
+            "password": password,
+            "client_kind": "app",
+            "device_name": device_name or "PatentDesk App",
+        }
+        if sms_code is not None:
+            body["sms_code"] = sms_code
         with self.api(authenticated=False) as api:
-            session = api.post(
-                "/api/v1/auth/password-login",
-                json={
-                    "account": phone,
-                    "password": password,
-                    "client_kind": "app",
-                    "device_name": device_name or "PatentDesk App",
-                },
-            )
+            session = api.post("/api/v1/auth/password-login", json=body)
+        if "token" not in session:
+            masked = str(session.get("phone") or "")
+            raise SmsCodeRequired(details={"phone": masked}, phone=masked)
+        return self._bind_session(session, phone, device_name)
+
+    def _bind_session(
+        self, session: dict[str, Any], phone: str, device_name: str | None
+    ) -> dict[str, Any]:
         previous_user = self.state.get("user_id")
         self.state = {
             "server": self.server,
@@ -349,7 +398,14 @@ class MobileApp:
                     raise ValidationFailed("没有已登录的客户端会话", "No logged-in client session")
                 session_id = candidates[0]["id"]
             approval = sign_payload(
-                {"t": "sign-window", "m": minutes, "s": session_id, "iat": int(time.time())},
+                {
+                    "t": "sign-window",
+                    "m": minutes,
+                    "s": session_id,
+                    "iat": int(time.time()),
+                    # The server takes each approval once; two made in one second differ.
+                    "n": secrets.token_urlsafe(12),
+                },
                 self.keystore.device_key(),
             )
             return dict(
@@ -385,4 +441,5 @@ __all__ = [
     "PayloadFromOtherEnvironment",
     "PayloadRefused",
     "ServerError",
+    "SmsCodeRequired",
 ]

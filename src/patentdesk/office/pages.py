@@ -16,9 +16,9 @@ from patentdesk.authz import Actor
 from patentdesk.blobs import BlobStore
 from patentdesk.deps import Ctx, DbSession, OptionalActor
 from patentdesk.errors import PatentDeskError, PermissionDenied
-from patentdesk.filing import service as filing
 from patentdesk.filing.cases import business_label
 from patentdesk.filing.models import Submission
+from patentdesk.filing.thirdparty import case_of
 from patentdesk.notices import service as notices
 from patentdesk.notices.models import Notice
 from patentdesk.notices.types import all_notice_types
@@ -133,7 +133,7 @@ def _decided(
     request: Request, actor: Actor, db: DbSession, sub: Submission, issued: list[Notice]
 ) -> Response:
     """The worklist with what was just decided and the notices that went out."""
-    case = filing.get_case(db, actor, sub.case_id)
+    case = case_of(db, sub)
     return _console(request, actor, db, decided=sub, decided_case=case, issued=issued)
 
 

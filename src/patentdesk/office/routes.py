@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from patentdesk import apischema
 from patentdesk.blobs import BlobStore
 from patentdesk.deps import Ctx, CurrentActor, DbSession
-from patentdesk.filing.models import Case
+from patentdesk.filing.thirdparty import case_of
 from patentdesk.notices.service import notice_out
 from patentdesk.office import service
 from patentdesk.packages.registry import MAIN_FORM
@@ -48,8 +48,7 @@ def _row(db: DbSession, sub: Any, case: Any) -> dict[str, Any]:
 def _decision(db: DbSession, sub: Any, issued: list[Any]) -> dict[str, Any]:
     """The decided submission as a worklist row (SPEC §10 promises the row's fields for
     ``office accept`` and ``office refuse``), with the notices the decision issued."""
-    case = db.get(Case, sub.case_id)
-    return {**_row(db, sub, case), "notices": [notice_out(n) for n in issued]}
+    return {**_row(db, sub, case_of(db, sub)), "notices": [notice_out(n) for n in issued]}
 
 
 @router.get("/worklist")

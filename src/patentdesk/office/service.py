@@ -15,6 +15,7 @@ from patentdesk.blobs import BlobStore
 from patentdesk.errors import Conflict, NotFound, ValidationFailed
 from patentdesk.filing.models import Case, Submission
 from patentdesk.filing.service import _find_case
+from patentdesk.filing.thirdparty import ApplicationUnknown, case_of, is_unknown
 from patentdesk.identity.service import Context
 from patentdesk.notices import service as notices
 from patentdesk.notices.models import Notice
@@ -37,11 +38,11 @@ def worklist(
     db: Db, actor: Actor, status: str | None = "received", limit: int = 200
 ) -> list[tuple[Submission, Case]]:
     authorize(actor, Permission.OFFICE_WORK)
-    stmt = select(Submission, Case).join(Case, Case.id == Submission.case_id)
+    stmt = select(Submission, Case).outerjoin(Case, Case.id == Submission.case_id)
     if status:
         stmt = stmt.where(Submission.status == status)
     stmt = stmt.order_by(Submission.received_at).limit(max(1, min(limit, 1000)))
-    return [(s, c) for s, c in db.execute(stmt)]
+    return [(s, c if c is not None else case_of(db, s)) for s, c in db.execute(stmt)]
 
 
 def _submission(db: Db, actor: Actor, submission_id: uuid.UUID | str) -> Submission:
@@ -65,9 +66,7 @@ def _decide(db: Db, actor: Actor, submission_id: uuid.UUID | str) -> tuple[Submi
     db.refresh(sub)
     if sub.status != "received":
         raise AlreadyDecided(status=sub.status)
-    case = db.get(Case, sub.case_id)
-    assert case is not None
-    return sub, case
+    return sub, case_of(db, sub)
 
 
 def accept(
@@ -77,6 +76,8 @@ def accept(
     缴费通知书 (200701); follow-up business takes effect (a bibliographic change applies only
     the items it names, C4)."""
     sub, case = _decide(db, actor, submission_id)
+    if is_unknown(case):  # a third party's change on a number nobody holds
+        raise ApplicationUnknown(number=case.application_number)
     sub.status = "accepted"
     sub.decided_at = now()
     sub.decided_by_user_id = actor.user_id
@@ -202,7 +203,7 @@ def pending_transfer(db: Db, sub: Submission, case: Case) -> Domain | None:
     a filer from another domain (a 第三方变更) kept itself there and the change names who
     controls the case — the applicant, the agency or the e-filing user — so that a change of
     a contact address never carries the case away. The office sees this before deciding."""
-    if sub.business_type != "change" or sub.domain_id == case.domain_id:
+    if sub.business_type != "change" or sub.domain_id == case.domain_id or is_unknown(case):
         return None
     from patentdesk.packages.registry import MAIN_FORM
 

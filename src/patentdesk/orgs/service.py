@@ -18,7 +18,7 @@ from patentdesk.errors import NotFound, ValidationFailed
 from patentdesk.identity.errors import RoleUnavailable
 from patentdesk.identity.models import Role, Session, User, UserKind
 from patentdesk.identity.passwords import hash_password
-from patentdesk.identity.service import Context, clean_name
+from patentdesk.identity.service import Context, check_characters, clean_name
 from patentdesk.orgs import membership
 from patentdesk.orgs.errors import (
     AgencyCodeTaken,
@@ -282,6 +282,7 @@ def register_organisation(
             details={"field": "kind"},
         )
     name = " ".join(name.split())
+    check_characters(name, "name")
     if not (2 <= len(name) <= 100):
         raise OrgNameInvalid(details={"field": "name"})
     uscc = clean_uscc(uscc)
@@ -366,6 +367,7 @@ def _branch(db: Db, org: Organisation, branch_id: uuid.UUID) -> Domain:
 
 def _clean_branch_name(name: str) -> str:
     name = " ".join(name.split())
+    check_characters(name, "name")
     if not (1 <= len(name) <= 50) or name == MAIN_DOMAIN_NAME:
         raise BranchNameInvalid(details={"field": "name"})
     return name
@@ -510,7 +512,7 @@ def edit_sub_account(
             raise MemberLeft()
         sub.disabled = disabled
     if display_name is not None:
-        sub.display_name = clean_name(display_name)
+        sub.display_name = clean_name(display_name, "display_name")
     db.flush()
     audit.record(
         db,

@@ -12,6 +12,7 @@ from typing import Any
 
 from patentdesk.notices.deadlines import add_months, next_working_day
 from patentdesk.packages import idnumbers
+from patentdesk.packages.text import forbidden_character
 from patentdesk.packages.validation import Check, Hit, hit, rule
 
 APPLICATIONS = ("invention", "utility", "design", "pct", "pct-national")
@@ -90,6 +91,25 @@ def applicant_name(c: Check) -> Iterator[Hit]:
     for i, a in enumerate(c.form.applicants):
         if not a.name:
             yield hit(f"applicants.{i}.name", i=i + 1)
+
+
+@rule(
+    "party.name.characters",
+    field="applicants.N.name",
+    types=WITH_APPLICANTS,
+    zh="{path} 含有不允许的字符 {character}（控制字符、文字方向控制符或零宽字符）",
+    en="{path} holds a character that is not allowed, {character} (a control, "
+    "text-direction or zero-width character)",
+)
+def party_name_characters(c: Check) -> Iterator[Hit]:
+    """The names that reach receipts, notices and the office's worklist (same rule as
+    people's names on the server)."""
+    for group in ("applicants", "inventors"):
+        for i, member in enumerate(getattr(c.form, group, None) or []):
+            bad = forbidden_character(getattr(member, "name", None) or "")
+            if bad is not None:
+                path = f"{group}.{i}.name"
+                yield hit(path, path=path, character=bad)
 
 
 @rule(

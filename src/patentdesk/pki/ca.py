@@ -75,7 +75,10 @@ def _public_key(value: PublicKeyInput) -> PublicKey:
 
 def _text(value: str, field: str, limit: int) -> str:
     cleaned = value.strip() if isinstance(value, str) else ""
-    if not cleaned or len(cleaned) > limit or _CONTROL.search(cleaned):
+    # Limited in UTF-8 bytes as well: that is how the CN's 64 are counted (21 Chinese
+    # characters), and a longer value must be this clear error, not a ValueError.
+    too_long = len(cleaned) > limit or len(cleaned.encode("utf-8")) > limit
+    if not cleaned or too_long or _CONTROL.search(cleaned):
         raise CertificateRequestInvalid(
             reason=f"{field} 须为 1–{limit} 个字符",
             en_reason=f"{field} must be 1-{limit} printable characters",

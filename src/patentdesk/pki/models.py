@@ -104,6 +104,8 @@ class SignWindow(Base):
     opened_at: Mapped[dt.datetime] = mapped_column(default=now)
     expires_at: Mapped[dt.datetime]
     closed_at: Mapped[dt.datetime | None]
+    # The phone's approval that opened it (device + signed statement, hashed): used once.
+    approval_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class SignatureRecord(Base):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,7 +26,6 @@ from patentdesk.identity.errors import RoleUnavailable
 from patentdesk.pki import qr, service
 from patentdesk.pki.keys import format_serial
 from patentdesk.timeutil import now
-from patentdesk.web.i18n import translate
 from patentdesk.web.render import (
     check_csrf,
     error_text,
@@ -160,6 +158,8 @@ def certificate_panel(
     request: Request, actor: OptionalActor, db: DbSession, flash: str | None = None
 ) -> Response:
     """The certificate panel of the account page (loaded by htmx)."""
+    from patentdesk.web.routes import flash_for
+
     if actor is None:
         return Response(status_code=401)
     return page(
@@ -168,7 +168,7 @@ def certificate_panel(
         actor,
         certificates=_certificate_rows(db, actor.user_id),
         devices=service.user_devices(db, actor.user_id),
-        flash=flash,
+        flash=flash_for(request, flash),
     )
 
 
@@ -180,11 +180,10 @@ def report_lost(
     if actor is None:
         return RedirectResponse("/login", status_code=303)
     check_csrf(request)
-    lang = lang_of(request)
     try:
         service.report_lost(db, ctx, actor, device_id)
-        message = translate(lang, "cert.device.lost.done")
-    except PatentDeskError as exc:
+        flash = "device_lost"
+    except PatentDeskError:
         db.rollback()
-        message = error_text(lang, exc)
-    return RedirectResponse(f"/account?flash={quote(message)}", status_code=303)
+        flash = "device_lost_failed"
+    return RedirectResponse(f"/account?flash={flash}", status_code=303)

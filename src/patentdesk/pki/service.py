@@ -20,6 +20,7 @@ from patentdesk import audit
 from patentdesk.authz import Actor
 from patentdesk.config import Settings
 from patentdesk.errors import NotFound, PatentDeskError, PermissionDenied
+from patentdesk.identity import announce
 from patentdesk.identity.models import Role, Session
 from patentdesk.identity.service import Context
 from patentdesk.pki.ca import CertificateAuthority, load_or_create_office_signer
@@ -190,8 +191,13 @@ def register_device(
     signing_key = load_public_key(signing_public_key)
     device = db.scalar(select(Device).where(Device.fingerprint == fingerprint(device_key)))
     if device is not None:
+        known = set(
+            db.scalars(select(Certificate.serial).where(Certificate.device_id == device.id))
+        )
         row = _rebind(db, ctx, actor, device, signing_key)
         event = "device.rebound"
+        if row.serial not in known:
+            announce.new_certificate(db, ctx, actor.user_id, name or device.name, row.serial)
     else:
         device = Device(
             user_id=actor.user_id,
@@ -204,6 +210,7 @@ def register_device(
         db.flush()
         row = _issue_signing(db, ctx, actor, device, signing_key)
         event = "device.registered"
+        announce.new_device(db, ctx, actor.user_id, device.name, row.serial)
     device.name = (name or device.name)[:100]
     # One app session, one phone: a phone that made new keys leaves its old device behind.
     db.execute(
@@ -295,6 +302,7 @@ def renew_certificate(
     row = _store_certificate(
         db, cert, user_id=actor.user_id, purpose="signing", device_id=device.id
     )
+    announce.new_certificate(db, ctx, actor.user_id, device.name, row.serial)
     audit.record(
         db,
         "certificate.renewed",

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session as Db
 
 from patentdesk import audit
 from patentdesk.authz import Actor, Permission, UserIdLookupFailed, authorize
+from patentdesk.db import unique_or
 from patentdesk.errors import NotFound, PatentDeskError, ValidationFailed
 from patentdesk.identity.models import Session, User
 from patentdesk.identity.service import Context
@@ -31,7 +32,7 @@ from patentdesk.pki.cms import (
 )
 from patentdesk.pki.keys import load_public_key
 from patentdesk.pki.models import Certificate, QrRequest, SignatureRecord, SignWindow
-from patentdesk.pki.payload import verify_payload
+from patentdesk.pki.payload import canonical_json, verify_payload
 from patentdesk.pki.profiles import Purpose
 from patentdesk.pki.service import (
     DeviceRequired,
@@ -67,6 +68,19 @@ class WindowClosed(PatentDeskError):
     status = 403
     message_zh = "免扫码时段已结束，请重新扫码签名"
     message_en = "The no-scan window has ended; scan to sign again"
+
+
+class ApprovalAlreadyUsed(PatentDeskError):
+    code = "APPROVAL_ALREADY_USED"
+    status = 409
+    message_zh = "该确认已使用过：请在手机上重新开启免扫码"
+    message_en = "This approval has been used already: open the window again on the phone"
+
+
+def approval_digest(device_id: uuid.UUID, claims: dict[str, Any]) -> str:
+    """What makes an approval the same approval: the phone and the statement it signed.
+    Not the token's bytes — an ECDSA signature has a twin, (r, n−s), that verifies too."""
+    return hashlib.sha256(device_id.bytes + canonical_json(claims)).hexdigest()
 
 
 class NoClientKey(PatentDeskError):
@@ -321,6 +335,11 @@ def open_window(
     issued = claims.get("iat")
     if not isinstance(issued, int | float) or abs(now().timestamp() - issued) > 300:
         raise ProofInvalid(why="stale approval")  # a captured approval cannot reopen a window
+    # Single use: within its 5 minutes a captured approval must not reopen a window either
+    # (one the user has just closed). The unique column settles concurrent replays.
+    digest = approval_digest(device.id, claims)
+    if db.scalar(select(SignWindow.id).where(SignWindow.approval_digest == digest)) is not None:
+        raise ApprovalAlreadyUsed()
     target = _client_session(db, actor, session_id)
     if not target.client_public_key:
         raise NoClientKey()
@@ -355,9 +374,11 @@ def open_window(
         session_id=target.id,
         certificate_serial=row.serial,
         expires_at=expires,
+        approval_digest=digest,
     )
     db.add(window)
-    db.flush()
+    with unique_or(ApprovalAlreadyUsed()):
+        db.flush()
     audit.record(
         db,
         "sign_window.opened",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from patentdesk.authz import Actor, Permission
-from patentdesk.deps import session_token
+from patentdesk.deps import SESSION_COOKIE, session_token
 from patentdesk.errors import PatentDeskError, PermissionDenied
 from patentdesk.identity.service import authenticate
 from patentdesk.timeutil import to_beijing
@@ -39,12 +42,26 @@ def lang_of(request: Request) -> str:
     return lang if lang in LANGUAGES else DEFAULT
 
 
+def _session_csrf(session_cookie: str) -> str:
+    """A logged-in browser's CSRF token: derived from its session token (which no script
+    and no other site can read), so it is bound to that session and changes at each login;
+    a cookie planted by a sibling subdomain or on plain HTTP cannot match it."""
+    digest = hmac.new(session_cookie.encode(), b"patentdesk csrf", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+
 def csrf_token(request: Request) -> str:
-    token = getattr(request.state, "csrf", None) or request.cookies.get(CSRF_COOKIE)
+    """The token forms and htmx requests must send: bound to the session when there is
+    one, else the anonymous double-submit cookie's (login and registration forms)."""
+    token = getattr(request.state, "csrf", None)
     if not token:
-        token = secrets.token_urlsafe(24)
+        session_cookie = request.cookies.get(SESSION_COOKIE)
+        if session_cookie:
+            token = _session_csrf(session_cookie)
+        else:
+            token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
     request.state.csrf = token
-    return token
+    return str(token)
 
 
 async def read_form(request: Request) -> None:
@@ -85,13 +102,15 @@ def posted(request: Request) -> FormData:
 
 
 def check_csrf(request: Request) -> None:
-    """Double-submit check: the form field (or htmx header) must equal the cookie."""
-    cookie = request.cookies.get(CSRF_COOKIE)
+    """The form field (or htmx header) must equal the session-bound token, or — with no
+    session — the anonymous cookie (double submit)."""
+    session_cookie = request.cookies.get(SESSION_COOKIE)
+    expected = _session_csrf(session_cookie) if session_cookie else request.cookies.get(CSRF_COOKIE)
     sent = request.headers.get("x-csrf-token")
     if sent is None:
         value = posted(request).get("csrf")
         sent = value if isinstance(value, str) else None
-    if not cookie or not sent or not secrets.compare_digest(cookie, sent):
+    if not expected or not sent or not secrets.compare_digest(expected, sent):
         raise PermissionDenied(
             "表单已过期，请刷新页面后重试",
             "The form has expired; reload the page",
@@ -143,9 +162,15 @@ def page(
         **context,
     }
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
-    response.set_cookie(
-        CSRF_COOKIE, ctx["csrf"], httponly=False, samesite="strict", secure=settings.secure_cookies
-    )
+    if not request.cookies.get(SESSION_COOKIE):
+        # Only anonymous forms use the cookie; a session's token is derived, never stored.
+        response.set_cookie(
+            CSRF_COOKIE,
+            ctx["csrf"],
+            httponly=False,
+            samesite="strict",
+            secure=settings.secure_cookies,
+        )
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=3600 * 24 * 365)
     return response

@@ -18,6 +18,7 @@ from patentdesk.identity.errors import PasswordConfirmMismatch, ProfileIncomplet
 from patentdesk.identity.models import User
 from patentdesk.orgs import service as orgs
 from patentdesk.web.render import (
+    CSRF_COOKIE,
     check_csrf,
     error_text,
     form_values,
@@ -58,6 +59,9 @@ def set_session_cookie(response: Response, request: Request, token: str) -> None
         secure=request.app.state.settings.secure_cookies,
         max_age=request.app.state.settings.session_ttl_hours * 3600,
     )
+    # The anonymous CSRF token of the login form is done with: from now on the session's own
+    # (derived from this token) is the one forms carry.
+    response.delete_cookie(CSRF_COOKIE)
 
 
 _settle = settle  # shared with the other page modules through web.render
@@ -185,17 +189,41 @@ def register_page(request: Request, actor: OptionalActor) -> Response:
     return page(request, "register.html", actor, form={})
 
 
+def _register_form(form: dict[str, str]) -> dict[str, str]:
+    """What the page shows again: never the password or the code."""
+    return {k: form.get(k, "") for k in ("phone", "name", "id_number")}
+
+
+@router.post("/register/send-code", response_class=HTMLResponse)
+def register_send_code(request: Request, db: DbSession, ctx: Ctx) -> Response:
+    """获取验证码: the code that proves the phone number, before the account is made."""
+    form = _form(request)
+    try:
+        sms = identity.send_registration_code(db, ctx, form.get("phone", ""))
+    except PatentDeskError as exc:
+        return _failed(request, db, exc, "register.html", None, form=_register_form(form))
+    return page(
+        request,
+        "register.html",
+        None,
+        form=_register_form(form),
+        flash=_t(request, "register.sms.sent").format(phone=identity.mask_phone(sms.phone)),
+        sent=True,
+    )
+
+
 @router.post("/register", response_class=HTMLResponse)
 def register_submit(request: Request, db: DbSession, ctx: Ctx) -> Response:
     form = _form(request)
     try:
-        identity.register_natural_person(
+        identity.register_with_sms_code(
             db,
             ctx,
             phone=form.get("phone", ""),
             name=form.get("name", ""),
             id_number=form.get("id_number", ""),
             password=form.get("password", ""),
+            sms_code=form.get("sms_code", ""),
         )
     except PatentDeskError as exc:
         return _failed(
@@ -204,7 +232,8 @@ def register_submit(request: Request, db: DbSession, ctx: Ctx) -> Response:
             exc,
             "register.html",
             None,
-            form=form,
+            form=_register_form(form),
+            sent=True,
         )
     return page(
         request, "login.html", None, flash=_t(request, "register.done"), account=form.get("phone")
@@ -369,6 +398,19 @@ def _account_page(
     )
 
 
+# What a redirect may ask the account page to say: keys of our catalogue, never words from
+# the address (a link could otherwise put any text on the portal in our name).
+ACCOUNT_FLASHES = {
+    "device_lost": "cert.device.lost.done",
+    "device_lost_failed": "cert.device.lost.failed",
+}
+
+
+def flash_for(request: Request, key: str | None) -> str | None:
+    catalogue_key = ACCOUNT_FLASHES.get(key or "")
+    return _t(request, catalogue_key) if catalogue_key else None
+
+
 @router.get("/account", response_class=HTMLResponse)
 def account(
     request: Request, actor: OptionalActor, db: DbSession, flash: str | None = None
@@ -376,7 +418,7 @@ def account(
     if (r := _login_required(actor)) is not None:
         return r
     assert actor is not None
-    return _account_page(request, actor, db, flash=flash)
+    return _account_page(request, actor, db, flash=flash_for(request, flash))
 
 
 @router.post("/account/password", response_class=HTMLResponse)

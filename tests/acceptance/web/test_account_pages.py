@@ -66,22 +66,28 @@ def test_handler_manages_branches_and_sub_accounts_only_in_the_handler_role(
 
 @pytest.mark.seed("A1")
 def test_register_then_login_with_sms_on_the_web(page, settings):
-    from tests.support.factories import unique_phone, valid_id_number
+    from tests.support.factories import last_sms_code, unique_phone, valid_id_number
 
     phone = unique_phone()
     page.goto("/register")
     page.fill("#phone", phone)
+    page.click("#send-code")  # 获取验证码: the phone number is proved first
+    page.wait_for_selector("#flash")
+    assert phone[:3] + "****" + phone[-4:] in page.locator("#flash").inner_text()
     page.fill("#name", "孙七")
     page.fill("#id_number", valid_id_number())
     page.fill("#password", PASSWORD)
+    page.fill("#sms_code", "000000" if last_sms_code(settings.data, phone) != "000000" else "1")
+    page.click("#register-submit")
+    assert page.locator("#error").inner_text() == "短信验证码错误或已过期"
+    assert page.locator("#name").input_value() == "孙七"  # kept; the password is typed again
+    page.fill("#password", PASSWORD)
+    page.fill("#sms_code", last_sms_code(settings.data, phone))
     page.click("#register-submit")
     page.wait_for_selector("#flash")
     page.goto("/register")
     page.fill("#phone", phone)
-    page.fill("#name", "孙七")
-    page.fill("#id_number", valid_id_number())
-    page.fill("#password", PASSWORD)
-    page.click("#register-submit")
+    page.click("#send-code")
     assert page.locator("#error").inner_text() == "该手机号已注册"
     web_login(page, settings.data, phone, PASSWORD)
     assert "孙七" in page.locator("#who").inner_text()

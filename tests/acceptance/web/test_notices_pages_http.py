@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.factories import auth
+from tests.support.factories import auth, page_csrf
 from tests.unit.notices.legacy_samples import sample_notices, write_archive
 
 PAGES = ["/office", "/notices", "/notices/cloud", "/notices/deadlines", "/cases"]
@@ -25,7 +25,7 @@ def _browse_as(client, token: str) -> str:
     client.cookies.set("pd_session", token)
     r = client.get("/notices")
     assert r.status_code == 200, r.text
-    return str(client.cookies.get("pd_csrf"))
+    return page_csrf(r.text)
 
 
 # A fixed id: parameter ids must be the same in every xdist worker.

@@ -68,6 +68,7 @@ def test_query_by_internal_number_in_the_portal(page, world, db, settings):
 def test_desk_panel_and_statistics(page, world, db, settings):
     desk = agency_desk(world)
     soon = beijing_date() + dt.timedelta(days=5)
+    owed = {"items": [{"code": "application_invention", "amount": 13245.6}], "total": 13245.6}
     for i in range(3):
         c = add_case(
             db,
@@ -77,14 +78,16 @@ def test_desk_panel_and_statistics(page, world, db, settings):
             status="accepted" if i else "granted",
             sub_account=desk.sub["account_id"],
             business_type="invention",
+            # The last one owes fees (paid below): payments are taken only for fees owed.
+            fee_sheet=owed if i == 2 else None,
         )
         add_notice(db, c, "210401", deadline=soon, confirmed=i == 0)
     # Fees paid through the API: two confirmed, one the bank refused; and the branch's own.
     sub = desk.tokens["sub"]
-    first = paid_online(world.client, sub, str(c.id), "900")
-    paid_online(world.client, sub, str(c.id), "12345.6")
     paid_online(world.client, sub, str(c.id), "50", decision="fail")
-    branch = add_case(db, desk.branch_domain, desk.branch_person.user_id)
+    first = paid_online(world.client, sub, str(c.id), "900")
+    paid_online(world.client, sub, str(c.id), "12345.6")  # all it owes: nothing due now
+    branch = add_case(db, desk.branch_domain, desk.branch_person.user_id, fee_sheet=owed)
     paid_online(world.client, desk.tokens["branch_sub"], str(branch.id), "777")
 
     _as_sub_account(page, settings, desk)

@@ -1,7 +1,7 @@
 """user_messages.text_en: a message in English for English pages
 
 Revision ID: 0015_message_text_en
-Revises: 0011_throttles_and_leaving
+Revises: 0012_submission_case_optional
 Create Date: 2026-12-05 09:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_message_text_en"
-down_revision: str | Sequence[str] | None = "0011_throttles_and_leaving"
+down_revision: str | Sequence[str] | None = "0012_submission_case_optional"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
