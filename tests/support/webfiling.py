@@ -83,7 +83,11 @@ def upload(page: Any, role: str, name: str, text: str) -> None:
         "#upload-file", {"name": name, "mimeType": "text/plain", "buffer": text.encode()}
     )
     page.click("#upload-submit")
-    page.wait_for_selector(f"tr[data-role='{role}']")
+    try:
+        page.wait_for_selector(f"tr[data-role='{role}']")
+    except Exception as exc:
+        note = page.locator("#attachments-section").inner_text()
+        raise AssertionError(f"the {role} upload did not arrive: {note}") from exc
 
 
 def wait_valid(page: Any, ok: bool = True) -> None:

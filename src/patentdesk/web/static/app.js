@@ -24,7 +24,11 @@ document.addEventListener("submit", (event) => {
 // with progress. The answer is the attachments section, swapped in as htmx would.
 (() => {
   const CHUNK = 1024 * 1024;
-  const csrf = () => (document.cookie.match(/(?:^|; )pd_csrf=([^;]*)/) || [])[1] || "";
+  // The page's token (session-bound): what its forms carry in their csrf field.
+  const csrf = () => {
+    const field = document.querySelector("form[data-upload] input[name=csrf]");
+    return field ? field.value : "";
+  };
 
   function human(bytes) {
     if (bytes < 1024) return bytes + " B";
@@ -37,7 +41,7 @@ document.addEventListener("submit", (event) => {
       const xhr = new XMLHttpRequest();
       state.xhr = xhr;
       xhr.open(method, url);
-      xhr.setRequestHeader("X-CSRF-Token", decodeURIComponent(csrf()));
+      xhr.setRequestHeader("X-CSRF-Token", csrf());
       for (const [k, v] of Object.entries(headers || {})) xhr.setRequestHeader(k, v);
       if (onProgress) xhr.upload.onprogress = (e) => onProgress(e.loaded);
       xhr.onload = () => resolve(xhr);
