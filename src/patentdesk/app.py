@@ -49,6 +49,8 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.updates.routes", "router"),
     ("patentdesk.drafts.pages", "router"),
     ("patentdesk.mobile.webapp", "router"),
+    ("patentdesk.drafts.filing_pages", "router"),
+    ("patentdesk.drafts.start_pages", "router"),
 ]
 
 

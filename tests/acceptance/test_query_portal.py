@@ -102,7 +102,10 @@ def test_the_desk_panel_lists_drafts_and_payments_once_connected(client, portal,
     r = client.get("/desk")
     assert 'id="drafts-count">1<' in r.text
     assert "&lt;b&gt;草稿&lt;/b&gt;" in r.text and "著录项目变更" in r.text
-    assert "申请费 · 900 · 2026-06-01" in r.text and 'id="payments-count">1<' in r.text
+    assert (
+        "申请费 · 欠缴 900.00 元 · 缴费期限 2026-06-01" in r.text
+        and 'id="payments-count">1<' in r.text
+    )
     api = client.get("/api/v1/desk").json()
     assert api["drafts"][0]["href"] == "/drafts/x"
     assert api["payments_due"][0]["amount"] == "900"

@@ -33,6 +33,36 @@ Submitted = Mapping[str, Sequence[str]]  # field path -> the values the browser 
 
 AGENCY = "agency"
 
+# What a field wants, where its title does not say (shown under the field on the page).
+HELP: dict[str, tuple[str, str]] = {
+    "internal_number": (
+        "机构自己的案卷编号，可在高级查询中按它检索",
+        "Your own file reference; advanced query finds cases by it",
+    ),
+    "application_number": ("例如 201710601862.3", "e.g. 201710601862.3"),
+    "patent_number": ("例如 201710601862.3", "e.g. 201710601862.3"),
+    "notice_serial": (
+        "通知书上的发文序列号（通知书页面列出）",
+        "The dispatch serial printed on the notice (listed on the notices page)",
+    ),
+    "rejection_notice_serial": (
+        "驳回决定的发文序列号；旧版客户端下载过的通知书可在“通知书 → 云端二次下载”中找回",
+        "The rejection decision's dispatch serial; a notice fetched with the old client is "
+        "found again under Notices → Cloud re-download",
+    ),
+    "decision_serial": ("授权公告等决定的发文序列号", "The dispatch serial of the decision"),
+    "uscc": ("18 位，单位申请人填写", "18 characters, for organisations"),
+    "id_number": ("18 位，个人填写", "18 characters, for persons"),
+    "postal_code": ("6 位数字", "6 digits"),
+    "general_poa_number": (
+        "例如 ZW2026000123；填写后须选择备案方式（任一均可）",
+        "e.g. ZW2026000123; then choose a filing method (any of the three)",
+    ),
+    "licence": ("代理师执业证号", "The agent's practising licence number"),
+    "before": ("变更前的内容，与著录项目一致", "As the bibliographic data shows it now"),
+    "after": ("变更后的内容", "What it becomes"),
+}
+
 
 def split_title(info: FieldInfo, name: str) -> tuple[str, str]:
     """``"发明创造名称 / Title"`` → (``发明创造名称``, ``Title``)."""
@@ -58,7 +88,21 @@ class Widget:
     agency: bool = False  # part of the agency section (seed C8)
 
     def label(self, lang: str) -> str:
-        return self.label_zh if lang == "zh" else self.label_en
+        """The title without its help: «备案方式», not «备案方式 (纸件请求 | …)»."""
+        text = self.label_zh if lang == "zh" else self.label_en
+        return text.partition(" (")[0].strip() or text
+
+    def help(self, lang: str) -> str:
+        """The help a title carries in parentheses (a format, an example); a choice list
+        shows its options instead."""
+        if self.input in ("select", "checkbox"):
+            return ""
+        for text in (self.label_en, self.label_zh):
+            _head, sep, rest = text.partition(" (")
+            if sep and rest.endswith(")"):
+                return rest[:-1]
+        zh, en = HELP.get(self.name, ("", ""))
+        return zh if lang == "zh" else en
 
 
 def _input_kind(annotation: Any) -> tuple[str, list[str]]:

@@ -20,15 +20,17 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from patentdesk.authz import Actor, Permission, authorize
-from patentdesk.deps import OptionalActor
+from patentdesk.authz import Actor, Permission
+from patentdesk.deps import DbSession, OptionalActor
 from patentdesk.drafts import formspec, service, view
-from patentdesk.drafts.store import Draft, DraftStore, Owner, UploadMissing
+from patentdesk.drafts.access import error_page, gate, owner_of, redirect, store_of
+from patentdesk.drafts.status import with_filing_status
+from patentdesk.drafts.store import Draft, UploadMissing
 from patentdesk.errors import PatentDeskError
 from patentdesk.packages import errors as pe
 from patentdesk.packages.container import read_package
@@ -57,43 +59,15 @@ CHANGED_EVENT = "draft-changed"
 T = TypeVar("T")
 
 
-def _owner(actor: Actor) -> Owner:
-    return Owner(actor.user_id, actor.domain_id)
-
-
-def _store(request: Request) -> DraftStore:
-    settings = request.app.state.settings
-    return DraftStore(settings.data / "drafts", settings.max_upload_bytes)
+_owner = owner_of
+_store = store_of
+_redirect = redirect
+_gate = gate
+_error_page = error_page
 
 
 def _is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def _gate(request: Request, actor: Actor | None) -> Response | None:
-    """Login first; then only roles that edit cases (not the office) get drafts."""
-    if actor is None:
-        return _redirect("/login")
-    try:
-        authorize(actor, Permission.CASE_EDIT)
-    except PatentDeskError as exc:
-        return _error_page(request, actor, exc)
-    return None
-
-
-def _error_page(request: Request, actor: Actor | None, exc: PatentDeskError) -> Response:
-    return page(
-        request,
-        "drafts_error.html",
-        actor,
-        status_code=exc.status,
-        error=error_text(lang_of(request), exc),
-        nav_items=NAV_ITEMS,
-    )
 
 
 def _form(request: Request) -> dict[str, list[str]]:
@@ -156,7 +130,19 @@ def _draft_page(
     sections = view.sections(
         lang_of(request), actor, draft, overrides=overrides, extra=extra, with_validation=True
     )
-    return _render(request, actor, "drafts_edit.html", sections, status_code, **errors)
+    meta = _store(request).meta(_owner(actor), draft.id)
+    filed = meta.get("filed")
+    return _render(
+        request,
+        actor,
+        "drafts_edit.html",
+        sections,
+        status_code,
+        filed=filed if isinstance(filed, dict) else None,
+        can_sign=actor.can(Permission.CASE_SIGN),
+        current=meta.get("current") if sections.business.name == "change" else None,
+        **errors,
+    )
 
 
 async def _answer(
@@ -169,6 +155,7 @@ async def _answer(
     anchor: str = "",
     overrides: formspec.Submitted | None = None,
     extra: str | None = None,
+    unsaved: list[dict[str, str]] | None = None,
 ) -> Response:
     """The answer to a change: with htmx the section (and the event that reloads the
     validation panel), otherwise a redirect back to the page, or the page with the error."""
@@ -176,9 +163,19 @@ async def _answer(
     errors: dict[str, Any] = {}
     if error is not None:
         errors[key] = error_text(lang_of(request), error)
+    if unsaved:
+        errors["unsaved"] = unsaved
     if _is_htmx(request):
+        # The form and the attachments show each finding at the field it concerns.
         sections = await run_in_threadpool(
-            view.sections, lang_of(request), actor, draft, overrides=overrides, extra=extra
+            lambda: view.sections(
+                lang_of(request),
+                actor,
+                draft,
+                overrides=overrides,
+                extra=extra,
+                with_validation=fragment != "drafts_related.html",
+            )
         )
         response = _render(request, actor, fragment, sections, saved=error is None, **errors)
         if error is None:
@@ -214,26 +211,34 @@ async def _locked(request: Request, actor: Actor, work: Callable[[], T]) -> T:
 
 
 @router.get("/drafts", response_class=HTMLResponse)
-def drafts_list(request: Request, actor: OptionalActor) -> Response:
+def drafts_list(request: Request, actor: OptionalActor, db: DbSession) -> Response:
     if (r := _gate(request, actor)) is not None:
         return r
     assert actor is not None
-    return _list_page(request, actor)
+    return _list_page(request, actor, db=db)
 
 
-def _list_page(request: Request, actor: Actor, status_code: int = 200, **context: Any) -> Response:
+def _list_page(
+    request: Request,
+    actor: Actor,
+    status_code: int = 200,
+    db: Any = None,
+    **context: Any,
+) -> Response:
     lang = lang_of(request)
     types = [
         {"name": b.name, "label": view.label(lang, b.zh, b.en)} for b in BUSINESS_TYPES.values()
     ]
     labels = {t["name"]: t["label"] for t in types}
+    entries = with_filing_status(db, actor, _store(request).entries(_owner(actor)))
     return _render(
         request,
         actor,
         "drafts_list.html",
         None,
         status_code,
-        drafts=_store(request).entries(_owner(actor)),
+        drafts=[e for e in entries if not e.get("filed")],
+        filed=[e for e in entries if e.get("filed")],
         types=types,
         type_labels=labels,
         **context,
@@ -329,7 +334,10 @@ async def draft_save_form(draft_id: str, request: Request, actor: OptionalActor)
     try:
         extra = await _locked(request, actor, lambda: service.save_form(draft, editor, values))
     except service.DraftChanged as exc:
-        return await _answer(request, actor, draft, "drafts_form.html", error=exc)
+        # The latest version is shown; what this page would have changed is listed beside
+        # it, so neither the other person's edit nor this one is lost.
+        unsaved = await run_in_threadpool(service.unsaved_values, draft, values, lang_of(request))
+        return await _answer(request, actor, draft, "drafts_form.html", error=exc, unsaved=unsaved)
     except PatentDeskError as exc:
         return await _answer(request, actor, draft, "drafts_form.html", error=exc, overrides=values)
     anchor = f"#f-{extra}" if extra else "#form-section"
@@ -350,8 +358,24 @@ async def draft_add_attachment(draft_id: str, request: Request, actor: OptionalA
         return _error_page(request, actor, exc)
     upload = form.get("file")
     store, owner = _store(request), _owner(actor)
+    upload_id = form.get("upload_id")
 
     def work() -> None:
+        if isinstance(upload_id, str) and upload_id:
+            # The page sent the file through the resumable upload API (progress, resume).
+            from patentdesk.filing.routes import uploads_of
+
+            uploads = uploads_of(request)
+            service.attach_resumable(
+                store,
+                owner,
+                draft,
+                str(form.get("role") or "").strip(),
+                lambda target: uploads.take(actor.user_id, upload_id, target),
+                str(form.get("filename") or ""),
+                replace=form.get("replace") in ("true", "on", "1"),
+            )
+            return
         service.upload_attachment(
             store,
             owner,

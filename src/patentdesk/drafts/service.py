@@ -9,11 +9,13 @@ of one user never interleave.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import BinaryIO
 
 from patentdesk.drafts import formspec, view
 from patentdesk.drafts.store import Draft, DraftStore, Owner, UploadMissing
-from patentdesk.errors import Conflict, ValidationFailed
+from patentdesk.errors import Conflict, PatentDeskError, ValidationFailed
 from patentdesk.packages import errors as pe
 from patentdesk.packages.container import Package, read_package
 from patentdesk.packages.editing import (
@@ -29,10 +31,14 @@ from patentdesk.packages.registry import BusinessType, get_business_type, relate
 
 class DraftChanged(Conflict):
     code = "DRAFT_CHANGED"
-    message_zh = "草稿已在其他页面修改，本次修改未保存：已显示最新内容，请重新填写"
+    message_zh = (
+        "草稿已被他人或其他页面修改，本次修改未保存：下方显示最新内容，"
+        "您填写的内容列在表单上方，请核对后重新填写"
+    )
     message_en = (
-        "The draft was changed on another page; your changes were not saved. The latest "
-        "version is shown: enter them again"
+        "Someone (or another page) changed the draft; your changes were not saved. The "
+        "latest version is shown below and what you entered is listed above the form: "
+        "check it and enter it again"
     )
 
 
@@ -98,6 +104,29 @@ def save_form(draft: Draft, editor: Editor, values: formspec.Submitted) -> str |
     return target if kind == "add" else None
 
 
+def unsaved_values(draft: Draft, values: formspec.Submitted, lang: str) -> list[dict[str, str]]:
+    """What a refused (stale) save would have changed, compared with the draft as it is now:
+    shown beside the latest version so that nobody's typing is lost."""
+    from patentdesk.drafts.labels import field_label
+
+    with read_package(draft.path) as package:
+        business = get_business_type(package.business_type)
+        data = view.normalized(business, package.form)
+    fields = {k: v for k, v in values.items() if k not in ("csrf", "rev", "action")}
+    try:
+        found = formspec.changes(business.model, data, fields)
+    except PatentDeskError:  # a malformed value is still worth showing as typed
+        found = [Assignment(k, v[-1]) for k, v in fields.items() if v and v[-1].strip()]
+    return [
+        {
+            "path": a.path,
+            "label": field_label(business.model, a.path, lang),
+            "value": a.value if a.value is not None else "—",
+        }
+        for a in found
+    ]
+
+
 def upload_attachment(
     store: DraftStore,
     owner: Owner,
@@ -112,10 +141,32 @@ def upload_attachment(
     if stream is None or not filename:
         raise UploadMissing()
     with store.upload(owner, stream, filename) as path:
-        try:
-            add_attachment(draft.path, role, path, filename=path.name, replace=replace)
-        except pe.EntryExists as exc:
-            raise AttachmentExists(name=path.name) from exc
+        _attach(draft, role, path, replace)
+
+
+def attach_resumable(
+    store: DraftStore,
+    owner: Owner,
+    draft: Draft,
+    role: str,
+    take: Callable[[Path], int],
+    filename: str | None,
+    *,
+    replace: bool = False,
+) -> None:
+    """Adds a file that came up through the resumable upload API (``take`` moves the
+    verified upload to the path it is given)."""
+    if not filename:
+        raise UploadMissing()
+    with store.adopt_upload(owner, take, filename) as path:
+        _attach(draft, role, path, replace)
+
+
+def _attach(draft: Draft, role: str, path: Path, replace: bool) -> None:
+    try:
+        add_attachment(draft.path, role, path, filename=path.name, replace=replace)
+    except pe.EntryExists as exc:
+        raise AttachmentExists(name=path.name) from exc
 
 
 def delete_attachment(draft: Draft, entry: str) -> None:

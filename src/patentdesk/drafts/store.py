@@ -1,21 +1,28 @@
-"""Per-user draft storage in the server's data folder (no database table).
+"""Draft storage in the server's data folder (no database table).
 
 Layout::
 
-    <data>/drafts/<user id hex>/index.json        {"<draft id>": {"domain_id", "created_at",
-                                                   "origin"}}
-    <data>/drafts/<user id hex>/<draft id>.zip    the case package itself
-    <data>/drafts/<user id hex>/.lock             serialises one user's edits
-    <data>/drafts/<user id hex>/.tmp/             uploads on their way in
+    <data>/drafts/domains/<domain id hex>/   the drafts of a permission domain
+    <data>/drafts/people/<user id hex>/      a natural person's own drafts (no domain)
+        index.json        {"<draft id>": {"domain_id", "created_at", "origin", "created_by",
+                           "filed": {...}}}
+        <draft id>.zip    the case package itself
+        .lock             serialises the folder's edits
+        .tmp/             uploads on their way in
 
-A draft belongs to one user and to the permission domain the user acted in when making it:
-the same person acting as a natural person and as an agency sub-account sees two separate
-lists, because the role decides which parts of the form may be edited (seed C8). Anything
-else — another user's draft, another domain's, a malformed id — is "not found" (404), so a
-draft's existence is never revealed to someone who may not see it.
+A draft belongs to the permission domain it was made in, not to the person who made it: the
+handler, the main account and every sub-account of the domain see and edit the same drafts
+(A6: inside one domain every sub-account has the same rights; C8: the role decides which
+parts of the form each may edit). A natural person's drafts are theirs alone. Anything else
+— another domain's draft, a malformed id — is "not found" (404), so a draft's existence is
+never revealed to someone who may not see it. Two people editing the same draft are kept
+apart by the form's version check (:func:`patentdesk.drafts.service.save_form`).
+
+Earlier versions kept drafts per user (``<data>/drafts/<user id hex>/``); those are adopted
+into their domain's folder the first time their user opens the list.
 
 Every package write is atomic (the packages library writes a copy and renames it), the index
-is replaced atomically, and one user's changes are serialised by a file lock, so concurrent
+is replaced atomically, and one folder's changes are serialised by a file lock, so concurrent
 requests never interleave half-written state.
 """
 
@@ -30,7 +37,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -71,7 +78,7 @@ class UploadMissing(PatentDeskError):
 
 @dataclass(frozen=True)
 class Owner:
-    """Whose drafts: the user and the permission domain the user acts in."""
+    """Whose drafts: the permission domain the user acts in (the user when there is none)."""
 
     user_id: uuid.UUID
     domain_id: uuid.UUID | None
@@ -79,6 +86,12 @@ class Owner:
     @property
     def domain(self) -> str:
         return str(self.domain_id) if self.domain_id else "-"
+
+    @property
+    def folder(self) -> str:
+        if self.domain_id is not None:
+            return f"domains/{self.domain_id.hex}"
+        return f"people/{self.user_id.hex}"
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,7 @@ class Draft:
 
 _thread_locks: dict[str, threading.Lock] = {}
 _thread_locks_guard = threading.Lock()
+_held = threading.local()
 
 
 class DraftStore:
@@ -101,20 +115,62 @@ class DraftStore:
     # ------------------------------------------------------------------ layout and locking
 
     def _dir(self, owner: Owner) -> Path:
-        folder = self.root / owner.user_id.hex
+        folder = self.root / owner.folder
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         return folder
 
+    def _adopt_legacy(self, owner: Owner) -> None:
+        """Moves this user's drafts of this domain out of the per-user folder of earlier
+        versions into the domain's folder (the caller holds the domain's lock)."""
+        legacy = self.root / owner.user_id.hex
+        index = legacy / "index.json"
+        if not index.is_file():
+            return
+        try:
+            old = json.loads(index.read_text("utf-8"))
+        except (OSError, ValueError):
+            return
+        if not isinstance(old, dict):
+            return
+        moving = {
+            k: v
+            for k, v in old.items()
+            if isinstance(v, dict) and v.get("domain_id") == owner.domain and _DRAFT_ID.fullmatch(k)
+        }
+        if not moving:
+            return
+        data = self._load(owner)
+        for draft_id, entry in moving.items():
+            source = legacy / f"{draft_id}.zip"
+            if source.is_file():
+                os.replace(source, self._dir(owner) / f"{draft_id}.zip")
+                data[draft_id] = {**entry, "created_by": str(owner.user_id)}
+        self._save(owner, data)
+        rest = {k: v for k, v in old.items() if k not in moving}
+        fd, tmp = tempfile.mkstemp(prefix=".index.", dir=legacy)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(rest, fh, ensure_ascii=False, indent=1, sort_keys=True)
+        os.replace(tmp, index)
+
     @contextlib.contextmanager
     def lock(self, owner: Owner) -> Iterator[None]:
-        """Serialises one user's changes, across threads and worker processes."""
+        """Serialises one domain's changes, across threads and worker processes; a thread
+        that already holds it (e.g. :meth:`get` inside :meth:`delete`) just goes on."""
         folder = self._dir(owner)
+        held: set[str] = _held.__dict__.setdefault("folders", set())
+        if str(folder) in held:
+            yield
+            return
         with _thread_locks_guard:
             thread_lock = _thread_locks.setdefault(str(folder), threading.Lock())
         with thread_lock, open(folder / ".lock", "a+b") as fh:
             if fcntl is not None:
                 fcntl.flock(fh, fcntl.LOCK_EX)
-            yield
+            held.add(str(folder))
+            try:
+                yield
+            finally:
+                held.discard(str(folder))
 
     def _load(self, owner: Owner) -> dict[str, dict[str, Any]]:
         try:
@@ -141,10 +197,14 @@ class DraftStore:
     # ------------------------------------------------------------------ reading
 
     def get(self, owner: Owner, draft_id: str) -> Draft:
-        """The owner's draft, or :class:`DraftNotFound` (also for other users' and domains')."""
+        """The domain's draft, or :class:`DraftNotFound` (also for other domains')."""
         if not _DRAFT_ID.fullmatch(draft_id or ""):
             raise DraftNotFound()
         entry = self._load(owner).get(draft_id)
+        if entry is None and (self.root / owner.user_id.hex).is_dir():
+            with self.lock(owner):
+                self._adopt_legacy(owner)
+            entry = self._load(owner).get(draft_id)
         if entry is None or entry.get("domain_id") != owner.domain:
             raise DraftNotFound()
         draft = self._entry(owner, draft_id, entry)
@@ -153,9 +213,13 @@ class DraftStore:
         return draft
 
     def entries(self, owner: Owner) -> list[dict[str, Any]]:
-        """The owner's drafts in the current domain, newest change first, for the list page."""
+        """The domain's drafts, newest change first, for the list page; a filed one carries
+        ``filed`` (what its submission returned)."""
         from patentdesk.packages.store import summary
 
+        if (self.root / owner.user_id.hex).is_dir():
+            with self.lock(owner):
+                self._adopt_legacy(owner)
         items = []
         for draft_id, entry in self._load(owner).items():
             if entry.get("domain_id") != owner.domain or not _DRAFT_ID.fullmatch(draft_id):
@@ -166,6 +230,7 @@ class DraftStore:
                 "created_at": draft.created_at,
                 "origin": draft.origin,
                 "damaged": False,
+                "filed": entry.get("filed"),
             }
             try:
                 stat = draft.path.stat()
@@ -183,6 +248,7 @@ class DraftStore:
                     or form.get("patent_number"),
                     signatures=signatures,
                     size=stat.st_size,
+                    package_id=manifest.get("package_id"),
                 )
             items.append(item)
         epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -196,6 +262,7 @@ class DraftStore:
             "domain_id": owner.domain,
             "created_at": iso(now().replace(microsecond=0)),
             "origin": origin,
+            "created_by": str(owner.user_id),
         }
         self._save(owner, data)
         return self._entry(owner, draft_id, data[draft_id])
@@ -241,6 +308,25 @@ class DraftStore:
                 raise
             return self._add(owner, draft_id, origin), notes
 
+    def meta(self, owner: Owner, draft_id: str) -> dict[str, Any]:
+        """The index entry of a draft (``filed``, ``signing``…), after :meth:`get`."""
+        self.get(owner, draft_id)
+        return dict(self._load(owner).get(draft_id) or {})
+
+    def update_meta(self, owner: Owner, draft_id: str, **values: Any) -> None:
+        """Sets (or, with ``None``, removes) keys of a draft's index entry; the caller holds
+        the lock."""
+        data = self._load(owner)
+        entry = data.get(draft_id)
+        if entry is None:
+            raise DraftNotFound()
+        for key, value in values.items():
+            if value is None:
+                entry.pop(key, None)
+            else:
+                entry[key] = value
+        self._save(owner, data)
+
     def delete(self, owner: Owner, draft_id: str) -> None:
         with self.lock(owner):
             draft = self.get(owner, draft_id)
@@ -271,6 +357,26 @@ class DraftStore:
                     out.write(chunk)
             if size == 0:
                 raise UploadMissing()
+            yield path
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def adopt_upload(
+        self, owner: Owner, take: Callable[[Path], int], filename: str | None
+    ) -> Iterator[Path]:
+        """A finished resumable upload (``take`` moves it to the path it is given) under its
+        sanitised name, removed afterwards, like :meth:`upload`."""
+        from patentdesk.packages.attachments import safe_filename
+
+        tmp_root = self._dir(owner) / ".tmp"
+        tmp_root.mkdir(exist_ok=True, mode=0o700)
+        folder = Path(tempfile.mkdtemp(dir=tmp_root))
+        try:
+            path = folder / safe_filename(os.path.basename(filename or "") or "upload")
+            size = take(path)
+            if size > self.max_upload_bytes:
+                raise UploadTooLarge(limit=self.max_upload_bytes)
             yield path
         finally:
             shutil.rmtree(folder, ignore_errors=True)

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from patentdesk.authz import Actor
-from patentdesk.drafts import formspec
+from patentdesk.drafts import formspec, labels
 from patentdesk.drafts.store import Draft
 from patentdesk.packages.container import Package, read_package
 from patentdesk.packages.editing import Editor
@@ -67,7 +67,8 @@ def rev(package: Package) -> str:
 
 
 def label(lang: str, zh: str, en: str) -> str:
-    return zh if lang == "zh" else en
+    """The name in the page's language; English starts with a capital as a label does."""
+    return zh if lang == "zh" else en[:1].upper() + en[1:]
 
 
 @dataclass
@@ -86,6 +87,16 @@ class Sections:
     signatures: int
     agency_allowed: bool
     findings: dict[str, Any] | None = None
+
+    @property
+    def field_errors(self) -> dict[str, list[str]]:
+        """The findings by the element they concern (a field's id, or the attachments)."""
+        out: dict[str, list[str]] = {}
+        for f in (self.findings or {}).get("errors", []) + (self.findings or {}).get(
+            "warnings", []
+        ):
+            out.setdefault(f["anchor"], []).append(f["message"])
+        return out
 
 
 def sections(
@@ -131,7 +142,7 @@ def sections(
             }
             for kind in package.related
         ]
-        findings = _findings(package, actor, lang) if with_validation else None
+        findings = _findings(package, business, actor, lang) if with_validation else None
         sections = Sections(
             draft=draft,
             business=business,
@@ -161,7 +172,7 @@ def sections(
     return sections
 
 
-def _findings(package: Package, actor: Actor, lang: str) -> dict[str, Any]:
+def _findings(package: Package, business: BusinessType, actor: Actor, lang: str) -> dict[str, Any]:
     report = validate(package, validation_context(actor))
 
     def rows(items: list[Any]) -> list[dict[str, str]]:
@@ -169,8 +180,10 @@ def _findings(package: Package, actor: Actor, lang: str) -> dict[str, Any]:
             {
                 "rule": f.rule,
                 "field": f.field,
+                "label": labels.field_label(business.model, f.field, lang),
+                "anchor": labels.anchor(f.field),
                 "severity": f.severity,
-                "message": f.message_zh if lang == "zh" else f.message_en,
+                "message": labels.web_message(f.message_zh if lang == "zh" else f.message_en),
             }
             for f in items
         ]

@@ -278,6 +278,6 @@ def explain(sheet: FeeSheet, data_dir: Path | None = None) -> dict[str, str]:
         en.append(f"Fee reduction of {pct} % on: {', '.join(names_en)}.")
     zh += [n.zh + "。" for n in sheet.notes]
     en += [n.en + "." for n in sheet.notes]
-    zh.append(f"数据来源：{ref.source}")
-    en.append(f"Source of the figures: {ref.source}")
+    # Where the figures were gathered from is for operators (the schedule's ``source``,
+    # in the API and the data files), not something users need to read.
     return {"zh": "".join(zh), "en": " ".join(en)}

@@ -28,9 +28,10 @@ from patentdesk.web.render import (
     lang_of,
     page,
     page_router,
+    settle,
     templates,
 )
-from patentdesk.web.routes import NAV_ITEMS, _settle
+from patentdesk.web.routes import NAV_ITEMS
 
 router = page_router()
 
@@ -54,7 +55,7 @@ def cases(
     try:
         rows = list_cases(db, actor, CaseFilter(text=q, status=status))
     except PatentDeskError as exc:
-        _settle(db, exc)
+        settle(db, exc)
         extra = {"status_code": exc.status, "error": error_text(lang_of(request), exc)}
     return page(
         request,
@@ -89,7 +90,7 @@ def case_page(case_id: str, request: Request, actor: OptionalActor, db: DbSessio
     try:
         case = service.get_case(db, actor, _uuid(case_id))
     except PatentDeskError as exc:
-        _settle(db, exc)
+        settle(db, exc)
         return page(
             request,
             "cases.html",

@@ -207,6 +207,21 @@ class Uploads:
         meta.unlink(missing_ok=True)
         return sha, size, existed
 
+    def take(self, user_id: uuid.UUID, upload_id: str, target: Path) -> int:
+        """Verifies a finished upload like :meth:`finish` and moves the file to ``target``
+        (e.g. an attachment on its way into a draft) instead of the blob store."""
+        upload = self.get(user_id, upload_id)
+        meta, part = self._paths(upload_id)
+        digest = hashlib.sha256()
+        with part.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(CHUNK), b""):
+                digest.update(chunk)
+        if upload.offset != upload.size or digest.hexdigest() != upload.sha256:
+            raise UploadIncomplete(details=upload.to_dict())
+        os.replace(part, target)
+        meta.unlink(missing_ok=True)
+        return upload.size
+
     def purge_stale(self, cutoff: float) -> int:
         """Deletes uploads nobody has added to since ``cutoff`` (a POSIX time): packages
         abandoned half-way. Returns how many went."""

@@ -129,5 +129,6 @@ class UserMessage(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str | None] = mapped_column(Text)  # English pages (None: older rows)
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     read_at: Mapped[dt.datetime | None]

@@ -15,7 +15,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session as Db
@@ -59,6 +59,9 @@ from patentdesk.identity.sms import gateway_for
 from patentdesk.packages.idnumbers import is_valid_resident_id
 from patentdesk.packages.text import NAME_MAX_CHARS, fits_certificate, forbidden_character
 from patentdesk.timeutil import as_utc, now, to_beijing
+
+if TYPE_CHECKING:
+    from patentdesk.orgs.service import ResolvedRole
 
 SMS_PURPOSES = ("login", "recover", "complete", "register")
 # Sent only after the right password: not counted against an address or everyone's limit,
@@ -589,6 +592,9 @@ def change_password(
             kind="password",
             text=f"密码已于 {when}（北京时间）修改，IP {ctx.ip or '未知'}；"
             f"已结束其他 {ended} 个登录。如非本人操作，请立即找回密码。",
+            text_en=f"Your password was changed at {when} (Beijing time), IP "
+            f"{ctx.ip or 'unknown'}; {ended} other login(s) ended. If it was not you, "
+            "recover your password at once.",
         )
     )
     audit.record(
@@ -769,6 +775,9 @@ def start_session(
             kind="login",
             text=f"新登录：{when}（北京时间）在 {client_kind} 客户端，IP {ctx.ip or '未知'}，"
             f"身份 {resolved.label}。如非本人操作，请在“我的会话”中结束该会话并修改密码。",
+            text_en=f"New login: {when} (Beijing time) on the {client_kind} client, IP "
+            f"{ctx.ip or 'unknown'}, as {_role_en(resolved)}. If it was not you, end that "
+            "session under “My sessions” and change your password.",
         )
     )
     audit.record(
@@ -783,6 +792,21 @@ def start_session(
         client=client_kind,
     )
     return token, session
+
+
+_ROLE_EN = {
+    "natural": "natural person",
+    "handler": "handler",
+    "sub": "sub-account",
+    "main": "main account",
+    "office": "office",
+}
+
+
+def _role_en(resolved: ResolvedRole) -> str:
+    """«经办人 某机构» → «handler 某机构»: the role in English, whose it is as it is."""
+    whose = resolved.label.split(" ", 1)[1] if " " in resolved.label else ""
+    return f"{_ROLE_EN.get(str(resolved.role), str(resolved.role))} {whose}".strip()
 
 
 def authenticate(db: Db, token: str | None) -> Actor | None:

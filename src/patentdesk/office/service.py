@@ -247,8 +247,13 @@ def _move_to_new_efiling_user(
         f"申请 {case.application_number} 经第三方著录项目变更（已受理），电子申请用户已变更为"
         f"{domain_label(db, target)}；此后的通知书将发给新的电子申请用户，本处不再能查看该案件。"
     )
+    text_en = (
+        f"Application {case.application_number} passed to another e-filing user, "
+        f"{domain_label(db, target)}, by an accepted third-party change; its notices now go "
+        "there and you can no longer see the case here."
+    )
     for user_id in domain_member_ids(db, previous):
-        db.add(UserMessage(user_id=user_id, kind="case_transferred", text=text))
+        db.add(UserMessage(user_id=user_id, kind="case_transferred", text=text, text_en=text_en))
     audit.record(
         db,
         "case.efiling_user_changed",

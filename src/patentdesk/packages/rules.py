@@ -90,7 +90,7 @@ def applicants_required(c: Check) -> Iterator[Hit]:
 def applicant_name(c: Check) -> Iterator[Hit]:
     for i, a in enumerate(c.form.applicants):
         if not a.name:
-            yield hit(f"applicants.{i}.name", i=i)
+            yield hit(f"applicants.{i}.name", i=i + 1)
 
 
 @rule(
@@ -123,7 +123,7 @@ def party_name_characters(c: Check) -> Iterator[Hit]:
 def applicant_identity(c: Check) -> Iterator[Hit]:
     for i, a in enumerate(c.form.applicants):
         if a.country == "CN" and not a.uscc and not a.id_number:
-            yield hit(f"applicants.{i}.uscc", i=i)
+            yield hit(f"applicants.{i}.uscc", i=i + 1)
 
 
 @rule(
@@ -137,7 +137,7 @@ def applicant_identity(c: Check) -> Iterator[Hit]:
 def applicant_uscc(c: Check) -> Iterator[Hit]:
     for i, a in enumerate(c.form.applicants):
         if a.uscc and not idnumbers.is_valid_uscc(a.uscc):
-            yield hit(f"applicants.{i}.uscc", i=i, value=a.uscc)
+            yield hit(f"applicants.{i}.uscc", i=i + 1, value=a.uscc)
 
 
 @rule(
@@ -150,7 +150,7 @@ def applicant_uscc(c: Check) -> Iterator[Hit]:
 def applicant_id(c: Check) -> Iterator[Hit]:
     for i, a in enumerate(c.form.applicants):
         if a.id_number and a.country == "CN" and not idnumbers.is_valid_resident_id(a.id_number):
-            yield hit(f"applicants.{i}.id_number", i=i, value=a.id_number)
+            yield hit(f"applicants.{i}.id_number", i=i + 1, value=a.id_number)
 
 
 @rule(
@@ -163,7 +163,7 @@ def applicant_id(c: Check) -> Iterator[Hit]:
 def applicant_address(c: Check) -> Iterator[Hit]:
     for i, a in enumerate(c.form.applicants):
         if not a.address:
-            yield hit(f"applicants.{i}.address", i=i)
+            yield hit(f"applicants.{i}.address", i=i + 1)
 
 
 @rule(
@@ -180,9 +180,9 @@ def applicant_postal(c: Check) -> Iterator[Hit]:
             continue
         if a.postal_code is None:
             if c.business.is_application:
-                yield hit(f"applicants.{i}.postal_code", i=i, value="（未填写 / missing）")
+                yield hit(f"applicants.{i}.postal_code", i=i + 1, value="（未填写 / missing）")
         elif not pattern.match(a.postal_code):
-            yield hit(f"applicants.{i}.postal_code", i=i, value=f" {a.postal_code} ")
+            yield hit(f"applicants.{i}.postal_code", i=i + 1, value=f" {a.postal_code} ")
 
 
 @rule(
@@ -208,7 +208,7 @@ def inventor_name(c: Check) -> Iterator[Hit]:
     if any(inv.name for inv in c.form.inventors):
         for i, inv in enumerate(c.form.inventors):
             if not inv.name:
-                yield hit(f"inventors.{i}.name", i=i)
+                yield hit(f"inventors.{i}.name", i=i + 1)
 
 
 @rule(
@@ -222,7 +222,7 @@ def inventor_id(c: Check) -> Iterator[Hit]:
     for i, inv in enumerate(c.form.inventors):
         valid = inv.country != "CN" or idnumbers.is_valid_resident_id(inv.id_number or "")
         if inv.id_number and not valid:
-            yield hit(f"inventors.{i}.id_number", i=i, value=inv.id_number)
+            yield hit(f"inventors.{i}.id_number", i=i + 1, value=inv.id_number)
 
 
 # --------------------------------------------------------------------------- priority
@@ -238,7 +238,7 @@ def priority_fields(c: Check) -> Iterator[Hit]:
     for i, p in enumerate(getattr(c.form, "priorities", [])):
         missing = [k for k in ("country", "number", "date") if not getattr(p, k)]
         if missing:
-            yield hit(f"priorities.{i}.{missing[0]}", i=i, missing=", ".join(missing))
+            yield hit(f"priorities.{i}.{missing[0]}", i=i + 1, missing=", ".join(missing))
 
 
 @rule(
@@ -263,7 +263,7 @@ def priority_period(c: Check) -> Iterator[Hit]:
         if c.context.filing_date > last:
             yield hit(
                 f"priorities.{i}.date",
-                i=i,
+                i=i + 1,
                 date=p.date,
                 months=months,
                 filing=c.context.filing_date,
@@ -280,7 +280,7 @@ def priority_period(c: Check) -> Iterator[Hit]:
 def priority_future(c: Check) -> Iterator[Hit]:
     for i, p in enumerate(getattr(c.form, "priorities", [])):
         if p.date is not None and p.date > c.context.filing_date:
-            yield hit(f"priorities.{i}.date", i=i, date=p.date, filing=c.context.filing_date)
+            yield hit(f"priorities.{i}.date", i=i + 1, date=p.date, filing=c.context.filing_date)
 
 
 # --------------------------------------------------------------------------- power of attorney
@@ -297,7 +297,7 @@ def poa_number(c: Check) -> Iterator[Hit]:
     pattern = re.compile(c.settings["general_poa_number_pattern"])
     for i, a in enumerate(c.form.applicants):
         if a.general_poa_number and not pattern.match(a.general_poa_number.upper()):
-            yield hit(f"applicants.{i}.general_poa_number", i=i, value=a.general_poa_number)
+            yield hit(f"applicants.{i}.general_poa_number", i=i + 1, value=a.general_poa_number)
 
 
 @rule(
@@ -306,13 +306,14 @@ def poa_number(c: Check) -> Iterator[Hit]:
     types=WITH_APPLICANTS,
     zh="申请人 {i} 填写了总委托书编号，请选择备案方式：纸件请求、在线请求或流程服务请求"
     "（任选其一即可，只要编号正确不影响办理）",
-    en="Applicant {i} gives a general power of attorney number: choose its filing method "
-    "paper, online or process_service (any of the three is accepted when the number is right)",
+    en="Applicant {i} gives a general power of attorney number: choose its filing method, "
+    "paper request, online request or process service request (any of the three is accepted "
+    "when the number is right)",
 )
 def poa_method(c: Check) -> Iterator[Hit]:
     for i, a in enumerate(c.form.applicants):
         if a.general_poa_number and a.general_poa_method is None:
-            yield hit(f"applicants.{i}.general_poa_method", i=i)
+            yield hit(f"applicants.{i}.general_poa_method", i=i + 1)
 
 
 @rule(
@@ -394,7 +395,7 @@ def agency_licence(c: Check) -> Iterator[Hit]:
     pattern = re.compile(c.settings["agent_licence_pattern"])
     for i, agent in enumerate(c.form.agency.agents):
         if agent.licence and not pattern.match(agent.licence):
-            yield hit(f"agency.agents.{i}.licence", i=i, value=agent.licence)
+            yield hit(f"agency.agents.{i}.licence", i=i + 1, value=agent.licence)
 
 
 # The rules on attachments and on follow-up business live in their own modules.

@@ -129,9 +129,9 @@ def change_items(c: Check) -> Iterator[Hit]:
 def change_item(c: Check) -> Iterator[Hit]:
     for i, ch in enumerate(c.form.changes):
         if ch.item is None:
-            yield hit(f"changes.{i}.item", i=i, what="item（变更项目 / item）")
+            yield hit(f"changes.{i}.item", i=i + 1, what="item（变更项目 / item）")
         if not ch.after:
-            yield hit(f"changes.{i}.after", i=i, what="after（变更后 / value after)")
+            yield hit(f"changes.{i}.after", i=i + 1, what="after（变更后 / value after)")
 
 
 @rule(
@@ -145,7 +145,7 @@ def change_item(c: Check) -> Iterator[Hit]:
 def change_unchanged(c: Check) -> Iterator[Hit]:
     for i, ch in enumerate(c.form.changes):
         if ch.before and ch.after and ch.before.strip() == ch.after.strip():
-            yield hit(f"changes.{i}.after", i=i, item=ch.item)
+            yield hit(f"changes.{i}.after", i=i + 1, item=ch.item)
 
 
 @rule(
@@ -207,7 +207,7 @@ def fee_items(c: Check) -> Iterator[Hit]:
 def fee_code(c: Check) -> Iterator[Hit]:
     for i, item in enumerate(c.form.fee_items):
         if not item.code and not item.name:
-            yield hit(f"fee_items.{i}.code", i=i)
+            yield hit(f"fee_items.{i}.code", i=i + 1)
 
 
 # --------------------------------------------------------------------------- PCT (E1)

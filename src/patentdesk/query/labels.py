@@ -130,6 +130,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Fee payments are not connected yet: no payment information.",
     ),
     "desk.more": ("查看全部", "See all"),
+    "desk.owed": ("欠缴 {amount} 元", "CNY {amount} outstanding"),
+    "desk.pay_by": ("缴费期限 {date}", "pay by {date}"),
     "desk.none": ("暂无", "None"),
 }
 

@@ -34,7 +34,7 @@ def payments_due(db: Session, actor: Actor, today: dt.date) -> list[PaymentDue]:
     return [
         PaymentDue(
             application_number=r["application_number"],
-            fee_name=r["name"],
+            fee_name="",  # the line says what is owed and by when; no name to repeat it
             amount=Decimal(str(r["outstanding"])),
             due=dt.date.fromisoformat(r["deadline"]),
         )
@@ -48,7 +48,10 @@ def drafts(db: Session, actor: Actor) -> list[DraftItem]:
     settings = db.info.get("settings")
     if settings is None:
         return []
+    from patentdesk.drafts.status import with_filing_status
+
     store = DraftStore(settings.data / "drafts", settings.max_upload_bytes)
+    entries = with_filing_status(db, actor, store.entries(Owner(actor.user_id, actor.domain_id)))
     return [
         DraftItem(
             title=str(e.get("title") or ""),  # the page shows — in either language
@@ -56,8 +59,8 @@ def drafts(db: Session, actor: Actor) -> list[DraftItem]:
             updated=e.get("updated_at"),
             href=f"/drafts/{e['id']}",
         )
-        for e in store.entries(Owner(actor.user_id, actor.domain_id))
-        if not e.get("damaged")
+        for e in entries
+        if not e.get("damaged") and not e.get("filed")  # filed business is not unsubmitted
     ]
 
 

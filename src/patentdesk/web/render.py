@@ -124,6 +124,15 @@ def form_values(request: Request) -> dict[str, str]:
     return {k: v for k, v in posted(request).items() if isinstance(v, str)}
 
 
+def settle(db: Any, exc: PatentDeskError) -> None:
+    """A page that shows an error must not keep half of the failed change, except the
+    record that the error itself needs (a failed login counts toward the limit)."""
+    if exc.commit_anyway:
+        db.commit()
+    else:
+        db.rollback()
+
+
 def error_text(lang: str, exc: PatentDeskError) -> str:
     return exc.zh if lang == "zh" else exc.en
 

@@ -25,6 +25,7 @@ from patentdesk.web.render import (
     lang_of,
     page,
     page_router,
+    settle,
 )
 
 router = page_router()
@@ -63,13 +64,7 @@ def set_session_cookie(response: Response, request: Request, token: str) -> None
     response.delete_cookie(CSRF_COOKIE)
 
 
-def _settle(db: DbSession, exc: PatentDeskError) -> None:
-    """A page that shows an error must not keep half of the failed change, except the
-    record that the error itself needs (a failed login counts toward the limit)."""
-    if exc.commit_anyway:
-        db.commit()
-    else:
-        db.rollback()
+_settle = settle  # shared with the other page modules through web.render
 
 
 def _failed(
@@ -181,6 +176,9 @@ def logout(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -> R
     check_csrf(request)
     if actor is not None and actor.session_id is not None:
         identity.end_session(db, ctx, actor, actor.session_id)
+        from patentdesk.drafts.websign import forget
+
+        forget(ctx, actor.session_id)  # the login's no-scan key goes with it
     response = _redirect("/login")
     response.delete_cookie(SESSION_COOKIE)
     return response

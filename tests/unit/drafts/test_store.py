@@ -1,4 +1,4 @@
-"""Per-user draft storage: ownership by user and domain, import checks, bounded uploads."""
+"""Draft storage: ownership by permission domain, import checks, bounded uploads."""
 
 from __future__ import annotations
 
@@ -27,21 +27,71 @@ def owner(domain: uuid.UUID | None = None, user: uuid.UUID | None = None) -> Own
     return Owner(user or uuid.uuid4(), domain or uuid.uuid4())
 
 
-def test_a_draft_is_seen_only_by_its_user_in_its_domain(store: DraftStore) -> None:
+def test_a_draft_belongs_to_its_domain_not_its_creator(store: DraftStore) -> None:
     me = owner()
     draft = store.create(me, "invention", NATURAL)
     assert store.get(me, draft.id).path == draft.path
     assert [d["id"] for d in store.entries(me)] == [draft.id]
     assert store.entries(me)[0]["business_type"] == "invention"
-    someone_else = owner(domain=me.domain_id)
+    # The handler and every sub-account of the domain see and open the same draft (A6).
+    colleague = owner(domain=me.domain_id)
+    assert store.get(colleague, draft.id).path == draft.path
+    assert [d["id"] for d in store.entries(colleague)] == [draft.id]
+    # Another domain — even the same person acting there — does not.
     me_in_another_domain = owner(user=me.user_id)
-    for other in (someone_else, me_in_another_domain):
-        with pytest.raises(DraftNotFound):
-            store.get(other, draft.id)
-        assert store.entries(other) == []
+    with pytest.raises(DraftNotFound):
+        store.get(me_in_another_domain, draft.id)
+    assert store.entries(me_in_another_domain) == []
     for bad in ("", "../index", draft.id.upper(), draft.id + "0", "a" * 32):
         with pytest.raises(DraftNotFound):
             store.get(me, bad)
+
+
+def test_a_natural_persons_drafts_are_their_own(store: DraftStore) -> None:
+    me = Owner(uuid.uuid4(), None)
+    draft = store.create(me, "invention", NATURAL)
+    assert [d["id"] for d in store.entries(me)] == [draft.id]
+    stranger = Owner(uuid.uuid4(), None)
+    with pytest.raises(DraftNotFound):
+        store.get(stranger, draft.id)
+    assert store.entries(stranger) == []
+
+
+def test_per_user_drafts_of_earlier_versions_move_into_their_domain(
+    store: DraftStore, tmp_path: Path
+) -> None:
+    import json
+
+    me = owner()
+    elsewhere = str(uuid.uuid4())
+    legacy = store.root / me.user_id.hex
+    legacy.mkdir(parents=True)
+    ids = [uuid.uuid4().hex, uuid.uuid4().hex]
+    for draft_id in ids:
+        new_package("invention", legacy / f"{draft_id}.zip", NATURAL)
+    index = {
+        ids[0]: {"domain_id": me.domain, "created_at": "2026-01-01T00:00:00Z", "origin": "new"},
+        ids[1]: {"domain_id": elsewhere, "created_at": "2026-01-01T00:00:00Z", "origin": "new"},
+    }
+    (legacy / "index.json").write_text(json.dumps(index))
+    colleague = owner(domain=me.domain_id)
+    assert store.entries(colleague) == []  # not theirs to adopt
+    assert store.get(me, ids[0]).path.parent == store.root / me.folder
+    assert [d["id"] for d in store.entries(colleague)] == [ids[0]]
+    left = json.loads((legacy / "index.json").read_text())
+    assert list(left) == [ids[1]]  # the other domain's draft waits for that domain
+
+
+def test_filed_marks_stay_with_the_draft(store: DraftStore) -> None:
+    me = owner()
+    draft = store.create(me, "invention", NATURAL)
+    with store.lock(me):
+        store.update_meta(me, draft.id, filed={"receipt_id": "r1"})
+    assert store.entries(me)[0]["filed"] == {"receipt_id": "r1"}
+    assert store.meta(me, draft.id)["created_by"] == str(me.user_id)
+    with store.lock(me):
+        store.update_meta(me, draft.id, filed=None)
+    assert store.entries(me)[0]["filed"] is None
 
 
 def test_ic_layout_and_unknown_types_leave_nothing_behind(store: DraftStore) -> None:
@@ -58,8 +108,8 @@ def test_delete(store: DraftStore) -> None:
     me = owner()
     draft = store.create(me, "design", NATURAL)
     with pytest.raises(DraftNotFound):
-        store.delete(owner(domain=me.domain_id), draft.id)
-    store.delete(me, draft.id)
+        store.delete(owner(user=me.user_id), draft.id)  # the same person, another domain
+    store.delete(owner(domain=me.domain_id), draft.id)  # a colleague of the domain may
     assert not draft.path.exists()
     with pytest.raises(DraftNotFound):
         store.get(me, draft.id)
@@ -103,12 +153,12 @@ def test_uploads_are_bounded_and_cleaned_up(store: DraftStore) -> None:
     assert list((store._dir(me) / ".tmp").iterdir()) == []
 
 
-def test_one_users_edits_are_serialised(store: DraftStore) -> None:
+def test_one_domains_edits_are_serialised(store: DraftStore) -> None:
     me = owner()
     draft = store.create(me, "invention", NATURAL)
 
     def add_inventor(n: int) -> None:
-        with store.lock(me):
+        with store.lock(owner(domain=me.domain_id)):  # colleagues of one domain
             with read_package(draft.path) as package:
                 count = len(package.form.get("inventors", []))
             set_fields(draft.path, [f"inventors.{count}.name=发明人{n}"])

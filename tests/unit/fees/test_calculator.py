@@ -469,6 +469,9 @@ def test_explain_names_schedule_date_and_predecessor() -> None:
     assert "2022-12-31" in text["zh"] and "pct-cnipa-ro-2021-12-01" in text["zh"]
     assert "pct-cnipa-ro-2023-07-01" in text["en"]
     assert "midnight Beijing" in text["en"]
+    # Where the figures were gathered is for operators, not for the people paying.
+    assert s.schedule.source and s.schedule.source[:40] not in text["zh"] + text["en"]
+    assert "数据来源" not in text["zh"] and "Source of the figures" not in text["en"]
 
 
 def test_explain_lists_reduced_fees_by_name() -> None:
