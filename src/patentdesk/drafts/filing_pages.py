@@ -318,7 +318,7 @@ def submit(
         finally:
             out.unlink(missing_ok=True)
         outcome = service.submit(
-            db,
+            request.app.state.db,
             ctx,
             actor,
             blobs=blobs,
@@ -390,13 +390,7 @@ def receipt_page(
         case = db.get(Case, submission.case_id) if submission else None
         assert submission is not None and case is not None
         settings = request.app.state.settings
-        signed = receipts.load(
-            BlobStore(settings.blob_dir),
-            row.record_json,
-            row.record_signature_sha256,
-            row.pdf_sha256,
-            row.pdf_signature_sha256,
-        )
+        signed = service.receipt_files(db, settings, BlobStore(settings.blob_dir), row)
         try:
             record = receipts.verify_bundle(signed.bundle(), ca_for(settings).certificate)
             verified, verify_error = True, ""
