@@ -59,7 +59,6 @@ PAGE_ROLES = ("description", "drawings")  # 说明书（含附图）
 PCT_SHEET_ROLES = ("description", "claims", "abstract", "drawings")
 TYPE_DIGITS = {"1": "invention", "8": "invention", "2": "utility", "9": "utility", "3": "design"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".gif", ".bmp"}
-CLAIM_NUMBER = re.compile(r"^\s*(\d{1,3})\s*[.、．:：]", re.MULTILINE)
 
 
 def _unreadable(path: Path, zh: str, en: str) -> PackageUnreadable:
@@ -112,12 +111,11 @@ def _text_of(name: str, data: bytes) -> str:
 
 
 def _count_claims(text: str) -> int:
-    """Claims are numbered 1, 2, 3 …: the highest number in sequence from 1."""
-    numbers = {int(m.group(1)) for m in CLAIM_NUMBER.finditer(text)}
-    count = 0
-    while count + 1 in numbers:
-        count += 1
-    return count
+    """The real number of claims, as the validation rules read them (a claim numbered out of
+    sequence still counts: the office charges for every claim filed)."""
+    from patentdesk.packages.claims import analyse
+
+    return analyse(text).count
 
 
 def _manifest(archive: zipfile.ZipFile) -> Any:

@@ -137,6 +137,18 @@ def pdf_text(stream: BinaryIO, max_pages: int = 200, max_chars: int = 500_000) -
     return text or None
 
 
+def pdf_page_count(stream: BinaryIO) -> int | None:
+    """How many pages a PDF has (None when it cannot be read; attachment.readable says why)."""
+    from pypdf import PdfReader
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return len(PdfReader(stream, strict=False).pages)
+    except Exception:
+        return None
+
+
 def seekable(stream: BinaryIO, spool_limit: int = 8 * 1024 * 1024) -> BinaryIO:
     """Parsers seek around; a ZIP member stream seeks slowly, so spool it (to disk if big)."""
     import tempfile

@@ -165,9 +165,17 @@ class ApplicationForm(Common):
 class InventionForm(ApplicationForm):
     """发明专利请求书 (110101)."""
 
+    abstract_figure: int | None = Field(
+        None, ge=1, le=999, title="摘要附图 / Abstract figure (图号 figure number)"
+    )
+
 
 class UtilityForm(ApplicationForm):
     """实用新型专利请求书 (120101)."""
+
+    abstract_figure: int | None = Field(
+        None, ge=1, le=999, title="摘要附图 / Abstract figure (图号 figure number)"
+    )
 
 
 class DesignForm(ApplicationForm):
@@ -277,6 +285,9 @@ class PctNationalForm(Common):
     inventors: list[Inventor] = Field(default_factory=list, title="发明人 / Inventors")
     priorities: list[Priority] = Field(default_factory=list, title="优先权 / Priority claims")
     fee_reduction: bool = Field(False, title="请求费用减缓 / Request fee reduction")
+    abstract_figure: int | None = Field(
+        None, ge=1, le=999, title="摘要附图 / Abstract figure (图号 figure number)"
+    )
 
 
 class RelatedForm(FormModel):

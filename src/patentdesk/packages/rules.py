@@ -399,4 +399,9 @@ def agency_licence(c: Check) -> Iterator[Hit]:
 
 
 # The rules on attachments and on follow-up business live in their own modules.
-from patentdesk.packages import rules_business, rules_documents  # noqa: E402, F401
+from patentdesk.packages import (  # noqa: E402, F401
+    rules_business,
+    rules_claims,
+    rules_description,
+    rules_documents,
+)

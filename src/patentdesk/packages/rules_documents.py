@@ -1,4 +1,4 @@
-"""Validation rules on the attachments: required parts, types, readability, claims, abstract."""
+"""Validation rules on the attachments: required parts, types, readability, abstract."""
 
 from __future__ import annotations
 
@@ -9,12 +9,6 @@ from pathlib import PurePosixPath
 from patentdesk.packages.attachments import check_readable, decode_text, sniff
 from patentdesk.packages.registry import RELATED, ROLES, TEXT
 from patentdesk.packages.validation import Check, Hit, hit, rule
-
-CLAIM_START = re.compile(r"^\s*[\[【(（]?\s*(\d{1,3})\s*[\]】)）]?\s*[.、．:：](?!\d)", re.M)
-CLAIM_REF = re.compile(
-    r"(?:权利要求|[Cc]laims?)\s*((?:\d{1,3}\s*(?:[-~～至到或和及、,，]|or|and|to)?\s*)+)"
-)
-RANGE = re.compile(r"(\d{1,3})\s*(?:[-~～至到]|to)\s*(\d{1,3})")
 
 
 @rule(
@@ -147,88 +141,8 @@ def related_business(c: Check) -> Iterator[Hit]:
             )
 
 
-# --------------------------------------------------------------------------- claims, abstract
-
-
-def parse_claims(text: str) -> list[tuple[int, str]]:
-    """Splits claims text into (number, body) at lines starting with ``1.`` ``2、`` …"""
-    starts = list(CLAIM_START.finditer(text))
-    claims = []
-    for i, m in enumerate(starts):
-        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
-        claims.append((int(m.group(1)), text[m.end() : end]))
-    return claims
-
-
-def claim_references(body: str) -> list[int]:
-    refs: list[int] = []
-    for m in CLAIM_REF.finditer(body):
-        group = m.group(1)
-        for a, b in RANGE.findall(group):
-            refs.extend(range(int(a), int(b) + 1))
-        refs.extend(int(n) for n in re.findall(r"\d{1,3}", RANGE.sub(" ", group)))
-    return refs
-
-
-@rule(
-    "claims.text",
-    field="attachments/claims",
-    severity="warning",
-    zh="无法读取权利要求书的文字（可能是扫描件），未检查权利要求编号和引用关系",
-    en="The claims have no readable text (a scan?); numbering and references were not checked",
-    needs_form=False,
-)
-def claims_text(c: Check) -> Iterator[Hit]:
-    if "claims" in c.business.roles and c.documents("claims") and c.text("claims") is None:
-        yield hit()
-
-
-@rule(
-    "claims.numbering",
-    field="attachments/claims",
-    zh="权利要求应从 1 开始连续编号：{found}",
-    en="Claims must be numbered consecutively from 1: {found}",
-    needs_form=False,
-)
-def claims_numbering(c: Check) -> Iterator[Hit]:
-    if "claims" not in c.business.roles or not c.documents("claims"):
-        return
-    text = c.text("claims")
-    if text is None:
-        return
-    numbers = [n for n, _ in parse_claims(text)]
-    if not numbers:
-        yield hit(found="没有找到编号的权利要求 / no numbered claim found")
-        return
-    expected = list(range(1, len(numbers) + 1))
-    if numbers != expected:
-        for i, (got, want) in enumerate(zip(numbers, expected, strict=True)):
-            if got != want:
-                yield hit(
-                    found=f"第 {i + 1} 项编号为 {got}，应为 {want} / claim {i + 1} is "
-                    f"numbered {got}, expected {want}"
-                )
-                return
-
-
-@rule(
-    "claims.reference",
-    field="attachments/claims",
-    zh="权利要求 {n} 引用了权利要求 {ref}：只能引用在前的权利要求",
-    en="Claim {n} refers to claim {ref}: a claim may refer only to earlier claims",
-    needs_form=False,
-)
-def claims_reference(c: Check) -> Iterator[Hit]:
-    if "claims" not in c.business.roles or not c.documents("claims"):
-        return
-    text = c.text("claims")
-    if text is None:
-        return
-    for n, body in parse_claims(text):
-        for ref in claim_references(body):
-            if ref >= n or ref < 1:
-                yield hit(n=n, ref=ref)
-                break
+# --------------------------------------------------------------------------- abstract
+# The claims rules live in rules_claims, the description's in rules_description.
 
 
 @rule(

@@ -177,6 +177,13 @@ class Check:
                 where = ".".join(str(p) for p in err["loc"]) or "form"
                 self.form_errors.append((where, err["msg"]))
         self._texts: dict[str, str | None] = {}
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A value several rules share (the claims analysis), computed once per check."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def files(self, role: str | None = None) -> list[ManifestFile]:
         return self.package.attachments(role)
@@ -224,7 +231,14 @@ def validate(package: Package, context: ValidationContext | None = None) -> Vali
     """Runs every rule that applies to the package's business type."""
     from patentdesk.packages import rules as _rules  # noqa: F401 - registers the rules
 
-    check = Check(package, context or ValidationContext())
+    return run_rules(Check(package, context or ValidationContext()))
+
+
+def run_rules(check: Check) -> ValidationReport:
+    """Runs the rules on a :class:`Check` the caller keeps (the web editor then reads the
+    claims analysis the rules computed instead of reading the text again)."""
+    from patentdesk.packages import rules as _rules  # noqa: F401 - registers the rules
+
     report = ValidationReport()
     for where, message in check.form_errors:
         report.add(

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from patentdesk.packages import editing, read_package, validate
-from patentdesk.packages.rules_documents import claim_references, parse_claims
+from patentdesk.packages.claims import claim_references, parse_claims
 from patentdesk.packages.validation import ValidationContext, ValidationReport, iter_rules
 from tests.unit.packages.conftest import AGENCY, needs_font
 from tests.unit.packages.helpers import VALID_ID, pdf_bytes, png_bytes
