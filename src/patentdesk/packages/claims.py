@@ -38,6 +38,7 @@ NOT_BEFORE_SIGN = set("第约为至或和及到共各每于图表式达超过少
 UNITS = set(
     "个只根条块片层次种米厘毫微纳克千吨度秒分时天年月日号件台组对倍份升瓦伏安帕赫转周步位字节"
 )
+FEATURE_SPLIT = re.compile(r"包括|包含|设有|具有|连接|位于|设置|通过|[和与及或的、在于]")
 PARENS = re.compile(r"[(（][^()（）]*[)）]")
 DESCRIBED = re.compile(rf"所述(?:的)?([{CJK}A-Za-z0-9]+)")
 STOP_WORDS = ("位于", "设于", "设在", "设置", "与", "和", "的", "为", "是", "包括", "连接", "通过")
@@ -220,7 +221,7 @@ def _bare_signs(body: str) -> tuple[BareSign, ...]:
         if before in NOT_BEFORE_SIGN or (after and after in UNITS):
             continue
         run = re.findall(rf"[{CJK}]+$", text[: m.start()])
-        feature = re.split(r"[和与及或的、]", run[0])[-1] if run else ""
+        feature = FEATURE_SPLIT.split(run[0])[-1] if run else ""
         found.append(BareSign(feature[-6:], m.group(1)))
     return tuple(found)
 

@@ -92,7 +92,8 @@ def description_sections(c: Check) -> Iterator[Hit]:
     field="attachments/description",
     severity="warning",
     zh="说明书的“{name}”部分（{para}）应当在“{before}”部分之前" + R20_ZH,
-    en="The description's «{name}» section ({para}) belongs before its «{before}» section" + R20_EN,
+    en="The description's «{name_en}» section ({para_en}) belongs before its «{before_en}» section"
+    + R20_EN,
     needs_form=False,
 )
 def description_section_order(c: Check) -> Iterator[Hit]:
@@ -100,18 +101,21 @@ def description_section_order(c: Check) -> Iterator[Hit]:
     if analysis is None:
         return
     order = [k for k, _, _ in SECTIONS]
-    seen: list[tuple[int, str]] = []
+    seen: list[tuple[int, str, str]] = []
     for h in analysis.headings:
         rank = order.index(h.key)
-        later = [name for r, name in seen if r > rank]
+        later = [(name, key) for r, name, key in seen if r > rank]
         if later:
             yield hit(
                 paragraph_field(h.paragraph),
                 name=h.name,
+                name_en=_names(h.key)[1],
                 para=h.paragraph.label_zh,
-                before=later[0],
+                para_en=h.paragraph.label_en,
+                before=later[0][0],
+                before_en=_names(later[0][1])[1],
             )
-        seen.append((rank, h.name))
+        seen.append((rank, h.name, h.key))
 
 
 @rule(
