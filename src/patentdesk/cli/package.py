@@ -235,6 +235,47 @@ def validate_cmd(
             raise typer.Exit(1)
 
 
+@app.command("claims")
+def claims_cmd(
+    file: Annotated[Path, typer.Argument(help="the package")],
+    as_json: JsonOpt = False,
+) -> None:
+    """The claim tree (权利要求树): the claim count, independent claims by category and each
+    dependent claim under the claim it refers to."""
+    with errors_reported(as_json):
+        from patentdesk.errors import ValidationFailed
+        from patentdesk.packages.claims import analyse
+        from patentdesk.packages.container import read_package
+        from patentdesk.packages.validation import Check, ValidationContext
+
+        with read_package(file) as package:
+            check = Check(package, ValidationContext())
+            text = check.text("claims") if "claims" in check.business.roles else None
+        if text is None:
+            raise ValidationFailed(
+                f"{file} 没有可读取文字的权利要求书（package add --role claims）",
+                f"{file} has no claims with readable text (package add --role claims)",
+            )
+        emit(analyse(text).to_dict(), as_json, _print_claims)
+
+
+def _print_claims(data: dict[str, Any]) -> None:
+    names = {"product": "产品 product", "method": "方法 method", "use": "用途 use"}
+    console.print(f"权利要求 claims: {data['count']}")
+    for category, numbers in data["categories"].items():
+        console.print(f"  {names[category]}: {', '.join(str(n) for n in numbers)}")
+
+    def show(node: dict[str, Any], depth: int) -> None:
+        refs = node["refers_to"]
+        where = f" → {', '.join(str(r) for r in refs)}" if refs and not node["independent"] else ""
+        console.print(f"{'  ' * depth}{node['number']}{where}")
+        for child in node["dependents"]:
+            show(child, depth + 1)
+
+    for root in data["tree"]:
+        show(root, 0)
+
+
 def _parse_date(value: str | None) -> dt.date | None:
     if value is None:
         return None

@@ -91,11 +91,12 @@ def field_label(model: type[BaseModel], path: str, lang: str) -> str:
     «申请人 · 统一社会信用代码»); an attachment role by its name; the path itself only when
     the model does not know it."""
     if path.startswith("attachments/"):
-        role = path.split("/", 2)[1]
+        role, _, part = path.split("/", 2)[1].partition("#")
         info = ROLES.get(role)
         if info is None:
             return role
-        return info.zh if lang == "zh" else info.en[:1].upper() + info.en[1:]
+        name = info.zh if lang == "zh" else info.en[:1].upper() + info.en[1:]
+        return f"{name} · {_part_label(role, part, lang)}" if part else name
     parts: list[str] = []
     current: Any = model
     for part in path.split("."):
@@ -116,8 +117,22 @@ def field_label(model: type[BaseModel], path: str, lang: str) -> str:
     return " · ".join(parts) if parts else path
 
 
+def _part_label(role: str, part: str, lang: str) -> str:
+    """«权利要求 3» for ``claims#3``; «[0012]» or «第 5 段» for ``description#0012`` / ``#p5``."""
+    if role == "claims":
+        return f"权利要求 {part}" if lang == "zh" else f"claim {part}"
+    if part.startswith("p") and part[1:].isdigit():
+        return f"第 {part[1:]} 段" if lang == "zh" else f"paragraph {part[1:]}"
+    return f"[{part}]"
+
+
 def anchor(path: str) -> str:
-    """The page element a finding points to: the field's input, or the attachments."""
+    """The page element a finding points to: the field's input, a claim in the claim tree, a
+    paragraph of the description's findings, or the attachments."""
+    if path.startswith("attachments/claims#"):
+        return "claim-" + path.split("#", 1)[1]
+    if path.startswith("attachments/description#"):
+        return "desc-" + path.split("#", 1)[1]
     if path.startswith("attachments"):
         return "attachments-section"
     return "f-" + path.replace(".N.", ".0.").removesuffix(".N")

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from patentdesk.authz import Actor
-from patentdesk.drafts import formspec, labels
+from patentdesk.drafts import formspec, labels, textparts
 from patentdesk.drafts.store import Draft
 from patentdesk.packages.container import Package, read_package
 from patentdesk.packages.editing import Editor
@@ -24,7 +24,7 @@ from patentdesk.packages.registry import (
     get_business_type,
     related_form_path,
 )
-from patentdesk.packages.validation import ValidationContext, validate
+from patentdesk.packages.validation import Check, ValidationContext, run_rules
 from patentdesk.timeutil import beijing_date
 
 
@@ -87,6 +87,8 @@ class Sections:
     signatures: int
     agency_allowed: bool
     findings: dict[str, Any] | None = None
+    claims: dict[str, Any] | None = None  # the claim tree (textparts.claims_view)
+    description: list[dict[str, Any]] | None = None  # findings by paragraph
 
     @property
     def field_errors(self) -> dict[str, list[str]]:
@@ -142,7 +144,9 @@ def sections(
             }
             for kind in package.related
         ]
-        findings = _findings(package, business, actor, lang) if with_validation else None
+        findings, claims, description = (
+            _findings(package, business, actor, lang) if with_validation else (None, None, None)
+        )
         sections = Sections(
             draft=draft,
             business=business,
@@ -168,12 +172,17 @@ def sections(
             signatures=len(package.signatures),
             agency_allowed=editor_for(actor).can_edit_agency,
             findings=findings,
+            claims=claims,
+            description=description,
         )
     return sections
 
 
-def _findings(package: Package, business: BusinessType, actor: Actor, lang: str) -> dict[str, Any]:
-    report = validate(package, validation_context(actor))
+def _findings(
+    package: Package, business: BusinessType, actor: Actor, lang: str
+) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]] | None]:
+    check = Check(package, validation_context(actor))
+    report = run_rules(check)
 
     def rows(items: list[Any]) -> list[dict[str, str]]:
         return [
@@ -188,4 +197,9 @@ def _findings(package: Package, business: BusinessType, actor: Actor, lang: str)
             for f in items
         ]
 
-    return {"ok": report.ok, "errors": rows(report.errors), "warnings": rows(report.warnings)}
+    found = {"ok": report.ok, "errors": rows(report.errors), "warnings": rows(report.warnings)}
+    return (
+        found,
+        textparts.claims_view(check, report, lang),
+        textparts.description_view(check, report, lang),
+    )

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from patentdesk.fees.adapter import _count_claims
 from patentdesk.packages import editing, read_package
 from patentdesk.packages.claims import analyse
@@ -56,7 +54,6 @@ def test_well_formed_claims_raise_nothing(invention: Path) -> None:
     assert report.ok and report.warnings == [], report.to_dict()
 
 
-@pytest.mark.seed("C1")
 def test_numbering_names_the_claim(invention: Path) -> None:
     set_claims(invention, "1. 一种车。\n2. 根据权利要求1所述的车。\n4. 根据权利要求1所述的车。\n")
     (f,) = findings(invention, "claims.numbering")
