@@ -166,7 +166,10 @@ class InventionForm(ApplicationForm):
     """发明专利请求书 (110101)."""
 
     abstract_figure: int | None = Field(
-        None, ge=1, le=999, title="摘要附图 / Abstract figure (图号 figure number)"
+        None,
+        ge=1,
+        le=999,
+        title="摘要附图（说明书附图的图号） / Abstract figure (its number among the drawings)",
     )
 
 
@@ -174,7 +177,10 @@ class UtilityForm(ApplicationForm):
     """实用新型专利请求书 (120101)."""
 
     abstract_figure: int | None = Field(
-        None, ge=1, le=999, title="摘要附图 / Abstract figure (图号 figure number)"
+        None,
+        ge=1,
+        le=999,
+        title="摘要附图（说明书附图的图号） / Abstract figure (its number among the drawings)",
     )
 
 
@@ -286,7 +292,10 @@ class PctNationalForm(Common):
     priorities: list[Priority] = Field(default_factory=list, title="优先权 / Priority claims")
     fee_reduction: bool = Field(False, title="请求费用减缓 / Request fee reduction")
     abstract_figure: int | None = Field(
-        None, ge=1, le=999, title="摘要附图 / Abstract figure (图号 figure number)"
+        None,
+        ge=1,
+        le=999,
+        title="摘要附图（说明书附图的图号） / Abstract figure (its number among the drawings)",
     )
 
 

@@ -30,8 +30,8 @@ def claims_analysis(c: Check) -> ClaimsAnalysis | None:
     return result
 
 
-def _refs(numbers: tuple[int, ...]) -> str:
-    return "、".join(str(n) for n in numbers)
+def _refs(numbers: tuple[int, ...], joiner: str = "、") -> str:
+    return joiner.join(str(n) for n in dict.fromkeys(numbers))
 
 
 @rule(
@@ -94,7 +94,7 @@ def claims_reference(c: Check) -> Iterator[Hit]:
     field="attachments/claims",
     zh="权利要求 {n} 引用了多项权利要求（{refs}）：多项从属权利要求只能以择一方式引用（“或”），"
     "不得用“和”并列引用" + R25_ZH,
-    en="Claim {n} refers to several claims ({refs}): a multiple dependent claim may refer to "
+    en="Claim {n} refers to several claims ({refs_en}): a multiple dependent claim may refer to "
     "them only in the alternative («or»), not cumulatively («and»)" + R25_EN,
     needs_form=False,
 )
@@ -106,15 +106,20 @@ def claims_multiple_alternative(c: Check) -> Iterator[Hit]:
         if not claim.multiple:
             continue
         if claim.wording == "cumulative":
-            yield hit(claim_field(claim.number), n=claim.number, refs=_refs(claim.refs))
+            yield hit(
+                claim_field(claim.number),
+                n=claim.number,
+                refs=_refs(claim.refs),
+                refs_en=_refs(claim.refs, ", "),
+            )
         elif claim.wording == "unstated":
             yield Hit(
                 claim_field(claim.number),
                 "warning",
-                {"n": claim.number, "refs": _refs(claim.refs)},
+                {"n": claim.number, "refs": _refs(claim.refs), "refs_en": _refs(claim.refs, ", ")},
                 zh="权利要求 {n} 引用了多项权利要求（{refs}），但没有写明择一关系：请写作"
                 "“权利要求1或2所述的”或“权利要求1至3中任一项所述的”",
-                en="Claim {n} refers to several claims ({refs}) without saying they are "
+                en="Claim {n} refers to several claims ({refs_en}) without saying they are "
                 "alternatives: write «according to claim 1 or 2» or «according to any one of "
                 "claims 1 to 3»",
             )
