@@ -49,7 +49,15 @@ def write_texts(folder: Path) -> None:
         "1. 一种折叠式电动自行车，包括车架。\n2. 根据权利要求1所述的电动自行车，其特征在于车架可折叠。\n",
         "utf-8",
     )
-    (folder / "desc.pdf").write_text("技术领域\n本发明涉及一种折叠式电动自行车。\n", "utf-8")
+    # A description as the office asks for it (its five parts in order, paragraphs numbered):
+    # anything less is a warning of the examiner-style checks (issue 16).
+    (folder / "desc.pdf").write_text(
+        "技术领域\n[0001] 本发明涉及一种折叠式电动自行车。\n"
+        "背景技术\n[0002] 现有电动自行车不便携带。\n"
+        "发明内容\n[0003] 本发明提供一种可折叠的电动自行车。\n"
+        "具体实施方式\n[0004] 车架中部设有折叠机构。\n",
+        "utf-8",
+    )
     (folder / "abstract.pdf").write_text("一种折叠式电动自行车，便于携带。\n", "utf-8")
 
 
