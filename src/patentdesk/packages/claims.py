@@ -41,6 +41,9 @@ UNITS = set(
 FEATURE_SPLIT = re.compile(r"包括|包含|设有|具有|连接|位于|设置|通过|[和与及或的、在于]")
 PARENS = re.compile(r"[(（][^()（）]*[)）]")
 DESCRIBED = re.compile(rf"所述(?:的)?([{CJK}A-Za-z0-9]+)")
+# Bounds for hostile text: a real claim has a few «所述», each naming a short feature.
+MAX_DESCRIBED = 500
+MAX_TERM = 16
 STOP_WORDS = ("位于", "设于", "设在", "设置", "与", "和", "的", "为", "是", "包括", "连接", "通过")
 
 Category = Literal["product", "method", "use"]
@@ -216,11 +219,13 @@ def _bare_signs(body: str) -> tuple[BareSign, ...]:
     text = CLAIM_REF.sub(lambda m: " " * len(m.group(0)), PARENS.sub(" ", body))
     found: list[BareSign] = []
     for m in BARE_SIGN.finditer(text):
+        if len(found) >= 3:  # the rule reports three per claim
+            break
         before = text[m.start() - 1]
         after = text[m.end() : m.end() + 1]
         if before in NOT_BEFORE_SIGN or (after and after in UNITS):
             continue
-        run = re.findall(rf"[{CJK}]+$", text[: m.start()])
+        run = re.findall(rf"[{CJK}]+$", text[max(0, m.start() - 24) : m.start()])
         feature = FEATURE_SPLIT.split(run[0])[-1] if run else ""
         found.append(BareSign(feature[-6:], m.group(1)))
     return tuple(found)
@@ -237,14 +242,16 @@ def _term(run: str) -> str:
 
 def _undefined_terms(body: str, earlier: str) -> tuple[DescribedTerm, ...]:
     found: list[DescribedTerm] = []
-    for m in DESCRIBED.finditer(body):
-        run = m.group(1)
+    for i, m in enumerate(DESCRIBED.finditer(body)):
+        if i >= MAX_DESCRIBED:
+            break
+        run = m.group(1)[:MAX_TERM]
         if len(run) < 2:
             continue
-        context = earlier + body[: m.start()]
-        # Lenient on purpose (a warning, not an error): any two-character start of the
-        # term found earlier counts as its antecedent.
-        if any(run[:k] in context for k in range(2, len(run) + 1)):
+        # Lenient on purpose (a warning, not an error): the term's first two characters
+        # found earlier count as its antecedent (any longer start contains them).
+        start = run[:2]
+        if start in earlier or body.find(start, 0, m.start()) >= 0:
             continue
         term = _term(run)
         if term not in {t.term for t in found}:
