@@ -252,3 +252,14 @@ def test_description_without_text_is_not_checked(invention: Path) -> None:
     with read_package(invention) as package:
         assert package.attachments("description")
     assert [f for f in run(invention).warnings if f.rule.startswith("description.")] == []
+
+
+def test_utility_model_summary_heading_counts_as_the_summary(invention: Path) -> None:
+    set_description(
+        invention,
+        GOOD_DESCRIPTION.replace("发明内容", "实用新型内容")
+        .replace("附图说明\n[0004] 图1是电动自行车的侧视图；图2是折叠后的示意图。\n", "")
+        .replace("[0005] 如图1和图2所示，", "[0004] "),
+    )
+    assert findings(invention, "description.sections") == []
+    assert findings(invention, "description.paragraph_numbers") == []
