@@ -35,7 +35,7 @@ CLAIMS = (
 )
 DESCRIPTION = (
     "技术领域\n[0001] 本发明涉及电动自行车。\n"
-    "背景技术\n[0002] 现有电动自行车不便携带。\n"
+    "[0002] 现有电动自行车不便携带。\n"  # no 背景技术 heading
     "发明内容\n[0003] 本发明提供一种可折叠的电动自行车。\n"
     "附图说明\n[0004] 图1是侧视图，图2是俯视图。\n"
     "具体实施方式\n[0005] 如图1所示，车架中部设有折叠机构。\n"
@@ -108,6 +108,12 @@ def test_claim_tree_and_findings_at_their_claim(web: Browser, tmp_path: Path) ->
     # The description: figure 2 is mentioned at [0004] but not supplied.
     assert 'id="desc-0004"' in page and 'data-rule="description.figure_missing"' in page
     assert 'href="#desc-0004">说明书 · [0004]</a>' in page
+    # A finding on the whole description is listed with the description's, not as an
+    # error of the attachments.
+    whole = page[page.index('id="description-all"') : page.index('id="desc-0004"')]
+    assert 'data-rule="description.sections"' in whole and "背景技术" in whole
+    attachments = page[page.index('id="attachments-section"') :]
+    assert "背景技术" not in attachments[: attachments.index("</section>")]
     # No command-line hints on the page.
     assert "package add" not in page and "abstract_figure)" not in page
 

@@ -126,13 +126,17 @@ def _part_label(role: str, part: str, lang: str) -> str:
     return f"[{part}]"
 
 
-def anchor(path: str) -> str:
+def anchor(path: str, rule: str = "") -> str:
     """The page element a finding points to: the field's input, a claim in the claim tree, a
     paragraph of the description's findings, or the attachments."""
     if path.startswith("attachments/claims#"):
         return "claim-" + path.split("#", 1)[1]
     if path.startswith("attachments/description#"):
         return "desc-" + path.split("#", 1)[1]
+    if path == "attachments/description" and rule.startswith("description."):
+        # The description's own checks (sections, numbering) are listed with its paragraphs;
+        # a missing description (parts.required) stays with the attachments.
+        return "description-findings"
     if path.startswith("attachments"):
         return "attachments-section"
     return "f-" + path.replace(".N.", ".0.").removesuffix(".N")

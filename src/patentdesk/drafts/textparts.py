@@ -102,9 +102,20 @@ def description_view(
     """The description's findings by paragraph, in the description's order."""
     analysis: DescriptionAnalysis | None = check.memo("description", lambda: None)
     found = _by_suffix(report, PARAGRAPH_PREFIX, lang)
-    if analysis is None or not found:
+    whole = _by_suffix(report, "attachments/description", lang).get("", [])
+    general = [x for x in whole if x["rule"].startswith("description.")]
+    if analysis is None or not (found or general):
         return None
-    rows = []
+    rows: list[dict[str, Any]] = []
+    if general:
+        rows.append(
+            {
+                "anchor": "description-all",
+                "label": "说明书" if lang == "zh" else "Description",
+                "preview": "",
+                "findings": general,
+            }
+        )
     for p in analysis.paragraphs:
         if p.key in found:
             rows.append(

@@ -190,7 +190,7 @@ def _findings(
                 "rule": f.rule,
                 "field": f.field,
                 "label": labels.field_label(business.model, f.field, lang),
-                "anchor": labels.anchor(f.field),
+                "anchor": labels.anchor(f.field, f.rule),
                 "severity": f.severity,
                 "message": labels.web_message(f.message_zh if lang == "zh" else f.message_en),
             }

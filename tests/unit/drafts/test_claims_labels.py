@@ -21,6 +21,10 @@ def test_claim_and_paragraph_labels_and_anchors() -> None:
     assert labels.anchor("attachments/claims#4") == "claim-4"
     assert labels.anchor("attachments/description#0012") == "desc-0012"
     assert labels.anchor("attachments/claims") == "attachments-section"
+    assert labels.anchor("attachments/description", "description.sections") == (
+        "description-findings"
+    )
+    assert labels.anchor("attachments/description", "parts.required") == "attachments-section"
     assert labels.field_label(InventionForm, "abstract_figure", "zh") == "摘要附图"
 
 
