@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-CLAIM_START = re.compile(r"^\s*[\[【(（]?\s*(\d{1,3})\s*[\]】)）]?\s*[.、．:：](?!\d)", re.M)
+# «1.» «2、» «(3)．» and «0004.» (CNIPA XML numbers claims num="0004").
+CLAIM_START = re.compile(r"^\s*[\[【(（]?\s*0*(\d{1,3})\s*[\]】)）]?\s*[.、．:：](?!\d)", re.M)
 _CONNECTOR = r"(?:或者|以及|[-~～至到或和及与、,，]|\bor\b|\band\b|\bto\b)"
 CLAIM_REF = re.compile(
     r"(?:权利要求|[Cc]laims?)\s*((?:\d{1,3}\s*(?:" + _CONNECTOR + r")?\s*(?:权利要求)?\s*)+)"
@@ -267,6 +268,8 @@ def analyse(text: str) -> ClaimsAnalysis:
     claims: list[Claim] = []
     for position, (number, raw) in enumerate(parsed, start=1):
         body = " ".join(raw.split())
+        # «0002. 2.根据…»: the claim's own number repeated inside its text.
+        body = re.sub(rf"^0*{number}\s*[.、．]\s*(?!\d)", "", body)
         refs = tuple(claim_references(body))
         independent = not refs or not DEPENDENT_START.match(body)
         preamble = _preamble(body)

@@ -263,3 +263,13 @@ def test_utility_model_summary_heading_counts_as_the_summary(invention: Path) ->
     )
     assert findings(invention, "description.sections") == []
     assert findings(invention, "description.paragraph_numbers") == []
+
+
+def test_claim_numbers_as_cnipa_xml_writes_them() -> None:
+    # The legacy importer writes a CNIPA XML claim num="0002" as «0002. …».
+    a = analyse("0001. 1.一种车，包括车架。\n0002. 2.根据权利要求1所述的车。\n")
+    assert [(c.number, c.refs, c.independent) for c in a.claims] == [
+        (1, (), True),
+        (2, (1,), False),
+    ]
+    assert a.claims[1].text.startswith("根据")
