@@ -183,7 +183,9 @@ class Check:
 
     def documents(self, role: str) -> list[ManifestFile]:
         """The attachments of a role that are not text sources (what the office reads)."""
-        return [f for f in self.files(role) if f.media_type != TEXT]
+        from patentdesk.packages.textparts import is_source
+
+        return [f for f in self.files(role) if not is_source(f.media_type, f.role)]
 
     def text(self, role: str) -> str | None:
         """The text of a role's attachments: the kept UTF-8 source, else the PDF text layer."""
