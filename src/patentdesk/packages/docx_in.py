@@ -302,8 +302,10 @@ class _Builder:
         if text:
             self._text(text, style, numbered, formulas)
         for picture in pictures:
-            if picture.kind == "image" and formulas == [] and not text:
-                picture.kind = "image"
+            if picture.kind == "image" and text:
+                # A picture set inside a line of text is a formula (or a chemical formula)
+                # written as an image, as patent drafters do; one on its own is a picture.
+                picture.kind = "formula"
             self.doc.blocks.append(Block("picture", picture=picture))
             if picture.data is None:
                 self.doc.notes.append(
