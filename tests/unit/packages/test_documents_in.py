@@ -324,3 +324,28 @@ def test_a_broken_st26_listing_inside_a_package_is_a_finding(case: Path, tmp_pat
 
     tampered = rebuild(case, tmp_path / "tampered.zip", change)
     assert ("sequence_listing.st26", "attachments/sequence_listing/seq.xml") in findings(tampered)
+
+
+def test_fees_count_the_pages_the_office_reads_not_the_kept_sources(
+    case: Path, tmp_path: Path
+) -> None:
+    """The .docx, .json and CNIPA .xml kept beside a rendering are not pages (and an ST.26
+    listing in XML has none); the claims are counted from the converted text."""
+    from patentdesk.fees import fee_input_from_package
+    from patentdesk.packages.editing import set_fields
+
+    set_fields(case, ["title=一种折叠式电动自行车"])
+    add_attachment(case, "claims", d.claims_docx(tmp_path / "claims.docx"))
+    add_attachment(case, "description", d.description_docx(tmp_path / "desc.docx"))
+    add_attachment(case, "drawings", d.drawings_docx(tmp_path / "fig.docx", 2))
+    listing = tmp_path / "seq.xml"
+    listing.write_bytes(d.st26())
+    add_attachment(case, "sequence_listing", listing)
+    facts = fee_input_from_package(case)
+    assert facts.claims == 3
+    from pypdf import PdfReader
+
+    description_pages = len(
+        PdfReader(io.BytesIO(read(case, "attachments/description/desc.pdf"))).pages
+    )
+    assert facts.pages == description_pages + 2  # two figures, one page each
