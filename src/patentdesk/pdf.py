@@ -56,16 +56,25 @@ def _wrap(text: str, width_pt: float, size: float) -> list[str]:
     """Wraps mixed Chinese/Latin text by measured width (CJK has no spaces to break at)."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
+    # Widths add up per character (reportlab applies no kerning to TrueType text), so a line
+    # is measured incrementally: measuring the growing line again for every character made
+    # a 300-page description take half a minute.
+    widths: dict[str, float] = {}
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
-        current = ""
+        current: list[str] = []
+        used = 0.0
         for ch in paragraph:
-            if stringWidth(current + ch, FONT_NAME, size) > width_pt and current:
-                lines.append(current)
-                current = ch
+            w = widths.get(ch)
+            if w is None:
+                w = widths[ch] = stringWidth(ch, FONT_NAME, size)
+            if used + w > width_pt and current:
+                lines.append("".join(current))
+                current, used = [ch], w
             else:
-                current += ch
-        lines.append(current)
+                current.append(ch)
+                used += w
+        lines.append("".join(current))
     return lines
 
 
