@@ -164,12 +164,19 @@ def _refuse_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo, refuse: _Refuse) -> 
 # --------------------------------------------------------------------------- reading
 
 
+MAX_PICTURE_PIXELS = 40_000_000  # an A4 page at 600 dpi is 35 Mpx; more is a bomb
+
+
 def _image(drawing: Any, kind: str = "image") -> Picture:
     try:
         image = drawing.image
-        return Picture(image.filename or "image", image.content_type, image.blob, kind)
+        pixels = int(image.px_width) * int(image.px_height)
     except Exception:  # EMF/WMF and linked pictures: python-docx cannot read their headers
         return Picture("image", "application/octet-stream", None, kind)
+    if pixels > MAX_PICTURE_PIXELS:
+        # Decoding it would take gigabytes (a decompression bomb): listed, never drawn.
+        return Picture(f"{image.filename or 'image'} ({pixels} px)", image.content_type, None, kind)
+    return Picture(image.filename or "image", image.content_type, image.blob, kind)
 
 
 def _formula_text(element: Any) -> str:
@@ -400,9 +407,10 @@ def _figure_image(picture: Picture, refuse: _Refuse, number: int) -> tuple[bytes
     """A drawing as the office takes it: PNG, JPEG or TIFF (GIF and BMP become PNG)."""
     if picture.data is None:
         raise refuse(
-            f"图{number} 的图像格式无法转换（如 EMF/WMF），请在 Word 中插入 PNG 或 JPEG 图片",
-            f"figure {number} has an image format that cannot be converted (e.g. EMF/WMF); "
-            "insert it as PNG or JPEG",
+            f"图{number} 的图像无法转换（EMF/WMF 等格式，或超过 {MAX_PICTURE_PIXELS} 像素），"
+            "请在 Word 中插入 PNG 或 JPEG 图片",
+            f"figure {number} cannot be converted (an EMF/WMF image, or over "
+            f"{MAX_PICTURE_PIXELS} pixels); insert it as PNG or JPEG",
         )
     if picture.media_type in (PNG, JPEG, TIFF):
         return picture.data, picture.media_type

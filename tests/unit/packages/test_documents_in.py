@@ -349,3 +349,28 @@ def test_fees_count_the_pages_the_office_reads_not_the_kept_sources(
         PdfReader(io.BytesIO(read(case, "attachments/description/desc.pdf"))).pages
     )
     assert facts.pages == description_pages + 2  # two figures, one page each
+
+
+def test_a_picture_bomb_in_word_is_listed_not_decoded(case: Path, tmp_path: Path) -> None:
+    """A 9000×9000 PNG compresses to a few KB and decodes to 243 MB: never drawn."""
+    from docx import Document
+    from docx.shared import Inches
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("1", (9000, 9000)).save(buf, "PNG")
+    doc = Document()
+    doc.add_paragraph("1. 一种自行车，其结构如下：").add_run().add_picture(
+        io.BytesIO(buf.getvalue()), width=Inches(1)
+    )
+    doc.save(str(tmp_path / "c.docx"))
+    add_attachment(case, "claims", tmp_path / "c.docx")
+    s = json.loads(read(case, "attachments/claims/c.json"))
+    assert s["formulas"][0]["shown"] is False
+    assert "无法显示" in pdf_text(read(case, "attachments/claims/c.pdf"))
+    doc = Document()
+    doc.add_paragraph().add_run().add_picture(io.BytesIO(buf.getvalue()), width=Inches(1))
+    doc.save(str(tmp_path / "d.docx"))
+    with pytest.raises(pe.DocumentInvalid) as info:
+        add_attachment(case, "drawings", tmp_path / "d.docx")
+    assert "40000000 像素" in info.value.zh
