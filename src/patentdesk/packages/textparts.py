@@ -278,6 +278,20 @@ def structure(
     return data
 
 
+def load_structure(package: Any, entry: Any) -> dict[str, Any] | None:
+    """The structure in a package entry (a ``ManifestFile``), or None when it is not one."""
+    if entry.media_type != STRUCTURED:
+        return None
+    try:
+        data = json.loads(package.read_bytes(entry.path))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return None
+    data["path"] = entry.path
+    return data
+
+
 def structure_bytes(data: dict[str, Any]) -> bytes:
     return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
 

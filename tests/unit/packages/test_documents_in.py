@@ -374,3 +374,19 @@ def test_a_picture_bomb_in_word_is_listed_not_decoded(case: Path, tmp_path: Path
     with pytest.raises(pe.DocumentInvalid) as info:
         add_attachment(case, "drawings", tmp_path / "d.docx")
     assert "40000000 像素" in info.value.zh
+
+
+def test_rules_read_the_structure_of_converted_documents(case: Path, tmp_path: Path) -> None:
+    """What the claims and description checks read: ``Check.structures(role)``."""
+    from patentdesk.packages.validation import Check
+
+    add_attachment(case, "claims", d.claims_docx(tmp_path / "claims.docx"))
+    add_attachment(case, "drawings", d.drawings_docx(tmp_path / "fig.docx", 2))
+    with read_package(case) as package:
+        check = Check(package, ValidationContext())
+        claims = check.structures("claims")
+        figures = check.structures("drawings")
+        assert check.structures("description") == []
+    assert [c["number"] for c in claims[0]["claims"]] == [1, 2, 3]
+    assert claims[0]["path"] == "attachments/claims/claims.json"
+    assert [f["label"] for f in figures[0]["figures"]] == ["图1", "图2"]
