@@ -56,16 +56,25 @@ def _wrap(text: str, width_pt: float, size: float) -> list[str]:
     """Wraps mixed Chinese/Latin text by measured width (CJK has no spaces to break at)."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
+    # Widths add up per character (reportlab applies no kerning to TrueType text), so a line
+    # is measured incrementally: measuring the growing line again for every character made
+    # a 300-page description take half a minute.
+    widths: dict[str, float] = {}
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
-        current = ""
+        current: list[str] = []
+        used = 0.0
         for ch in paragraph:
-            if stringWidth(current + ch, FONT_NAME, size) > width_pt and current:
-                lines.append(current)
-                current = ch
+            w = widths.get(ch)
+            if w is None:
+                w = widths[ch] = stringWidth(ch, FONT_NAME, size)
+            if used + w > width_pt and current:
+                lines.append("".join(current))
+                current, used = [ch], w
             else:
-                current += ch
-        lines.append(current)
+                current.append(ch)
+                used += w
+        lines.append("".join(current))
     return lines
 
 
@@ -278,3 +287,99 @@ def render_document(
 def render_text(text: str, title: str | None = None) -> bytes:
     """Renders a plain UTF-8 text attachment (claims, description…) as a PDF."""
     return render_document(title or "", paragraphs=text.split("\n"))
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading inside a document body (e.g. 技术领域)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Picture:
+    """An image inside a document body: PNG or JPEG bytes, scaled to the text width."""
+
+    data: bytes
+    caption: str | None = None
+
+
+Block = str | Heading | Table | Picture
+
+
+def _draw_picture(pages: _Pages, picture: Picture) -> None:
+    from reportlab.lib.utils import ImageReader
+
+    reader = ImageReader(io.BytesIO(picture.data))
+    width, height = reader.getSize()
+    # 96 dpi is what Word assumes for a picture without its own resolution.
+    scale = min(72 / 96, pages.text_width / max(width, 1), 600 / max(height, 1))
+    w, h = width * scale, height * scale
+    if not pages.fits(h + 10):
+        pages.new_page()
+    pages.ensure()
+    pages.pdf.drawImage(reader, pages.margin, pages.y - h + 11, w, h)
+    pages.y -= h + 4
+    if picture.caption:
+        pages.newline(12)
+        pages.ensure()
+        pages.set_font(10)
+        pages.pdf.drawCentredString(pages.width / 2, pages.y, picture.caption)
+    pages.newline(14)
+
+
+def render_blocks(
+    title: str,
+    blocks: Iterable[Block],
+    *,
+    header: str | None = None,
+    page_numbers: bool = True,
+    metadata: dict[str, str] | None = None,
+) -> bytes:
+    """A document body in reading order: paragraphs, headings, tables and pictures.
+
+    Used for claims, descriptions and abstracts converted from Word or CNIPA XML, where
+    tables and formula images sit between the paragraphs they belong to.
+    """
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    font = register_font()
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=A4, invariant=1, pageCompression=1)
+    pdf.setTitle(title)
+    if metadata:
+        pdf.setSubject(" ".join(f"{k}={v}" for k, v in sorted(metadata.items())))
+    pages = _Pages(pdf, font, header, None, page_numbers)
+    if title:
+        pages.set_font(16)
+        for line in _wrap(title, pages.text_width, 16):
+            pages.ensure()
+            pdf.drawCentredString(pages.width / 2, pages.y, line)
+            pages.newline(26)
+        pages.newline(4)
+    for block in blocks:
+        if isinstance(block, Heading):
+            if not pages.fits(40):
+                pages.new_page()
+            pages.newline(4)
+            pages.set_font(12.5)
+            for line in _wrap(block.text, pages.text_width, 12.5):
+                pages.ensure()
+                pdf.drawString(pages.margin, pages.y, line)
+                pages.newline(20)
+        elif isinstance(block, Table):
+            pages.table(block)
+        elif isinstance(block, Picture):
+            _draw_picture(pages, block)
+        else:
+            pages.set_font(11)
+            for line in _wrap(block, pages.text_width, 11):
+                pages.ensure()
+                pages.set_font(11)
+                pdf.drawString(pages.margin, pages.y, line)
+                pages.newline(17)
+            pages.newline(5)
+    pages.close()
+    pdf.save()
+    return buf.getvalue()

@@ -120,7 +120,12 @@ def set_(
 @app.command("add")
 def add(
     file: Annotated[Path, typer.Argument(help="the package")],
-    path: Annotated[Path | None, typer.Argument(help="PDF, PNG, JPEG, TIFF or UTF-8 text")] = None,
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="PDF, PNG, JPEG, TIFF, UTF-8 text, Word (.docx), CNIPA XML or ST.26 XML"
+        ),
+    ] = None,
     role: Annotated[
         str | None,
         typer.Option(

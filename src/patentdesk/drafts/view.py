@@ -24,6 +24,7 @@ from patentdesk.packages.registry import (
     get_business_type,
     related_form_path,
 )
+from patentdesk.packages.textparts import is_source
 from patentdesk.packages.validation import Check, ValidationContext, run_rules
 from patentdesk.timeutil import beijing_date
 
@@ -59,6 +60,32 @@ def normalized(business: BusinessType, form: dict[str, Any]) -> dict[str, Any]:
 
 def _stem(path: str) -> str:
     return path.rsplit(".", 1)[0]
+
+
+def converted_from(path: str, paths: set[str]) -> str | None:
+    """``docx`` or ``xml`` when the file was made from a Word or CNIPA XML document beside it
+    (a PDF rendering, or a figure ``<stem>-fig-N`` of Word drawings)."""
+    stem = _stem(path)
+    base, sep, number = stem.rpartition("-fig-")
+    for candidate in (stem, base if sep and number.isdigit() else None):
+        if candidate is None:
+            continue
+        for ext in ("docx", "xml"):
+            if f"{candidate}.{ext}" in paths and f"{candidate}.{ext}" != path:
+                return ext
+    return None
+
+
+def orphans(files: list[Any]) -> set[str]:
+    """Sources with nothing converted beside them (shown, so they can be removed)."""
+    paths = {f.path for f in files}
+    return {
+        f.path
+        for f in files
+        if is_source(f.media_type, f.role)
+        and _stem(f.path) + ".pdf" not in paths
+        and not any(p.startswith(_stem(f.path) + "-fig-") for p in paths)
+    }
 
 
 def rev(package: Package) -> str:
@@ -117,6 +144,9 @@ def sections(
         files = package.attachments()
         sources = {f.path for f in files if f.media_type == TEXT}
         paths = {f.path for f in files}
+        shown = [
+            f for f in files if not is_source(f.media_type, f.role) or f.path in orphans(files)
+        ]
         attachments = [
             {
                 "path": f.path,
@@ -129,10 +159,13 @@ def sections(
                 "size": f.size,
                 # Text the client rendered to PDF keeps its source beside it (the rules read
                 # it); both go together, so the source is not listed on its own.
-                "from_text": _stem(f.path) + ".txt" in sources,
+                "from_text": _stem(f.path) + ".txt" in sources
+                and _stem(f.path) + ".docx" not in paths
+                and _stem(f.path) + ".xml" not in paths,
+                "from_word": converted_from(f.path, paths) == "docx",
+                "from_xml": converted_from(f.path, paths) == "xml",
             }
-            for f in files
-            if f.media_type != TEXT or _stem(f.path) + ".pdf" not in paths
+            for f in shown
         ]
         related = [
             {

@@ -149,6 +149,9 @@ def _renditions(found: list[tuple[str, str, int | None]]) -> list[tuple[str, str
             PurePosixPath(name).suffix.lower() == ".txt"
             and (role, str(PurePosixPath(name).with_suffix(""))) in pdfs
         )
+        # A Word or XML source and its structure (.json) are kept beside what the office
+        # reads; an ST.26 sequence listing in XML has no pages to count.
+        and PurePosixPath(name).suffix.lower() not in (".docx", ".json", ".xml")
     ]
 
 

@@ -48,6 +48,8 @@ from patentdesk.packages.registry import (
     get_business_type,
     related_form_path,
 )
+from patentdesk.packages.textin import convert
+from patentdesk.packages.textparts import SOURCE_SUFFIXES
 from patentdesk.timeutil import iso, now
 
 JSON = "application/json"
@@ -236,19 +238,22 @@ def add_attachment(
         spec = ROLES[role]
         if isinstance(source, bytes):
             name = safe_filename(filename or "attachment")
-            head, size = source[:16], len(source)
+            head, size = source[:512], len(source)
         else:
             src = Path(source)
             name = safe_filename(filename or src.name)
             try:
                 with open(src, "rb") as fh:
-                    head = fh.read(16)
+                    head = fh.read(512)
                 size = src.stat().st_size
             except OSError as exc:
                 raise e.AttachmentRejected(name=str(src), reason=exc.strerror or str(exc)) from exc
         media = sniff(head)
         files: list[NewFile]
-        if media is not None:
+        converted = None if media is not None else convert(name, role, source, size, head)
+        if converted is not None:
+            files = converted
+        elif media is not None:
             if media not in spec.media_types:
                 raise e.AttachmentRejected(
                     name=name,
@@ -273,10 +278,27 @@ def add_attachment(
         for f in files:
             if package.manifest.file(f.path) is not None and not replace:
                 raise e.EntryExists(name=f.path)
-        dropped = _rewrite(package, path, files=files, progress=progress)
+        # Replacing a converted document replaces all it made (a figure fewer is gone too).
+        stale = _stale_parts(package, files) if replace else []
+        dropped = _rewrite(package, path, files=files, remove=stale, progress=progress)
     finally:
         package.close()
     return EditResult(path, dropped, [f.path for f in files])
+
+
+def _stale_parts(package: Package, files: list[NewFile]) -> list[str]:
+    new = {f.path for f in files}
+    stems = {_stem_of(f.path) for f in files}
+    return [
+        f.path for f in package.attachments() if f.path not in new and _stem_of(f.path) in stems
+    ]
+
+
+def _stem_of(path: str) -> str:
+    """``attachments/drawings/fig`` for ``…/fig.pdf``, ``…/fig.json`` and ``…/fig-fig-2.png``."""
+    stem = str(PurePosixPath(path).with_suffix(""))
+    base, sep, number = stem.rpartition("-fig-")
+    return base if sep and number.isdigit() else stem
 
 
 def _text_files(
@@ -353,9 +375,12 @@ def resolve_entries(package: Package, name: str) -> list[str]:
         str(PurePosixPath(p).with_suffix(s))
         for p in found
         if p.startswith("attachments/")
-        for s in (".pdf", ".txt")
+        for s in (".pdf", *SOURCE_SUFFIXES)
     }
-    return sorted(set(found) | (twins & set(paths)))
+    # A Word document's drawings go with it; one figure removed alone stays alone.
+    sources = {str(PurePosixPath(p).with_suffix("")) for p in found if p.endswith(SOURCE_SUFFIXES)}
+    figures = {p for p in paths if _stem_of(p) in sources and _stem_of(p) != p.rsplit(".", 1)[0]}
+    return sorted(set(found) | (twins & set(paths)) | figures)
 
 
 def remove_entry(path: str | os.PathLike[str], name: str) -> EditResult:

@@ -308,3 +308,17 @@ class RelatedNotAllowed(PackageError):
     message_en = (
         "Business type {business_type} takes no related business {kind} (choose: {choices})"
     )
+
+
+class DocumentInvalid(PackageError):
+    """A Word document or CNIPA XML text part that cannot become a package's text part."""
+
+    code = "PACKAGE_DOCUMENT_INVALID"
+    message_zh = "文件 {name} 不能作为{role}加入：{reason}"
+    message_en = "The file {name} cannot be added as the {role}: {reason}"
+
+
+class SequenceListingInvalid(PackageError):
+    code = "PACKAGE_SEQUENCE_LISTING_INVALID"
+    message_zh = "序列表 {name} 不符合 WIPO ST.26：{reason}"
+    message_en = "The sequence listing {name} does not conform to WIPO ST.26: {reason}"

@@ -16,16 +16,12 @@ related forms that can be deleted before re-signing (seed C9).
 from __future__ import annotations
 
 import os
-import re
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring as defused_fromstring
 
 from patentdesk.packages import errors as e
 from patentdesk.packages.attachments import (
@@ -35,6 +31,7 @@ from patentdesk.packages.attachments import (
     sniff,
     with_extension,
 )
+from patentdesk.packages.cnipa_xml import find_part, from_element, parse_xml
 from patentdesk.packages.container import NewFile, form_bytes, write_package
 from patentdesk.packages.registry import (
     BUSINESS_TYPES,
@@ -43,8 +40,10 @@ from patentdesk.packages.registry import (
     RELATED,
     ROLES,
     TEXT,
+    XML,
     related_form_path,
 )
+from patentdesk.packages.textin import XML_TEXT_ROLES, files_for
 from patentdesk.packages.zipsafe import DEFAULT_LIMITS, Limits, check_entries, open_checked
 from patentdesk.timeutil import iso, now
 
@@ -75,49 +74,14 @@ def _find_text(root: ET.Element, name: str) -> str | None:
     return None
 
 
-_ASCII = bytes(range(0x80))
-_XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']")
-
-
-def _ascii_compatible(encoding: str) -> bool:
-    """True when every ASCII byte means the same ASCII character in ``encoding``.
-
-    Only then do the declaration we read and the markup the parser sees agree: in UTF-7 or
-    EBCDIC a ``<!ENTITY`` need not contain those bytes at all."""
-    try:
-        return _ASCII.decode(encoding) == _ASCII.decode("ascii")
-    except (LookupError, UnicodeDecodeError):
-        return False
-
-
 def _parse_xml(data: bytes, what: str) -> ET.Element:
-    # Expat reads no multi-byte code pages, and Windows tools write GBK: decode here, then
-    # parse the text with defusedxml, which refuses DTDs and entities (XML bombs, external
-    # entities) whatever the bytes looked like.
-    declared = _XML_DECLARATION.match(data[:512])
-    encoding = declared.group(1).decode("ascii").lower() if declared else "utf-8"
-    if encoding in ("gbk", "gb2312", "gb18030", "cp936"):
-        encoding = "gb18030"
-    if not _ascii_compatible(encoding):
-        raise e.LegacyPackageInvalid(
-            reason=f"{what}: 不支持的编码 {encoding.upper()}（仅接受 UTF-8、GBK 等与 ASCII 兼容的编码）"
-            f" / unsupported encoding {encoding.upper()} (only ASCII-compatible encodings such as "
-            "UTF-8 and GBK are accepted)"
-        )
-    try:
-        text = data.decode("utf-8-sig" if encoding in ("utf-8", "utf8") else encoding)
-    except (LookupError, UnicodeDecodeError) as exc:
-        raise e.LegacyPackageInvalid(reason=f"{what}: 编码错误 / bad encoding {encoding}") from exc
-    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
-    try:
-        root: ET.Element = defused_fromstring(text, forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise e.LegacyPackageInvalid(
-            reason=f"{what}: 不接受 XML 实体或 DTD / XML entities and DTDs not accepted"
-        ) from exc
-    except ET.ParseError as exc:
-        raise e.LegacyPackageInvalid(reason=f"{what}: {exc}") from exc
-    return root
+    # Expat reads no multi-byte code pages, and Windows tools write GBK: the shared parser
+    # decodes first, then defusedxml refuses DTDs and entities (XML bombs, external entities).
+    return parse_xml(data, what, _refuse)
+
+
+def _refuse(zh: str, en: str) -> e.PackageError:
+    return e.LegacyPackageInvalid.bilingual({"reason": zh}, {"reason": en})
 
 
 def find_list_xml(zf: zipfile.ZipFile) -> str | None:
@@ -310,6 +274,14 @@ def _convert_entry(
                         image_type,
                         img,
                     )
+            return
+        if role in XML_TEXT_ROLES and find_part(root, role) is not None:
+            # Claims, description and abstract become the same structured parts as an XML
+            # or Word document added by hand: rendering, text, structure and the XML kept.
+            doc = from_element(root, role, _refuse)
+            stem = PurePosixPath(safe_filename(name)).stem
+            for f in files_for(doc, role, stem, f"{stem}.xml", XML, data, len(data)):
+                _add(result, used, role, f.path.rsplit("/", 1)[1], f.media_type, f.data or b"")
             return
         text = _xml_text(root)
     else:

@@ -19,6 +19,7 @@ PNG = "image/png"
 JPEG = "image/jpeg"
 TIFF = "image/tiff"
 TEXT = "text/plain"
+XML = "application/xml"  # ST.26 sequence listings (kept as XML) and CNIPA XML sources
 IMAGES = frozenset({PNG, JPEG, TIFF})
 DOCS = frozenset({PDF})
 ANY = DOCS | IMAGES
@@ -56,7 +57,7 @@ ROLES: dict[str, Role] = {
         Role("statement", "理由陈述", "statement of grounds", DOCS, text_source=True),
         Role("evidence", "证据", "evidence", ANY),
         Role("priority_document", "在先申请文件副本", "priority document", ANY),
-        Role("sequence_listing", "序列表", "sequence listing", DOCS, text_source=True),
+        Role("sequence_listing", "序列表", "sequence listing", DOCS | {XML}, text_source=True),
         Role("translation", "国际申请文件译文", "translation", DOCS, text_source=True),
         Role("proof", "证明文件", "supporting document", ANY),
         Role("other", "其他文件", "other document", ANY, text_source=True),

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from patentdesk.packages.attachments import check_readable, decode_text, sniff
-from patentdesk.packages.registry import RELATED, ROLES, TEXT
+from patentdesk.packages.registry import RELATED, ROLES, TEXT, XML
+from patentdesk.packages.textin import looks_like_xml
+from patentdesk.packages.textparts import DOCX, FORMAT, STRUCTURED, is_source
 from patentdesk.packages.validation import Check, Hit, hit, rule
 
 
@@ -66,22 +68,48 @@ def attachment_type(c: Check) -> Iterator[Hit]:
         role = ROLES.get(f.role)
         if role is None:
             continue  # attachment.role reports it
-        if f.media_type == TEXT:
-            pdf = str(PurePosixPath(f.path).with_suffix(".pdf"))
-            if not role.text_source or c.package.manifest.file(pdf) is None:
+        if is_source(f.media_type, f.role):
+            if not _has_rendition(c, f.path, f.media_type):
                 yield hit(
                     f.path,
                     path=f.path,
-                    reason="文本只能作为已转换 PDF 的源文件 / text only as the source of its PDF",
+                    reason="文本、Word 或 XML 源文件只能与其转换结果一起存放 / a text, Word or "
+                    "XML source only beside what was converted from it",
                 )
+                continue
+            with c.package.open(f.path) as stream:
+                head = stream.read(512)
+            if not _source_matches(f.media_type, head):
+                yield hit(f.path, path=f.path, reason=f"{f.media_type} ≠ content")
             continue
         if f.media_type not in role.media_types:
             yield hit(f.path, path=f.path, reason=f"{f.media_type} ∉ {role.name}")
             continue
         with c.package.open(f.path) as stream:
-            actual = sniff(stream.read(16))
+            head = stream.read(512)
+        actual = sniff(head[:16]) or (XML if looks_like_xml(head) else None)
         if actual != f.media_type:
             yield hit(f.path, path=f.path, reason=f"{f.media_type} ≠ {actual or 'unknown'}")
+
+
+def _has_rendition(c: Check, path: str, media_type: str) -> bool:
+    """A kept source sits beside its PDF, or (a Word document of drawings) its figures."""
+    stem = str(PurePosixPath(path).with_suffix(""))
+    if c.package.manifest.file(stem + ".pdf") is not None:
+        return media_type != TEXT or ROLES[path.split("/")[1]].text_source
+    if media_type == TEXT:
+        return False
+    return any(
+        f.path.startswith(stem + "-fig-") and not is_source(f.media_type, f.role) for f in c.files()
+    )
+
+
+def _source_matches(media_type: str, head: bytes) -> bool:
+    if media_type == DOCX:
+        return head.startswith(b"PK\x03\x04")
+    if media_type in (XML, STRUCTURED):
+        return looks_like_xml(head) if media_type == XML else head.lstrip()[:1] == b"{"
+    return True  # text: attachment.readable decodes it
 
 
 @rule(
@@ -100,6 +128,12 @@ def attachment_readable(c: Check) -> Iterator[Hit]:
             if decode_text(c.package.read_bytes(f.path)) is None:
                 yield hit(f.path, path=f.path, reason="不是 UTF-8 文本 / not UTF-8 text")
             continue
+        if f.media_type == STRUCTURED:
+            if not _structure_readable(c.package.read_bytes(f.path)):
+                yield hit(f.path, path=f.path, reason=f"不是 {FORMAT} / not {FORMAT}")
+            continue
+        if f.media_type in (DOCX, XML):
+            continue  # checked when added; sequence_listing.st26 checks listings
         with c.package.open_seekable(f.path) as stream:
             if sniff(stream.read(16)) != f.media_type:
                 continue  # attachment.type reports it
@@ -107,6 +141,40 @@ def attachment_readable(c: Check) -> Iterator[Hit]:
             result = check_readable(stream, f.media_type, limit)
         if not result.ok:
             yield hit(f.path, path=f.path, reason=result.reason)
+
+
+def _structure_readable(data: bytes) -> bool:
+    import json
+
+    try:
+        value = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(value, dict) and value.get("format") == FORMAT
+
+
+@rule(
+    "sequence_listing.st26",
+    field="{path}",
+    zh="{path}：序列表不符合 WIPO ST.26：{reason}",
+    en="{path}: the sequence listing does not conform to WIPO ST.26: {reason}",
+    needs_form=False,
+)
+def sequence_listing_st26(c: Check) -> Iterator[Hit]:
+    from patentdesk.packages.st26 import check_st26
+
+    for f in c.files("sequence_listing"):
+        if f.media_type != XML:
+            continue
+        with c.package.open(f.path) as stream:
+            report = check_st26(stream)
+        if not report.ok:
+            yield Hit(
+                f.path,
+                zh=f"{f.path}：序列表不符合 WIPO ST.26：{report.summary('zh')}",
+                en=f"{f.path}: the sequence listing does not conform to WIPO ST.26: "
+                f"{report.summary('en')}",
+            )
 
 
 @rule(

@@ -177,6 +177,7 @@ class Check:
                 where = ".".join(str(p) for p in err["loc"]) or "form"
                 self.form_errors.append((where, err["msg"]))
         self._texts: dict[str, str | None] = {}
+        self._structures: dict[str, list[dict[str, Any]]] = {}
         self._memo: dict[str, Any] = {}
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
@@ -190,7 +191,24 @@ class Check:
 
     def documents(self, role: str) -> list[ManifestFile]:
         """The attachments of a role that are not text sources (what the office reads)."""
-        return [f for f in self.files(role) if f.media_type != TEXT]
+        from patentdesk.packages.textparts import is_source
+
+        return [f for f in self.files(role) if not is_source(f.media_type, f.role)]
+
+    def structures(self, role: str) -> list[dict[str, Any]]:
+        """The ``patentdesk-text/1`` structures of a role's converted documents (Word or
+        CNIPA XML): numbered claims, paragraphs with sections, tables, formulas, figures.
+        Empty for a PDF or plain text; unreadable ones are left to ``attachment.readable``."""
+        from patentdesk.packages.textparts import load_structure
+
+        if role not in self._structures:
+            found = []
+            for f in self.files(role):
+                data = load_structure(self.package, f)
+                if data is not None:
+                    found.append(data)
+            self._structures[role] = found
+        return self._structures[role]
 
     def text(self, role: str) -> str | None:
         """The text of a role's attachments: the kept UTF-8 source, else the PDF text layer."""
