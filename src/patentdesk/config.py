@@ -66,7 +66,12 @@ class Settings(BaseSettings):
     session_ttl_hours: int = 12
     qr_ttl_seconds: int = 120
     sign_window_max_minutes: int = 24 * 60
-    delivery_rule: Literal["classic", "electronic"] = "classic"
+    delivery_rule: Literal["statutory", "classic", "electronic"] = Field(
+        default="statutory",
+        description="how notices count as served: statutory (electronic notices from "
+        "2024-01-20 on the day they reach the inbox, paper and earlier ones 15 days after "
+        "dispatch); classic or electronic force that rule on electronic notices",
+    )
     max_upload_bytes: int = 512 * 1024 * 1024
     upload_quota_bytes: int = Field(
         default=2 * 1024 * 1024 * 1024,

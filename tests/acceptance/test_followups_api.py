@@ -4,12 +4,16 @@ response to a notice within its deadline, invalidation of a granted patent."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
+from sqlalchemy import update
 
 from patentdesk.blobs import BlobStore
 from patentdesk.identity.service import Context
 from patentdesk.notices.legacy_import import import_archive
+from patentdesk.notices.models import Notice
+from patentdesk.timeutil import beijing_date
 from tests.support.factories import auth
 from tests.support.inproc import ApiPhone, build_followup, build_invention, office_token, submit
 from tests.unit.notices.legacy_samples import sample_notices, write_archive
@@ -99,7 +103,12 @@ def test_reexamination_cites_a_rejection_known_to_the_domain(client, app, agency
 
 @pytest.mark.seed("C10")
 def test_rejection_fetched_by_the_old_client_needs_cloud_re_download(client, app, agency, tmp_path):
-    legacy = [dataclasses.replace(n, code="210407", name="驳回决定") for n in sample_notices(1)]
+    # Fetched by the old client three weeks ago: the reexamination period still runs.
+    recent = (beijing_date() - dt.timedelta(days=21)).isoformat()
+    legacy = [
+        dataclasses.replace(n, code="210407", name="驳回决定", dispatched_on=recent)
+        for n in sample_notices(1)
+    ]
     archive = write_archive(tmp_path / "legacy.zip", legacy)
     with app.state.db.unit_of_work() as s:
         import_archive(
@@ -282,12 +291,6 @@ def test_response_to_a_notice_within_its_deadline(client, app, agency, tmp_path)
         "notice_code=210401",
     )
     assert r.status_code == 201, r.text
-    import datetime as dt
-
-    from sqlalchemy import update
-
-    from patentdesk.notices.models import Notice
-
     # The period ran out yesterday (Beijing): a late response is refused.
     with app.state.db.unit_of_work() as s:
         s.execute(
@@ -306,6 +309,7 @@ def test_response_to_a_notice_within_its_deadline(client, app, agency, tmp_path)
         "notice_code=210401",
     )
     assert r.status_code == 422 and r.json()["error"]["code"] == "DEADLINE_PASSED"
+    assert "恢复权利请求" in r.json()["error"]["message"]
 
 
 def test_invalidation_only_against_a_granted_patent(client, app, world, agency, tmp_path):
@@ -340,3 +344,159 @@ def test_invalidation_only_against_a_granted_patent(client, app, world, agency, 
         == 200
     )
     assert client.get(f"/api/v1/cases/by-number/{number}", headers=auth(token)).status_code == 404
+
+
+def _reexam(client, agency, tmp_path, name, number, serial):
+    return _file_followup(
+        client,
+        agency,
+        tmp_path,
+        name,
+        "reexam",
+        f"application_number={number}",
+        f"rejection_notice_serial={serial}",
+        "applicants.0.name=杭州某某科技有限公司",
+    )
+
+
+def _move_deadline(app, serial, deadline):
+    with app.state.db.unit_of_work() as s:
+        s.execute(update(Notice).where(Notice.serial == serial).values(deadline=deadline))
+
+
+@pytest.mark.seed("C10")
+def test_reexamination_cites_a_rejection_of_the_same_application(client, app, agency, tmp_path):
+    first = _filed(client, agency, tmp_path, "a.zip")["application_number"]
+    second = _filed(client, agency, tmp_path, "b.zip")["application_number"]
+    rejection = _issue(client, agency, first, "210407", "权利要求1不具备创造性。")
+    r = _reexam(client, agency, tmp_path, "other.zip", second, rejection["serial"])
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "NOTICE_OF_ANOTHER_APPLICATION"
+    assert first in err["message"] and second in err["message"]
+    # A number nobody holds is no way round it either.
+    r = _reexam(client, agency, tmp_path, "none.zip", "201710601862.3", rejection["serial"])
+    assert r.status_code == 422 and r.json()["error"]["code"] == "NOTICE_OF_ANOTHER_APPLICATION"
+    # A notice of the same application that is not a rejection decision is no decision.
+    action = _issue(client, agency, first, "210401")
+    r = _reexam(client, agency, tmp_path, "action.zip", first, action["serial"])
+    assert r.status_code == 422 and r.json()["error"]["code"] == "REJECTION_NOTICE_UNKNOWN"
+    r = _reexam(client, agency, tmp_path, "ok.zip", first, rejection["serial"])
+    assert r.status_code == 201, r.text
+    assert r.json()["application_number"] == first
+
+
+@pytest.mark.seed("C10")
+def test_reexamination_within_three_months_of_delivery(client, app, agency, tmp_path):
+    number = _filed(client, agency, tmp_path)["application_number"]
+    rejection = _issue(client, agency, number, "210407", "权利要求1不具备创造性。")
+    # Three months from delivery (electronic: the dispatch day), moved past days off.
+    from patentdesk.notices.deadlines import add_months, next_working_day
+
+    dispatched = dt.date.fromisoformat(rejection["dispatch_date"])
+    assert rejection["deadline"] == next_working_day(add_months(dispatched, 3)).isoformat()
+    # The period ended the day before yesterday: refused, naming the day and the way back.
+    ended = beijing_date() - dt.timedelta(days=2)
+    _move_deadline(app, rejection["serial"], ended)
+    r = _reexam(client, agency, tmp_path, "late.zip", number, rejection["serial"])
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "DEADLINE_PASSED"
+    assert err["details"]["deadline"] == ended.isoformat()
+    assert ended.isoformat() in err["message"] and ended.isoformat() in err["message_en"]
+    assert "恢复权利请求" in err["message"] and "restoration of rights" in err["message_en"]
+    # On its last day it is still in time.
+    _move_deadline(app, rejection["serial"], beijing_date())
+    r = _reexam(client, agency, tmp_path, "last-day.zip", number, rejection["serial"])
+    assert r.status_code == 201, r.text
+
+
+@pytest.mark.seed("C10")
+def test_one_live_reexamination_per_rejection_decision(client, app, agency, tmp_path):
+    number = _filed(client, agency, tmp_path)["application_number"]
+    rejection = _issue(client, agency, number, "210407", "权利要求1不具备创造性。")
+    first = _reexam(client, agency, tmp_path, "r1.zip", number, rejection["serial"])
+    assert first.status_code == 201, first.text
+    again = _reexam(client, agency, tmp_path, "r2.zip", number, rejection["serial"])
+    assert again.status_code == 409, again.text
+    err = again.json()["error"]
+    assert err["code"] == "REEXAMINATION_ALREADY_REQUESTED"
+    assert rejection["serial"] in err["message"] and "待审查" in err["message"]
+    assert err["details"]["submission_id"] == first.json()["submission_id"]
+    # The office refuses the first (不予受理): a new request may be filed, in the period.
+    r = client.post(
+        f"/api/v1/office/submissions/{first.json()['submission_id']}/refuse",
+        json={"reason": "请求书缺少理由"},
+        headers=auth(agency["office"]),
+    )
+    assert r.status_code == 200, r.text
+    third = _reexam(client, agency, tmp_path, "r3.zip", number, rejection["serial"])
+    assert third.status_code == 201, third.text
+    _accept(client, agency, third)
+    fourth = _reexam(client, agency, tmp_path, "r4.zip", number, rejection["serial"])
+    assert fourth.status_code == 409
+    assert "已受理" in fourth.json()["error"]["message"]
+
+
+def test_a_response_answers_a_notice_of_its_application(client, app, agency, tmp_path):
+    first = _filed(client, agency, tmp_path, "a.zip")["application_number"]
+    second = _filed(client, agency, tmp_path, "b.zip")["application_number"]
+    action = _issue(client, agency, first, "210401", "请修改权利要求。")
+
+    def respond(name, number, serial):
+        return _file_followup(
+            client,
+            agency,
+            tmp_path,
+            name,
+            "response",
+            f"application_number={number}",
+            f"notice_serial={serial}",
+        )
+
+    r = respond("other.zip", second, action["serial"])
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "NOTICE_OF_ANOTHER_APPLICATION"
+    # A rejection decision is answered by reexamination, not by observations.
+    rejection = _issue(client, agency, second, "210407", "权利要求1不具备创造性。")
+    r = respond("rejection.zip", second, rejection["serial"])
+    assert r.status_code == 422 and r.json()["error"]["code"] == "REJECTION_NEEDS_REEXAMINATION"
+    assert "复审请求" in r.json()["error"]["message"]
+    r = respond("ok.zip", first, action["serial"])
+    assert r.status_code == 201, r.text
+
+
+def test_invalidation_is_by_one_requester_and_not_by_the_patentee(
+    client, app, world, agency, tmp_path
+):
+    number = _filed(client, agency, tmp_path)["application_number"]
+    _issue(client, agency, number, "210413")
+    fields = (
+        f"patent_number=ZL{number}",
+        "decision_serial=2026010100000001",
+        "patentee=杭州某某科技有限公司",
+        "grounds.0=不具备新颖性",
+    )
+    # The patentee's own domain may not ask to invalidate its whole patent.
+    r = _file_followup(
+        client, agency, tmp_path, "own.zip", "invalidation", *fields, "applicants.0.name=王经办"
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "INVALIDATION_BY_PATENTEE"
+    assert f"ZL{number}" in r.json()["error"]["message"]
+    # Two requesters in one request: each files its own.
+    other = world.person("赵六")
+    phone = ApiPhone(world, other)
+    token = phone.desktop_login()
+    package = build_followup(
+        tmp_path / "two.zip",
+        "invalidation",
+        *fields,
+        "applicants.0.name=赵六",
+        "applicants.1.name=钱七",
+    )
+    phone.sign(token, package)
+    r = submit(client, token, package)
+    assert r.status_code == 422, r.text
+    failed = r.json()["error"]["details"]["errors"]
+    assert [e["rule"] for e in failed] == ["invalidation.one_requester"]

@@ -60,6 +60,10 @@ def create_office_user(
 @app.command("sms-outbox")
 def sms_outbox(
     phone: Annotated[str | None, typer.Option(help="only messages to this phone")] = None,
+    last_code: Annotated[
+        bool,
+        typer.Option("--last-code", help="print only the newest code sent to --phone (scripts)"),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Messages the default SMS gateway wrote."""
@@ -69,7 +73,26 @@ def sms_outbox(
 
     with errors_reported(json_out):
         settings = load_settings()
+        if last_code and not phone:
+            fail(
+                "USAGE",
+                "--last-code 需要 --phone：给出收到验证码的手机号",
+                json_out,
+                message_en="--last-code needs --phone: the number the code was sent to",
+            )
         messages = read_outbox(settings.data, clean_phone(phone) if phone else None)
+        if last_code:
+            codes = [m["code"] for m in messages if m.get("code")]
+            if not codes:
+                fail(
+                    "SMS_CODE_NOT_FOUND",
+                    f"短信发件箱中没有发给 {phone} 的验证码（数据目录 {settings.data}）",
+                    json_out,
+                    message_en=f"No code to {phone} in the SMS outbox (data folder "
+                    f"{settings.data})",
+                )
+            emit({"code": codes[-1]}, json_out, lambda d: print(d["code"]))
+            return
 
         def show(rows: list[dict[str, str]]) -> None:
             for m in rows:

@@ -120,6 +120,9 @@ def issue(
     application_number: Annotated[str, typer.Option(help="the application")],
     code: Annotated[str, typer.Option(help="notice code, e.g. 210407")],
     text: Annotated[str, typer.Option(help="the office's text in the notice")] = "",
+    delivery: Annotated[
+        str, typer.Option(help="electronic (served on arrival) or paper (presumed +15 days)")
+    ] = "electronic",
     server: ServerOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -128,7 +131,12 @@ def issue(
         emit(
             api.post(
                 "/api/v1/office/notices",
-                json={"application_number": application_number, "code": code, "text": text},
+                json={
+                    "application_number": application_number,
+                    "code": code,
+                    "text": text,
+                    "delivery": delivery,
+                },
             ),
             json_out,
             lambda d: console.print(f"已发文 {d['code']} 发文序列号 {d['serial']}"),

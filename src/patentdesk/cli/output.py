@@ -132,4 +132,7 @@ def errors_reported(as_json: bool) -> Iterator[None]:
     try:
         yield
     except PatentDeskError as exc:
-        fail(exc.code, exc.zh, as_json, message_en=exc.en)
+        # The server's details (the deadline missed, the rules a package fails) go to
+        # scripts under --json as they came.
+        report_error(exc.code, exc.zh, as_json, message_en=exc.en, details=exc.details)
+        raise typer.Exit(1) from None

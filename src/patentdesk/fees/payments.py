@@ -58,7 +58,7 @@ from patentdesk.fees.schemas import FeeSheet
 from patentdesk.filing.errors import ApplicationNotFound
 from patentdesk.filing.models import Case, Submission
 from patentdesk.identity.service import Context
-from patentdesk.notices.deadlines import delivery_date
+from patentdesk.notices.deadlines import served_on
 from patentdesk.notices.models import Notice
 from patentdesk.timeutil import beijing_date, iso, now
 
@@ -138,8 +138,8 @@ def _notices(db: Db, ctx: Context, cases: list[Case]) -> dict[uuid.UUID, list[le
                 notice_id=n.id,
                 serial=n.serial,
                 dispatched_at=n.dispatched_at,
-                delivered_on=delivery_date(
-                    n.dispatch_date, ctx.settings.delivery_rule, n.delivered_on
+                delivered_on=served_on(
+                    n.dispatch_date, n.delivered_on, n.delivery, ctx.settings.delivery_rule
                 ),
                 submission_id=target,
                 sheet=sheet,

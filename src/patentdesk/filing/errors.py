@@ -69,11 +69,81 @@ class RejectionNoticeUnknown(PatentDeskError):
     )
 
 
+RESTORATION_ZH = (
+    "如因不可抗拒的事由或者其他正当理由耽误期限，可以依照专利法实施细则第六条提交恢复权利请求"
+    "（恢复权利请求书，表格代码 100010，并缴纳恢复权利请求费）"
+)
+RESTORATION_EN = (
+    "if the period was missed through force majeure or another legitimate reason, file a "
+    "request for restoration of rights (恢复权利请求书, form 100010, with its fee) under "
+    "rule 6 of the Implementing Rules"
+)
+
+
 class DeadlinePassed(PatentDeskError):
     code = "DEADLINE_PASSED"
     status = 422
-    message_zh = "答复期限已届满（{deadline}），不能再答复该通知书"
-    message_en = "The response period ended on {deadline}; this notice can no longer be answered"
+    message_zh = "答复期限已于 {deadline} 届满，不能再答复该通知书。" + RESTORATION_ZH
+    message_en = (
+        "The response period ended on {deadline}; this notice can no longer be answered. "
+        + RESTORATION_EN[0].upper()
+        + RESTORATION_EN[1:]
+    )
+
+
+class ReexaminationPeriodPassed(DeadlinePassed):
+    message_zh = (
+        "复审请求期限已于 {deadline} 届满（驳回决定 {serial} 送达之日起三个月），"
+        "不能再提出复审请求。" + RESTORATION_ZH
+    )
+    message_en = (
+        "The period for requesting reexamination ended on {deadline} (three months from the "
+        "delivery of rejection decision {serial}); no reexamination can be requested now. "
+        + RESTORATION_EN[0].upper()
+        + RESTORATION_EN[1:]
+    )
+
+
+class NoticeOfAnotherApplication(PatentDeskError):
+    code = "NOTICE_OF_ANOTHER_APPLICATION"
+    status = 422
+    message_zh = (
+        "通知书 {serial} 是申请 {other} 的通知书，不是申请 {number} 的：请核对申请号和发文序列号"
+    )
+    message_en = (
+        "Notice {serial} was issued on application {other}, not on {number}: check the "
+        "application number and the dispatch serial"
+    )
+
+
+class ReexaminationAlreadyRequested(Conflict):
+    code = "REEXAMINATION_ALREADY_REQUESTED"
+    message_zh = "该驳回决定已有一件复审请求：同一驳回决定只能有一件复审请求"
+    message_en = "This rejection decision already has a reexamination request: one per decision"
+
+
+class RejectionAnsweredByReexamination(PatentDeskError):
+    code = "REJECTION_NEEDS_REEXAMINATION"
+    status = 422
+    message_zh = "{serial} 是驳回决定，不能以意见陈述答复：对驳回决定不服的，请提出复审请求"
+    message_en = (
+        "{serial} is a rejection decision, which observations cannot answer: request "
+        "reexamination instead"
+    )
+
+
+class InvalidationByPatentee(PatentDeskError):
+    code = "INVALIDATION_BY_PATENTEE"
+    status = 422
+    message_zh = (
+        "专利权人针对自己的专利权 {number} 请求宣告全部无效的，不予受理（专利审查指南第四部分"
+        "第三章 3.2）；如不再需要该专利权，可以声明放弃专利权"
+    )
+    message_en = (
+        "A patentee's request to invalidate the whole of its own patent {number} is not "
+        "admitted (Guidelines for Patent Examination, part IV, chapter 3, 3.2); a patentee "
+        "that no longer wants the patent may surrender it"
+    )
 
 
 class NotGranted(PatentDeskError):

@@ -61,6 +61,9 @@ LIVE_APPLICATION_FILING = (
     "AND status <> 'refused'"
 )
 
+# One live reexamination request per rejection decision (it cites the decision's serial).
+LIVE_REEXAMINATION = "business_type = 'reexam' AND status <> 'refused'"
+
 
 class Submission(Base):
     """One business submitted on a case: the application itself or follow-up business."""
@@ -80,6 +83,15 @@ class Submission(Base):
             unique=True,
             sqlite_where=text(LIVE_APPLICATION_FILING),
             postgresql_where=text(LIVE_APPLICATION_FILING),
+        ),
+        # Two reexamination requests on one rejection decision racing in: the database
+        # decides (a refused one may be filed again, within the period).
+        Index(
+            "uq_submissions_live_reexam",
+            "related_notice_serial",
+            unique=True,
+            sqlite_where=text(LIVE_REEXAMINATION),
+            postgresql_where=text(LIVE_REEXAMINATION),
         ),
     )
 

@@ -37,14 +37,14 @@ from patentdesk.authz import (
 from patentdesk.blobs import BlobStore
 from patentdesk.config import Settings
 from patentdesk.db import Database, new_id
-from patentdesk.filing import numbers, receipts, thirdparty
+from patentdesk.filing import followups, numbers, receipts, thirdparty
 from patentdesk.filing.allocation import next_serial
 from patentdesk.filing.errors import (
     ApplicationNotFound,
-    DeadlinePassed,
     IdempotencyKeyReused,
     NoGrantedPatent,
     NotGranted,
+    NoticeOfAnotherApplication,
     PackageAlreadyFiled,
     PackageInvalid,
     PackageUnsigned,
@@ -171,6 +171,9 @@ def submit(
                 return previous
             if prepared.is_application:
                 _not_filed_before(db, actor, prepared.package_id)
+            if prepared.business.name == "reexam":
+                serial = str(prepared.form.get("rejection_notice_serial") or "").strip()
+                followups.one_live_reexamination(db, serial)
         raise
 
 
@@ -278,7 +281,7 @@ def _record(db: Db, ctx: Context, actor: Actor, p: Prepared) -> Outcome:
         _not_filed_before(db, actor, p.package_id)
         case = _new_case(db, ctx, actor, business.name, form, p.received, p.filing_date)
     else:
-        case = _target_case(db, actor, business.name, form, p.filing_date)
+        case = _target_case(db, ctx, actor, business.name, form, p.filing_date)
     domain = db.get(Domain, actor.domain_id)
     submission = Submission(
         id=new_id(),
@@ -299,7 +302,7 @@ def _record(db: Db, ctx: Context, actor: Actor, p: Prepared) -> Outcome:
         submitted_by_user_id=actor.user_id,
         submitted_by_sub_account_id=actor.sub_account_id,
         received_at=p.received,
-        related_notice_serial=form.get("notice_serial") or form.get("rejection_notice_serial"),
+        related_notice_serial=_related_serial(form),
     )
     db.add(submission)
     db.flush()  # the unique indexes decide here: the same key or package filed meanwhile
@@ -316,6 +319,11 @@ def _record(db: Db, ctx: Context, actor: Actor, p: Prepared) -> Outcome:
         business=business.name,
     )
     return Outcome(submission, case, receipt)
+
+
+def _related_serial(form: dict[str, Any]) -> str | None:
+    value = form.get("notice_serial") or form.get("rejection_notice_serial")
+    return str(value).strip() if value else None
 
 
 def _validate(package: Package, actor: Actor, filing_date: dt.date) -> Any:
@@ -439,8 +447,15 @@ def known_notice(db: Db, actor: Actor, serial: str) -> Notice | None:
 
 
 def _target_case(
-    db: Db, actor: Actor, business: str, form: dict[str, Any], filing_date: dt.date
+    db: Db,
+    ctx: Context,
+    actor: Actor,
+    business: str,
+    form: dict[str, Any],
+    filing_date: dt.date,
 ) -> Case:
+    """The case a follow-up names, checked against the law (:mod:`.followups`)."""
+    policy = ctx.settings.delivery_rule
     number = (
         form.get("patent_number") if business == "invalidation" else form.get("application_number")
     )
@@ -451,6 +466,7 @@ def _target_case(
         if case is not None and can_see_domain(actor, case.domain_id, Permission.CASE_VIEW):
             if case.status != "granted":
                 raise NotGranted(number=case.application_number)
+            followups.check_invalidation(case, actor.domain_id)
         elif case is None or case.status != "granted":
             raise NoGrantedPatent(number=number or "-")
         return case
@@ -464,26 +480,35 @@ def _target_case(
                 raise ApplicationNotFound(number=number or "-")
             return thirdparty.unknown_case(canonical)
         return case
+    rejection: Notice | None = None
     if business == "reexam":
-        notice = known_notice(db, actor, str(form.get("rejection_notice_serial") or ""))
-        if notice is None or not is_rejection_decision(notice.code):
+        rejection = known_notice(db, actor, str(form.get("rejection_notice_serial") or ""))
+        if rejection is None or not is_rejection_decision(rejection.code):
             raise RejectionNoticeUnknown()
-        if case is None and notice.case_id is not None:
-            case = db.get(Case, notice.case_id)
         if case is None:
-            case = _case_from_legacy_notice(db, actor, notice)
+            # The decision cites an application this system does not know by that number:
+            # a legacy one (A11), or the wrong number.
+            if thirdparty.canonical_number(number) != rejection.application_number:
+                raise NoticeOfAnotherApplication(
+                    serial=rejection.serial, other=rejection.application_number, number=number
+                )
+            if rejection.case_id is not None:
+                case = db.get(Case, rejection.case_id)
+            else:
+                case = _case_from_legacy_notice(db, actor, rejection)
     if case is None or not can_see_domain(actor, case.domain_id, Permission.CASE_VIEW):
         raise ApplicationNotFound(number=number or "-")
+    if rejection is not None:
+        followups.check_reexamination(db, rejection, case, number, filing_date, policy)
     if business == "response" and form.get("notice_serial"):
         notice = known_notice(db, actor, str(form["notice_serial"]))
-        if notice is None or notice.case_id not in (None, case.id):
+        if notice is None:
             raise ApplicationNotFound(
                 "通知书 {number} 不存在或不属于该申请",
                 "Notice {number} does not exist or is not of this case",
                 number=form["notice_serial"],
             )
-        if notice.deadline is not None and filing_date > notice.deadline:
-            raise DeadlinePassed(deadline=notice.deadline.isoformat())
+        followups.check_response(notice, case, number, filing_date, policy)
     return case
 
 

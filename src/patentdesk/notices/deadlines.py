@@ -37,7 +37,17 @@ from patentdesk.notices.types import notice_type
 
 DeliveryRule = Literal["classic", "electronic"]
 DELIVERY_RULES: tuple[DeliveryRule, ...] = ("classic", "electronic")
+# How a notice reached its party (送达方式): into the electronic system, or on paper.
+DeliveryMode = Literal["electronic", "paper"]
+DELIVERY_MODES: tuple[DeliveryMode, ...] = ("electronic", "paper")
+# The server setting (PATENTDESK_DELIVERY_RULE): ``statutory`` picks the rule per notice as
+# the law does; ``classic`` and ``electronic`` force one rule on electronically delivered
+# notices (paper is always ``classic``: there is no other rule for it).
+DeliveryPolicy = Literal["statutory", "classic", "electronic"]
 CLASSIC_PRESUMPTION_DAYS = 15
+# The 2023 revision of the Implementing Rules (rule 4: electronic service on the day the
+# document enters the party's system) is in force from this day.
+ELECTRONIC_SERVICE_FROM = date(2024, 1, 20)
 OVERRIDES_FILE = "holiday_overrides.yaml"
 # A deadline can only move forward by a holiday block; a run this long means broken data.
 _MAX_SHIFT_DAYS = 60
@@ -223,6 +233,52 @@ def delivery_date(
         "Delivery rule '{rule}' is not valid; use classic or electronic",
         rule=rule,
     )
+
+
+def rule_for(
+    policy: DeliveryPolicy | str, mode: DeliveryMode | str | None, dispatched_on: date
+) -> DeliveryRule:
+    """The delivery rule of one notice.
+
+    Paper is presumed received 15 days after dispatch (``classic``). An electronically
+    delivered notice is served the day it reaches the party's system (``electronic``) when
+    dispatched on or after 2024-01-20; before that day CNIPA applied the presumption to
+    electronic notices too. ``policy`` (the server setting) may force either rule on
+    electronic notices; ``mode`` None (a notice stored before modes were recorded) counts as
+    electronic.
+    """
+    if mode not in (None, *DELIVERY_MODES):
+        raise DeliveryRuleInvalid(
+            "送达方式“{mode}”无效，应为 electronic（电子送达）或 paper（纸件送达）",
+            "Delivery mode '{mode}' is not valid; use electronic or paper",
+            mode=str(mode),
+        )
+    if mode == "paper":
+        return "classic"
+    if policy == "statutory":
+        return "electronic" if dispatched_on >= ELECTRONIC_SERVICE_FROM else "classic"
+    if policy in DELIVERY_RULES:
+        return policy
+    raise DeliveryRuleInvalid(
+        "送达规则“{rule}”无效，应为 statutory、classic 或 electronic",
+        "Delivery rule '{rule}' is not valid; use statutory, classic or electronic",
+        rule=str(policy),
+    )
+
+
+def served_on(
+    dispatched_on: date,
+    delivered_on: date | None,
+    mode: DeliveryMode | str | None,
+    policy: DeliveryPolicy | str,
+) -> date:
+    """A stored notice's delivery date. Notices with a mode stored it when issued; older
+    ones count as they did then (the 15-day presumption unless the server forced
+    ``electronic``), so their deadlines and fee periods do not move."""
+    if mode is not None and delivered_on is not None:
+        return delivered_on
+    rule: DeliveryRule = "electronic" if policy == "electronic" else "classic"
+    return delivery_date(dispatched_on, rule, delivered_on)
 
 
 def explain_deadline(

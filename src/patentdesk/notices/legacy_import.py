@@ -15,7 +15,7 @@ from patentdesk.blobs import BlobStore
 from patentdesk.errors import NotFound
 from patentdesk.filing.models import Case
 from patentdesk.identity.service import Context
-from patentdesk.notices.deadlines import response_deadline
+from patentdesk.notices.deadlines import delivery_date, response_deadline, rule_for
 from patentdesk.notices.legacy import open_legacy_archive
 from patentdesk.notices.models import Notice
 from patentdesk.orgs.models import Organisation
@@ -67,10 +67,13 @@ def import_archive(
                 report.skipped += 1
                 continue
             case = db.scalar(select(Case).where(Case.application_number == item.application_number))
+            # The old client fetched them from the electronic system: served
+            # electronically, by the rule in force on their dispatch date.
+            rule = rule_for(ctx.settings.delivery_rule, "electronic", item.dispatched_on)
             deadline = None
             if item.known_type:
                 deadline = response_deadline(
-                    item.code, item.dispatched_on, ctx.settings.delivery_rule, item.dispatched_on
+                    item.code, item.dispatched_on, rule, item.dispatched_on
                 )
             notice = Notice(
                 serial=item.serial,
@@ -82,7 +85,8 @@ def import_archive(
                 domain_id=domain.id,
                 dispatched_at=dt.datetime.combine(item.dispatched_on, dt.time(), tzinfo=UTC),
                 dispatch_date=item.dispatched_on,
-                delivered_on=item.dispatched_on,
+                delivered_on=delivery_date(item.dispatched_on, rule, item.dispatched_on),
+                delivery="electronic",
                 deadline=deadline,
                 pdf_sha256=blobs.put_bytes(archive.read_pdf(item)),
                 source="legacy",

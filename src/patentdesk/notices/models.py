@@ -31,6 +31,9 @@ class Notice(Base):
     dispatched_at: Mapped[dt.datetime]
     dispatch_date: Mapped[dt.date]
     delivered_on: Mapped[dt.date | None]
+    # 送达方式: electronic | paper; None on notices stored before the mode was recorded
+    # (their stored delivery date and deadline stand as computed then).
+    delivery: Mapped[str | None] = mapped_column(String(16))
     deadline: Mapped[dt.date | None]
     text: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -22,7 +22,13 @@ from patentdesk.filing.allocation import next_serial
 from patentdesk.filing.disclosure import may_read_case
 from patentdesk.filing.models import Case
 from patentdesk.identity.service import Context
-from patentdesk.notices.deadlines import DeadlineEntry, response_deadline
+from patentdesk.notices.deadlines import (
+    DeadlineEntry,
+    DeliveryMode,
+    delivery_date,
+    response_deadline,
+    rule_for,
+)
 from patentdesk.notices.documents import NoticeData, render_notice_pdf
 from patentdesk.notices.models import Notice
 from patentdesk.notices.types import notice_type
@@ -74,8 +80,11 @@ def issue(
     issued_by: uuid.UUID | None = None,
     data: dict[str, Any] | None = None,
     blobs: BlobStore,
+    delivery: DeliveryMode | str = "electronic",
 ) -> Notice:
-    """Issues a notice from its type's template; delivered at once to the domain."""
+    """Issues a notice from its type's template; delivered at once to the domain's inbox
+    (``electronic``), or sent on paper as well (``paper``: served by the 15-day
+    presumption, and its deadline counts from then)."""
     kind = notice_type(code)
     if len(text) > 5000:
         raise ValidationFailed(
@@ -89,7 +98,8 @@ def issue(
     public = may_read_case(case, recipient)
     dispatched = now()
     day = beijing_date(dispatched)
-    deadline = response_deadline(code, day, ctx.settings.delivery_rule, day)
+    rule = rule_for(ctx.settings.delivery_rule, delivery, day)
+    deadline = response_deadline(code, day, rule, day)
     serial = dispatch_serial(db, day)
     pdf = render_notice_pdf(
         NoticeData(
@@ -115,7 +125,8 @@ def issue(
         domain_id=recipient,
         dispatched_at=dispatched,
         dispatch_date=day,
-        delivered_on=day,
+        delivered_on=delivery_date(day, rule, day),
+        delivery=delivery,
         deadline=deadline,
         text=text,
         data=data or {},
@@ -305,6 +316,8 @@ def notice_out(n: Notice) -> dict[str, Any]:
         "dispatched_at": iso(n.dispatched_at),
         "dispatch_date": n.dispatch_date.isoformat(),
         "deadline": n.deadline.isoformat() if n.deadline else None,
+        "delivery": n.delivery,
+        "delivered_on": n.delivered_on.isoformat() if n.delivered_on else None,
         "confirmed_at": iso(n.confirmed_at),
         "first_downloaded_at": iso(n.first_downloaded_at),
         "source": n.source,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -95,6 +95,11 @@ class NoticeIn(BaseModel):
     data: dict[str, Any] | None = Field(
         default=None, description='e.g. the fee sheet a payment notice states: {"fee_sheet": {…}}'
     )
+    delivery: Literal["electronic", "paper"] = Field(
+        default="electronic",
+        description="送达方式: electronic (served the day it reaches the inbox) or paper "
+        "(presumed served 15 days after dispatch); the deadline counts from delivery",
+    )
 
 
 @router.post("/notices", status_code=201)
@@ -111,5 +116,6 @@ def issue_notice(
         text=body.text,
         data=body.data,
         blobs=_blobs(request),
+        delivery=body.delivery,
     )
     return {"notice_id": str(notice.id), "serial": notice.serial, **notice_out(notice)}

@@ -321,8 +321,10 @@ def issue_notice(
     text: str = "",
     data: dict[str, Any] | None = None,
     blobs: BlobStore,
+    delivery: str = "electronic",
 ) -> Notice:
-    """Any notice or decision from its template (e.g. 210407 驳回决定).
+    """Any notice or decision from its template (e.g. 210407 驳回决定), delivered
+    electronically or on paper (``delivery``: the deadline counts from delivery).
 
     A payment notice (缴费通知书 200701) states a fee sheet: ``data.fee_sheet`` as given, or
     the case's outstanding fees by the schedule in force on its filing date (seed E1)."""
@@ -345,4 +347,5 @@ def issue_notice(
         issued_by=actor.user_id,
         data=data,
         blobs=blobs,
+        delivery=delivery,
     )

@@ -104,6 +104,21 @@ def invalidation_grounds(c: Check) -> Iterator[Hit]:
         yield hit()
 
 
+@rule(
+    "invalidation.one_requester",
+    field="applicants",
+    types=("invalidation",),
+    zh="一件无效宣告请求只能有一个请求人（现有 {count} 个）：多个请求人应分别提出请求"
+    "（专利审查指南第四部分第三章 3.2）",
+    en="An invalidation request has one requester ({count} given): several requesters file "
+    "one request each (Guidelines for Patent Examination, part IV, chapter 3, 3.2)",
+)
+def invalidation_one_requester(c: Check) -> Iterator[Hit]:
+    named = [a for a in c.form.applicants if a.name]
+    if len(named) > 1:
+        yield hit(count=len(named))
+
+
 # --------------------------------------------------------------------------- change (C4)
 
 

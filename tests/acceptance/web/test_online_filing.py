@@ -13,6 +13,7 @@ the API tests of the same services).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ import pytest
 from sqlalchemy import select
 
 from patentdesk.filing.models import Case
+from patentdesk.timeutil import beijing_date
 from tests.support.apiphone import ApiPhone
 from tests.support.browser import web_login
 from tests.support.cases import add_notice
@@ -105,7 +107,9 @@ def test_agency_handler_files_answers_and_appeals_in_the_browser(
             case = s.scalar(select(Case).where(Case.application_number == number))
             assert case is not None
             s.expunge(case)
-        action = add_notice(db, case, "210401", name="第一次审查意见通知书")
+        # Dispatched ten days ago: its period (and the rejection's below) still runs.
+        recent = beijing_date() - dt.timedelta(days=10)
+        action = add_notice(db, case, "210401", name="第一次审查意见通知书", dispatch_date=recent)
         page.goto("/notices")
         page.locator(f"tr[data-serial='{action.serial}'] button.start-response").click()
         page.wait_for_selector("#draft-form")
@@ -117,7 +121,7 @@ def test_agency_handler_files_answers_and_appeals_in_the_browser(
         sign_and_submit(page, phone, f"{p}-05-response", by_code=True)  # typed, not scanned
 
         # A rejection decision: «请求复审» on the case page cites it (C10).
-        rejection = add_notice(db, case, "210407", name="驳回决定")
+        rejection = add_notice(db, case, "210407", name="驳回决定", dispatch_date=recent)
         page.goto(f"/cases/{case.id}")
         page.locator(f"tr[data-serial='{rejection.serial}'] button.start-reexam").click()
         page.wait_for_selector("#draft-form")

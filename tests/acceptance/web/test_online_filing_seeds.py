@@ -3,12 +3,14 @@ drafts (A6, A10), each in a real headless Chromium on the portal's own pages."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from patentdesk.packages import ValidationContext, read_package, validate
+from patentdesk.timeutil import beijing_date
 from tests.support.apiphone import ApiPhone
 from tests.support.cases import add_case, add_notice, agency_desk
 from tests.support.factories import World, valid_uscc
@@ -286,7 +288,9 @@ def test_reexamination_citing_an_unknown_decision_is_refused_with_the_way_out(
         assert "云端二次下载" in error.inner_text()
         shot(page, "c10-refused")
         # With the decision known to the domain, «请求复审» on it files.
-        rejection = add_notice(db, case, "210407", name="驳回决定")
+        # … dispatched ten days ago: the three months to request reexamination still run.
+        recent = beijing_date() - dt.timedelta(days=10)
+        rejection = add_notice(db, case, "210407", name="驳回决定", dispatch_date=recent)
         page.goto(f"/cases/{case.id}")
         page.locator(f"tr[data-serial='{rejection.serial}'] button.start-reexam").click()
         page.wait_for_selector("#draft-form")

@@ -187,3 +187,35 @@ def test_deadlines_in_window():
     ]
     got = dl.deadlines_in(entries, D(2024, 3, 1), D(2024, 3, 31))
     assert [e.serial for e in got] == ["S1", "S2"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "mode", "dispatched", "rule"),
+    [
+        ("statutory", "electronic", D(2024, 1, 20), "electronic"),  # the day the rules apply
+        ("statutory", "electronic", D(2024, 1, 19), "classic"),  # before: the presumption
+        ("statutory", "paper", D(2026, 12, 5), "classic"),
+        ("statutory", None, D(2026, 12, 5), "electronic"),
+        ("classic", "electronic", D(2026, 12, 5), "classic"),
+        ("electronic", "electronic", D(2023, 6, 1), "electronic"),
+        ("electronic", "paper", D(2026, 12, 5), "classic"),  # paper has no other rule
+    ],
+)
+def test_the_rule_follows_the_delivery_mode_and_the_dispatch_date(policy, mode, dispatched, rule):
+    assert dl.rule_for(policy, mode, dispatched) == rule
+
+
+def test_an_unknown_mode_or_policy_is_named():
+    with pytest.raises(dl.DeliveryRuleInvalid) as err:
+        dl.rule_for("statutory", "pigeon", D(2026, 12, 5))
+    assert "pigeon" in err.value.en
+    with pytest.raises(dl.DeliveryRuleInvalid) as err:
+        dl.rule_for("postal", "electronic", D(2026, 12, 5))
+    assert "postal" in err.value.en
+
+
+def test_a_210401_issued_electronically_on_2026_12_05_runs_from_that_day():
+    rule = dl.rule_for("statutory", "electronic", D(2026, 12, 5))
+    due = dl.response_deadline("210401", D(2026, 12, 5), rule, D(2026, 12, 5))
+    assert due == dl.next_working_day(D(2027, 4, 5))
+    assert due < D(2027, 4, 20)  # what the +15 day presumption gave
