@@ -73,7 +73,20 @@ def test_the_app_signs_what_the_web_portal_shows_and_the_desktop_files_it(
 
     desk.wait_for_url(f"**/drafts/{draft_id}/submit", timeout=20_000)  # by itself
     assert desk.locator("#signed-note").is_visible()
+    # A slow line: while the server files it, the page says what is happening and for how
+    # long, rather than a bar that means nothing.
+    cdp = desk.context.new_cdp_session(desk)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 3000, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
     desk.click("#submit-button")
+    stage = desk.locator("#submit-stage")
+    stage.wait_for(state="visible")
+    assert "正在提交" in stage.inner_text()
+    desk.wait_for_selector("#submit-stage .elapsed:has-text('秒')")
+    assert desk.locator("#submit-button").is_disabled()
     desk.wait_for_url("**/receipts/**", timeout=30_000)
     desk.wait_for_selector("#receipt-verification[data-valid=true]")
     assert desk.locator("#receipt-number").inner_text().strip().startswith("20")

@@ -207,3 +207,20 @@ document.addEventListener("submit", (event) => {
     }
   }, true);
 })();
+
+// The submission's stage line counts the seconds while the server files the package: one
+// request does every step, so the page says so instead of inventing a percentage.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const form = event.target.closest && event.target.closest("#submit-form");
+  const stage = document.getElementById("submit-stage");
+  if (!form || !stage) return;
+  const out = stage.querySelector(".elapsed");
+  const started = Date.now();
+  const tick = () => {
+    if (!document.body.contains(stage)) return;
+    const n = Math.floor((Date.now() - started) / 1000);
+    out.textContent = n >= 2 ? stage.dataset.elapsed.replace("{n}", n) : "";
+    if (document.getElementById("submit-progress").classList.contains("htmx-request")) setTimeout(tick, 500);
+  };
+  setTimeout(tick, 500);
+});
