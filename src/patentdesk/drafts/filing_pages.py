@@ -108,6 +108,13 @@ def _summary(lang: str, actor: Actor, draft: Draft) -> dict[str, Any]:
             or form.get("patent_number"),
             "signatures": len(package.signatures),
             "package_id": package.package_id,
+            # As the phone shows them, so the person can compare the two screens.
+            "applicants": [
+                a["name"].strip()
+                for a in (form.get("applicants") or [])
+                if isinstance(a, dict) and isinstance(a.get("name"), str) and a["name"].strip()
+            ],
+            "files": len(package.manifest.files),
         }
 
 

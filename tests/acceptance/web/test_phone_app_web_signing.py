@@ -73,6 +73,10 @@ def test_the_app_signs_what_the_web_portal_shows_and_the_desktop_files_it(
 
     desk.wait_for_url(f"**/drafts/{draft_id}/submit", timeout=20_000)  # by itself
     assert desk.locator("#signed-note").is_visible()
+    # The page names what the phone showed, to compare.
+    assert desk.locator("#summary-package").inner_text() == package_id
+    assert desk.locator("#summary-files").inner_text() == str(files)
+    assert desk.locator("#summary-applicants").inner_text() == "杭州某某科技有限公司"
     # A slow line: while the server files it, the page says what is happening and for how
     # long, rather than a bar that means nothing.
     cdp = desk.context.new_cdp_session(desk)
