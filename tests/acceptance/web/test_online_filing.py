@@ -154,6 +154,7 @@ def test_agency_handler_files_answers_and_appeals_in_the_browser(
             assert "CNY" in line and "outstanding" in line and "pay by" in line, line
         messages = page.locator("#desk-messages").inner_text()
         assert "New login" in messages and "新登录" not in messages
+        assert "A new phone" in messages and "绑定了新手机" not in messages
         shot(page, f"{p}-10-desk-en")
         page.goto("/drafts")
         page.select_option("#business-type", "pct-national")
