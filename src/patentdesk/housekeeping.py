@@ -2,7 +2,8 @@
 
 QR codes (login and signing), SMS codes and password-login challenges go a grace period
 after they expired; failed-login records go once they no longer count toward the throttle;
-uploads nobody has added to for ``upload_ttl_hours`` go with their parts on disk. What
+uploads nobody has added to for ``upload_ttl_hours`` go with their parts on disk; the
+no-scan signing keys of web logins that ended or expired go at once. What
 users see as history stays: sessions, no-scan windows, certificates, signature records,
 messages and the audit log.
 
@@ -21,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from patentdesk import audit
 from patentdesk.config import Settings
 from patentdesk.db import Database
+from patentdesk.drafts import websign
 from patentdesk.filing.uploads import Uploads
 from patentdesk.identity import service as identity
 from patentdesk.pki import qr
@@ -36,6 +38,8 @@ def purge(db: Database, settings: Settings, at: dt.datetime | None = None) -> di
     with db.unit_of_work() as s:
         counts = identity.purge_expired(s, settings, cutoff)
         counts["qr_requests"] = qr.purge_expired(s, cutoff)
+        # Keys of web logins that ended or expired (no grace: an ended login never signs).
+        counts["web_session_keys"] = websign.purge_ended(s, settings.data, at)
         if any(counts.values()):
             audit.record(s, "housekeeping.purge", environment=settings.environment, purged=counts)
     stale = at - dt.timedelta(hours=settings.upload_ttl_hours)

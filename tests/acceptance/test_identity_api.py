@@ -268,7 +268,7 @@ def test_every_response_names_the_environment(client, world):
     assert session["environment"] == "test"
     r = client.get("/api/v1/me", headers=auth(session["token"]))
     assert r.headers["X-PatentDesk-Environment"] == "test"
-    assert "环境: test" in client.get("/login").text
+    assert "测试环境" in client.get("/login").text
 
 
 def test_audit_log_records_and_verifies(client, world, db):

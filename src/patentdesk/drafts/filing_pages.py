@@ -63,13 +63,23 @@ class NotSigned(PatentDeskError):
 # ---------------------------------------------------------------- helpers
 
 
-def _manifest(draft: Draft) -> tuple[bytes, str | None, str]:
+def _manifest(draft: Draft) -> tuple[bytes, str | None, str, list[str]]:
+    """The manifest's exact bytes, the title, the business type and the applicants' names:
+    what the phone shows before it signs, as the desktop client sends them."""
     with read_package(draft.path) as package:
-        title = package.forms.get(MAIN_FORM, {}).get("title")
+        form = package.forms.get(MAIN_FORM, {})
+        title = form.get("title")
+        applicants = form.get("applicants")
+        names = [
+            a["name"].strip()
+            for a in (applicants if isinstance(applicants, list) else [])
+            if isinstance(a, dict) and isinstance(a.get("name"), str) and a["name"].strip()
+        ]
         return (
             package.manifest_bytes,
             title if isinstance(title, str) else None,
             package.business_type,
+            names,
         )
 
 
@@ -81,7 +91,7 @@ def _render(request: Request, actor: Actor, template: str, **context: Any) -> Re
 def _qr_svg(payload: str) -> str:
     import segno
 
-    svg: str = segno.make(payload, error="m").svg_inline(scale=4, border=4)
+    svg: str = segno.make(payload, error="m").svg_inline(scale=4, border=4, omitsize=True)
     return svg
 
 
@@ -98,6 +108,13 @@ def _summary(lang: str, actor: Actor, draft: Draft) -> dict[str, Any]:
             or form.get("patent_number"),
             "signatures": len(package.signatures),
             "package_id": package.package_id,
+            # As the phone shows them, so the person can compare the two screens.
+            "applicants": [
+                a["name"].strip()
+                for a in (form.get("applicants") or [])
+                if isinstance(a, dict) and isinstance(a.get("name"), str) and a["name"].strip()
+            ],
+            "files": len(package.manifest.files),
         }
 
 
@@ -122,11 +139,18 @@ def sign_start(
         findings = view.sections(lang_of(request), actor, draft, with_validation=True).findings
         if findings and not findings["ok"]:
             raise NotValid(n=len(findings["errors"]))
-        manifest, title, business_type = _manifest(draft)
+        manifest, title, business_type, applicants = _manifest(draft)
         digest = hashlib.sha256(manifest).hexdigest()
         websign.ensure_session_key(db, ctx, actor)
         started = signing.start_signing(
-            db, ctx, actor, digest=digest, title=title, business_type=business_type
+            db,
+            ctx,
+            actor,
+            digest=digest,
+            title=title,
+            business_type=business_type,
+            manifest=manifest,  # the phone shows the package id and the number of files
+            applicants=applicants,
         )
         if started.mode == "window":
             # Inside the no-scan window the phone opened for this login: no QR code.
@@ -235,7 +259,7 @@ def sign_status(draft_id: str, request: Request, actor: OptionalActor, db: DbSes
         signature = collected.signature
         # The phone signed the digest the page asked for; the package must still be it.
         with store.lock(owner):
-            manifest, _title, _type = _manifest(draft)
+            manifest = _manifest(draft)[0]
             store.update_meta(owner, draft.id, signing=None)
             if hashlib.sha256(manifest).hexdigest() != pending["digest"]:
                 raise PackageChanged()

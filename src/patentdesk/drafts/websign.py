@@ -13,17 +13,20 @@ window the key cannot sign anything the server accepts, and the login always sca
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import time
 import uuid
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
 from patentdesk.authz import Actor
 from patentdesk.identity.models import Session
 from patentdesk.identity.service import Context
 from patentdesk.pki.clientkey import ClientKeyStore
+from patentdesk.timeutil import now
 
 
 def _folder(ctx: Context, session_id: uuid.UUID) -> Path:
@@ -70,3 +73,35 @@ def sign_in_window(
 def forget(ctx: Context, session_id: uuid.UUID) -> None:
     """Removes a login's key (the login ended)."""
     shutil.rmtree(_folder(ctx, session_id), ignore_errors=True)
+
+
+def purge_ended(db: Db, data: Path, at: dt.datetime | None = None) -> int:
+    """Removes the keys of web logins that ended (logged out elsewhere, ended from the
+    phone, password changed) or expired, and of sessions that no longer exist; returns how
+    many went. A logout on the page removes its key at once (:func:`forget`); this catches
+    the rest, for housekeeping."""
+    folder = data / "web-sessions"
+    if not folder.is_dir():
+        return 0
+    at = at or now()
+    ids: dict[uuid.UUID, Path] = {}
+    for path in folder.iterdir():
+        try:
+            ids[uuid.UUID(hex=path.name)] = path
+        except ValueError:
+            continue  # not ours: left alone
+    if not ids:
+        return 0
+    live = set(
+        db.scalars(
+            select(Session.id).where(
+                Session.id.in_(list(ids)), Session.revoked_at.is_(None), Session.expires_at > at
+            )
+        )
+    )
+    gone = 0
+    for session_id, path in ids.items():
+        if session_id not in live:
+            shutil.rmtree(path, ignore_errors=True)
+            gone += 1
+    return gone

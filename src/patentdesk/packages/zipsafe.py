@@ -106,13 +106,23 @@ def _entry_count_from_eocd(fp: BinaryIO, size: int) -> int | None:
     return int(fields[4])
 
 
+def _not_a_zip(reason_zh: str, reason_en: str) -> e.NotAZip:
+    """Each language's page gets the reason in its own words (not both side by side)."""
+    return e.NotAZip(
+        e.NotAZip.message_zh.format(reason=reason_zh), e.NotAZip.message_en.format(reason=reason_en)
+    )
+
+
 def open_checked(fp: BinaryIO, size: int, limits: Limits = DEFAULT_LIMITS) -> zipfile.ZipFile:
     """Opens ``fp`` as a ZIP after the entry-count check, mapping parser failures to errors."""
     if size < 22:
-        raise e.NotAZip(reason="文件过短 / file too short")
+        raise _not_a_zip("文件太短，不可能是案卷包", "the file is too short to be a package")
     count = _entry_count_from_eocd(fp, size)
     if count is None:
-        raise e.NotAZip(reason="没有 ZIP 目录 / no ZIP end-of-central-directory record")
+        raise _not_a_zip(
+            "文件已损坏或不是 ZIP 文件（读不到 ZIP 目录）",
+            "it is damaged or not a ZIP file (its ZIP directory cannot be read)",
+        )
     if count > limits.max_entries and count != 0xFFFF:
         raise e.TooManyEntries(count=count, limit=limits.max_entries)
     fp.seek(0)

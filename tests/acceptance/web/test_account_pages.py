@@ -96,7 +96,8 @@ def test_register_then_login_with_sms_on_the_web(page, settings):
 @pytest.mark.seed("A5")
 def test_environment_and_english_switch(page):
     page.goto("/login")
-    assert "test" in page.locator("#environment").inner_text()
+    assert page.locator("#environment").get_attribute("data-env") == "test"
+    assert "测试环境" in page.locator("#environment").inner_text()  # named, not coded
     page.click("#lang-switch")
     page.wait_for_selector("text=Password login")
     page.goto("/login")

@@ -172,8 +172,9 @@ def agency_case(client, app, world, tmp_path, settings):
         headers=auth(office),
     )
     assert r.status_code == 201, r.text
-    # A 210403 (two months) dispatched 65 days ago is due in roughly ten days.
-    recent = (beijing_date() - dt.timedelta(days=65)).isoformat()
+    # A 210403 (two months) dispatched 50 days ago, served electronically that day (2024
+    # rules), is due in roughly ten days.
+    recent = (beijing_date() - dt.timedelta(days=50)).isoformat()
     legacy = sample_notices(2)
     legacy[1] = with_changes(
         legacy[1], code="210403", name="第N次审查意见通知书", dispatched_on=recent

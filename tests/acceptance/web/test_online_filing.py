@@ -158,6 +158,7 @@ def test_agency_handler_files_answers_and_appeals_in_the_browser(
             assert "CNY" in line and "outstanding" in line and "pay by" in line, line
         messages = page.locator("#desk-messages").inner_text()
         assert "New login" in messages and "新登录" not in messages
+        assert "A new phone" in messages and "绑定了新手机" not in messages
         shot(page, f"{p}-10-desk-en")
         page.goto("/drafts")
         page.select_option("#business-type", "pct-national")
@@ -239,3 +240,70 @@ def test_upload_shows_progress_can_be_cancelled_and_resumes(
     assert offsets[sent_before] > 0, offsets  # resumed, not sent again from the start
     uploads = list((settings.data / "uploads").glob("*.part"))
     assert uploads == []  # taken into the draft, nothing left behind
+
+
+def test_importing_a_package_shows_progress_and_then_what_was_wrong(
+    page: Any, live_world: Any, settings: Any, tmp_path: Path
+) -> None:
+    person = live_world.person("李四")
+    web_login(page, settings.data, person.phone, PASSWORD)
+    page.goto("/drafts")
+    broken = tmp_path / "case.zip"
+    broken.write_bytes(os.urandom(3 * 1024 * 1024))  # not a case package at all
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 600_000},
+    )
+    page.set_input_files("#import-file", str(broken))
+    page.click("#import-submit")
+    page.wait_for_selector("#import-progress:not([hidden])")
+    assert page.locator("#import-submit").is_disabled()  # no second click while busy
+    bar = page.locator("#import-progress progress")
+    deadline = time.monotonic() + 20
+    while int(bar.get_attribute("value") or 0) < 10:
+        assert time.monotonic() < deadline, "the progress bar did not move"
+        page.wait_for_timeout(100)
+    assert "MB" in page.locator("#import-progress .upload-percent").inner_text()
+    # Then the page that names the problem, in place of the form.
+    page.wait_for_selector("#error", timeout=30_000)
+    shot(page, "import-refused")
+    refusal = page.locator("#error").inner_text()
+    assert "不是 ZIP 文件" in refusal and "directory" not in refusal  # in the page's language
+    assert page.locator("#import-form").count() == 1  # the form is there to try again
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_notices_list_fits_a_phone_without_sideways_scrolling(
+    browser: Any, live_server: Any, live_world: Any, settings: Any, db: Any, lang: str
+) -> None:
+    from tests.support.cases import add_case
+
+    handler = live_world.person("王经办")
+    org = live_world.agency(handler)
+    me = live_world.client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {org['handler_token']}"}
+    )
+    case = add_case(
+        db,
+        me.json()["domain"],
+        handler.user_id,
+        title="一种具有很长名称的折叠式电动自行车及其控制方法",
+    )
+    notice = add_notice(db, case, "210401", name="第一次审查意见通知书")
+    with browser_page(browser, live_server, "phone") as page:
+        page.goto(f"/login?lang={lang}")
+        log_in(page, settings.data, handler, f"handler:{org['org_id']}")
+        page.goto("/notices")
+        row = page.locator(f"tr[data-serial='{notice.serial}']")
+        assert notice.serial in row.inner_text()
+        shot(page, f"notices-phone-{lang}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the notices page scrolls sideways at 390 px: {width}"
+        inner = page.evaluate(
+            "[...document.querySelectorAll('#notices .table-wrap, .table-wrap')]"
+            ".map((el) => el.scrollWidth - el.clientWidth)"
+        )
+        assert inner and max(inner) <= 0, f"the notices table scrolls sideways: {inner}"
+        assert row.locator("button.start-response").is_visible()  # its actions are at hand

@@ -74,7 +74,12 @@ def set_lang(app: AppPage, lang: str) -> None:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_screen_reads_right_at_390_px(
-    lang: str, app_page: AppPage, desktop_page: Any, live_server: Any, tmp_path: Path
+    lang: str,
+    app_page: AppPage,
+    desktop_page: Any,
+    live_server: Any,
+    tmp_path: Path,
+    phone_browser: Any,
 ) -> None:
     from tests.acceptance.web.test_phone_app import cli_login, foreign_payload, new_package
 
@@ -151,6 +156,24 @@ def test_every_screen_reads_right_at_390_px(
     app.open("#/account")
     p.wait_for_selector("#device-list")
     check(app, "18-account", lang)
+    # A second phone of the same person, approved by this one instead of an SMS code.
+    from tests.support.phoneapp import new_phone_page
+
+    second = AppPage(new_phone_page(phone_browser, live_server.url), app.video, app.data_dir)
+    try:
+        second.open("#/bind")
+        set_lang(second, lang)
+        second.page.fill("#phone", app.phone)
+        second.page.fill("#password", PASSWORD)
+        second.page.click("#bind-by-device")
+        second.wait_screen("bind-approve")
+        check(second, "19-bind-approve", lang)
+        app.scan(bytes(second.page.locator("#bind-code svg").screenshot()))
+        check(app, "20-confirm-bind", lang)
+        app.approve()
+        second.wait_screen("home")
+    finally:
+        second.page.context.close()
 
 
 def _cli_login_en(desktop: Desktop, app: AppPage) -> None:

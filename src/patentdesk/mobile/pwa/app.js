@@ -343,6 +343,59 @@
     }
     await keysThenHome(answer, phone, errorBox);
   }
+  /** A QR code drawn here (vendored qrcode-generator), as an SVG of squares: no markup
+   * is parsed from a string. */
+  function qrSvg(text) {
+    const qr = qrcode(0, "M");
+    qr.addData(text);
+    qr.make();
+    const n = qr.getModuleCount();
+    const border = 4;
+    let d = "";
+    for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) if (qr.isDark(r, c)) d += `M${c + border} ${r + border}h1v1h-1z`;
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", `0 0 ${n + 2 * border} ${n + 2 * border}`);
+    svg.setAttribute("shape-rendering", "crispEdges");
+    const bg = document.createElementNS(ns, "rect");
+    bg.setAttribute("width", "100%"); bg.setAttribute("height", "100%"); bg.setAttribute("fill", "#fff");
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("d", d); path.setAttribute("fill", "#000");
+    svg.append(bg, path);
+    return svg;
+  }
+
+  /** Binding approved by a phone already bound to the account (instead of an SMS code):
+   * after the password, this phone shows a code that only that account's phones may
+   * approve, and collects its session once one has. */
+  async function bindByDevice(phone, password) {
+    const answer = await api("POST", "/auth/password-login", {
+      account: phone, password, client_kind: "app", device_name: deviceName(), second_factor: "device",
+    }, { auth: false });
+    const status = h("div", { id: "bind-status" }, message("info", t("bindDevice.waiting"), "bind-waiting"));
+    screen("bind-approve", t("bindDevice.title"),
+      h("p", { class: "lead", text: t("bindDevice.lead") }),
+      h("div", { class: "qr-show", id: "bind-code", "data-payload": answer.payload, role: "img", "aria-label": t("bindDevice.qr") }, qrSvg(answer.payload)),
+      h("p", { class: "short-code" }, h("span", { text: t("bindDevice.short") }), " ", h("strong", { id: "bind-short-code", text: answer.short_code })),
+      h("p", { class: "hint", text: t("bindDevice.expires", { time: when(answer.expires_at) }) }),
+      status);
+    const shown = () => {
+      const box = document.getElementById("bind-code");
+      return box && box.dataset.payload === answer.payload;
+    };
+    while (shown()) {
+      let result;
+      try {
+        result = await api("POST", `/auth/qr/${encodeURIComponent(answer.request_id)}/poll`, { secret: answer.secret, wait: 20 }, { auth: false });
+      } catch (err) {
+        if (err instanceof TypeError) { await new Promise((ok) => setTimeout(ok, 2000)); continue; } // offline a moment
+        if (shown()) status.replaceChildren(message("error", errorText(err), "bind-refused"),
+          h("a", { class: "button big", href: "#/bind", id: "bind-again", text: t("bindDevice.again") }));
+        return;
+      }
+      if (result.status === "approved" && shown()) { await keysThenHome(result, phone); return; }
+    }
+  }
   async function keysThenHome(session, phone) {
     view.querySelector(".screen").append(message("info", t("bind.keys"), "keys-progress"));
     await finishLogin(session, phone);
@@ -362,6 +415,18 @@
       field("phone", t("field.phone"), { type: "tel", inputmode: "tel", autocomplete: "username", required: true }),
       field("password", t("field.password"), { type: "password", autocomplete: "current-password", required: true }),
       h("button", { type: "submit", class: "button big", id: "bind-submit", text: t("bind.submit") }),
+      h("button", { type: "button", class: "button big secondary", id: "bind-by-device", text: t("bind.byDevice"), onclick: (ev) => {
+        const phone = val("phone");
+        const password = document.getElementById("password").value;
+        if (!phone || !password) {
+          document.getElementById("bind-error").replaceChildren(message("error", t("required", { field: t(!phone ? "field.phone" : "field.password") })));
+          return;
+        }
+        busy(ev.target, async () => {
+          try { await bindByDevice(phone, password); } catch (e) { showError("bind-error", e); }
+        });
+      } }),
+      h("p", { class: "hint", text: t("bind.byDevice.hint") }),
       h("a", { class: "link", href: "#/recover", text: t("welcome.recover") }),
       h("div", { id: "bind-error" })));
   }
@@ -567,8 +632,10 @@
   }
   function confirmLogin(request) {
     const d = request.details;
-    screen("confirm-login", t("login.title"),
-      h("p", { class: "lead", text: t("login.lead") }),
+    // A new phone of this account asking to be bound says so, not «log in».
+    const binding = d.client_kind === "app";
+    screen("confirm-login", t(binding ? "bindApprove.title" : "login.title"),
+      h("p", { class: "lead", id: "confirm-lead", text: t(binding ? "bindApprove.lead" : "login.lead") }),
       h("dl", { class: "facts", id: "requester" },
         row(t("who.client"), clientName(d.client_kind), "who-client"),
         row(t("who.device"), deviceLabel(d.device_name) || "—", "who-device"),
@@ -576,7 +643,7 @@
         row(t("who.role"), roleName(d.requested_role), "who-role"),
         row(t("who.time"), when(d.created_at)),
         row(t("who.expires"), when(d.expires_at))),
-      decisionButtons(request, t("approve.login")));
+      decisionButtons(request, t(binding ? "bindApprove.approve" : "approve.login")));
   }
   function confirmSign(request) {
     const d = request.details;

@@ -6,9 +6,9 @@
  */
 "use strict";
 
-const CACHE = "patentdesk-shell-v1";
+const CACHE = "patentdesk-shell-v2";
 const SHELL = [
-  "/m/", "/m/app.js", "/m/i18n.js", "/m/pdcrypto.js", "/m/jsqr-1.4.0.js", "/m/app.css",
+  "/m/", "/m/app.js", "/m/i18n.js", "/m/pdcrypto.js", "/m/jsqr-1.4.0.js", "/m/qrcode-generator-1.4.4.js", "/m/app.css",
   "/m/manifest.webmanifest", "/m/icon.svg", "/m/icon-192.png", "/m/icon-512.png",
 ];
 

@@ -26,7 +26,7 @@ document.addEventListener("submit", (event) => {
   const CHUNK = 1024 * 1024;
   // The page's token (session-bound): what its forms carry in their csrf field.
   const csrf = () => {
-    const field = document.querySelector("form[data-upload] input[name=csrf]");
+    const field = document.querySelector("form[data-upload] input[name=csrf], form[data-upload-page] input[name=csrf]");
     return field ? field.value : "";
   };
 
@@ -165,4 +165,62 @@ document.addEventListener("submit", (event) => {
       ui.note(cancelled ? form.dataset.cancelled : form.dataset.failed.replace("{why}", err.message));
     }
   }, true);
+
+  // <form data-upload-page>: a file whose answer is a whole page (importing a case
+  // package): one request with the same progress bar, cancel button and disabled submit;
+  // then the page it leads to (the new draft), or the page that says what was wrong.
+  document.addEventListener("submit", async (event) => {
+    const form = event.target.closest("form[data-upload-page]");
+    if (!form) return;
+    const input = form.querySelector("input[type=file]");
+    const file = input && input.files && input.files[0];
+    if (!file) return; // the server says what is missing
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    const button = form.querySelector("button[type=submit], button:not([type])");
+    const cancel = form.querySelector(".upload-cancel");
+    const ui = makeUi(form);
+    const state = { xhr: null };
+    let cancelled = false;
+    cancel.onclick = () => { cancelled = true; if (state.xhr) state.xhr.abort(); };
+    const data = new FormData(form); // before the input is disabled (disabled fields are not sent)
+    button.disabled = true;
+    input.disabled = true;
+    cancel.hidden = false;
+    ui.start();
+    try {
+      const r = await send("POST", form.action, data, {}, (n) => ui.progress(n, file.size), state);
+      cancel.hidden = true;
+      if (r.status === 200 && r.responseURL && !r.responseURL.endsWith(form.getAttribute("action"))) {
+        window.location.assign(r.responseURL);
+        return;
+      }
+      const page = new DOMParser().parseFromString(r.responseText, "text/html");
+      if (!page.body || !page.body.children.length) throw new Error(r.status + " " + (r.statusText || ""));
+      document.body.replaceWith(document.adoptNode(page.body)); // the page that names the problem
+      if (window.htmx) htmx.process(document.body);
+    } catch (err) {
+      button.disabled = false;
+      input.disabled = false;
+      cancel.hidden = true;
+      ui.note(cancelled ? form.dataset.cancelled : form.dataset.failed.replace("{why}", err.message));
+    }
+  }, true);
 })();
+
+// The submission's stage line counts the seconds while the server files the package: one
+// request does every step, so the page says so instead of inventing a percentage.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const form = event.target.closest && event.target.closest("#submit-form");
+  const stage = document.getElementById("submit-stage");
+  if (!form || !stage) return;
+  const out = stage.querySelector(".elapsed");
+  const started = Date.now();
+  const tick = () => {
+    if (!document.body.contains(stage)) return;
+    const n = Math.floor((Date.now() - started) / 1000);
+    out.textContent = n >= 2 ? stage.dataset.elapsed.replace("{n}", n) : "";
+    if (document.getElementById("submit-progress").classList.contains("htmx-request")) setTimeout(tick, 500);
+  };
+  setTimeout(tick, 500);
+});
