@@ -306,6 +306,19 @@ def test_the_client_that_runs_is_the_one_updated_and_repaired(desk: Desk, tmp_pa
     doctor = run_cli("doctor", "--json", env=desk.env)
     assert next(c for c in doctor.json["checks"] if c["name"] == "install")["ok"]
 
+    # Quarantined this time, and `doctor --repair` repairs what it finds.
+    (versions / "1.1.0~2" / "patentdesk" / "cli" / "main.py").unlink()
+    assert _running(desk)[0]["running"] == "builtin"
+    doctor = run_cli("doctor", "--repair", "--json", env=desk.env)
+    assert doctor.json["repair"]["applied"] and doctor.json["repair"]["repaired"]
+    install = next(c for c in doctor.json["checks"] if c["name"] == "install")
+    assert install["ok"] and install["details"]["runs"] == "installed"
+    assert _running(desk)[0] | {"folder": ""} == {
+        "version": "1.1.0",
+        "running": "installed",
+        "folder": "",
+    }
+
     # A new version that does not start is discarded before the switch: 1.1.0 keeps running.
     broken = desk.packages / "patentdesk-1.2.0-broken.zip"
     with zipfile.ZipFile(_build(desk, "1.2.0")) as src, zipfile.ZipFile(broken, "w") as dst:
@@ -321,4 +334,5 @@ def test_the_client_that_runs_is_the_one_updated_and_repaired(desk: Desk, tmp_pa
     assert "1.2.0" in refused.error["message"] and "1.1.0" in refused.error["message"]
     assert _running(desk)[0]["version"] == "1.1.0"
     # The failed build is gone; the repaired 1.1.0 and its rollback target 1.0.0 stay.
-    assert sorted(p.name for p in versions.iterdir()) == ["1.0.0", "1.1.0~2"]
+    kept = sorted(p.name.split("~")[0] for p in versions.iterdir())
+    assert kept == ["1.0.0", "1.1.0"]
