@@ -10,7 +10,10 @@ and unchanged since.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import io
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from cryptography import x509
@@ -73,8 +76,20 @@ def sign_pdf(
         name=signer.certificate.subject.rfc4514_string(),
     )
     out = io.BytesIO()
-    signers.PdfSigner(meta, signer=_hanko_signer(signer, chain)).sign_pdf(writer, output=out)
+    pdf_signer = signers.PdfSigner(meta, signer=_hanko_signer(signer, chain))
+    _run(lambda: pdf_signer.async_sign_pdf(writer, output=out))
     return out.getvalue()
+
+
+def _run(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    """Runs pyHanko's coroutine to completion, also when called under a running event loop
+    (an async route or task), where ``asyncio.run`` would refuse."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 def validate_pdf(pdf: bytes, ca_certificate: x509.Certificate) -> dict[str, Any]:
