@@ -1,3 +1,3 @@
-from patentdesk.cli.main import main
+from patentdesk.launcher import main
 
 main()

@@ -220,3 +220,119 @@ def test_keys_are_never_served(desk: Desk):
         assert response.status_code == 404, path
         assert b"PRIVATE KEY" not in response.content
     assert httpx.get(f"{desk.server}/updates/metadata/timestamp.json").status_code == 200
+
+
+def _build(desk: Desk, version: str) -> Path:
+    out = desk.packages / f"patentdesk-{version}.zip"
+    made = run_cli(
+        "admin",
+        "release",
+        "build",
+        "--version",
+        version,
+        "--out",
+        str(out),
+        "--json",
+        env=cli_env(data=desk.data),
+        check=True,
+    )
+    assert made.json["version"] == version and out.is_file()
+    return out
+
+
+def _publish_file(desk: Desk, version: str, package: Path) -> None:
+    run_cli(
+        "admin",
+        "release",
+        "publish",
+        "--version",
+        version,
+        "--package",
+        str(package),
+        "--json",
+        env=cli_env(data=desk.data),
+        check=True,
+    )
+
+
+def _running(desk: Desk) -> tuple[dict[str, Any], str]:
+    result = run_cli("version", "--json", env=desk.env)
+    assert result.returncode == 0, result.stderr
+    return result.json, result.stderr
+
+
+@pytest.mark.seed("B1")
+@pytest.mark.seed("B4")
+def test_the_client_that_runs_is_the_one_updated_and_repaired(desk: Desk, tmp_path: Path):
+    import zipfile
+
+    versions = desk.home / "app" / "versions"
+    before, _ = _running(desk)
+    assert before["running"] == "builtin"
+    _publish_file(desk, "1.0.0", _build(desk, "1.0.0"))
+    first = desk.install_root(tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert (first.json["current"], first.json["self_check"]) == ("1.0.0", "passed")
+    now_running, _ = _running(desk)
+    assert now_running["version"] == "1.0.0" and now_running["running"] == "installed"
+    assert now_running["folder"] == str((versions / "1.0.0").resolve())
+
+    # The server publishes a new version through its TUF repository; the running client
+    # updates itself (by patch) and the next command is the new version.
+    _publish_file(desk, "1.1.0", _build(desk, "1.1.0"))
+    updated = desk.update()
+    assert updated.returncode == 0, updated.stderr
+    assert (updated.json["current"], updated.json["method"]) == ("1.1.0", "patch")
+    assert updated.json["self_check"] == "passed"
+    assert _running(desk)[0]["version"] == "1.1.0"
+
+    # Antivirus "cleans" a file of the running version: that version no longer runs, the
+    # built-in client does and says why; doctor names the file; update repairs it.
+    damaged = versions / "1.1.0" / "patentdesk" / "cli" / "version.py"
+    damaged.write_text("raise SystemExit('cleaned by antivirus')\n")
+    fallback, warning = _running(desk)
+    assert fallback["running"] == "builtin"
+    assert "patentdesk/cli/version.py" in warning and "patentdesk update" in warning
+    doctor = run_cli("doctor", "--json", env=desk.env)
+    install = next(c for c in doctor.json["checks"] if c["name"] == "install")
+    assert not install["ok"] and "patentdesk/cli/version.py" in install["message"]
+    assert install["details"]["runs"] == "builtin"
+
+    repaired = desk.update()
+    assert repaired.returncode == 0, repaired.stderr
+    assert (repaired.json["current"], repaired.json["repaired"]) == ("1.1.0", True)
+    back, warning = _running(desk)
+    assert (back["version"], back["running"], warning) == ("1.1.0", "installed", "")
+    doctor = run_cli("doctor", "--json", env=desk.env)
+    assert next(c for c in doctor.json["checks"] if c["name"] == "install")["ok"]
+
+    # Quarantined this time, and `doctor --repair` repairs what it finds.
+    (versions / "1.1.0~2" / "patentdesk" / "cli" / "main.py").unlink()
+    assert _running(desk)[0]["running"] == "builtin"
+    doctor = run_cli("doctor", "--repair", "--json", env=desk.env)
+    assert doctor.json["repair"]["applied"] and doctor.json["repair"]["repaired"]
+    install = next(c for c in doctor.json["checks"] if c["name"] == "install")
+    assert install["ok"] and install["details"]["runs"] == "installed"
+    assert _running(desk)[0] | {"folder": ""} == {
+        "version": "1.1.0",
+        "running": "installed",
+        "folder": "",
+    }
+
+    # A new version that does not start is discarded before the switch: 1.1.0 keeps running.
+    broken = desk.packages / "patentdesk-1.2.0-broken.zip"
+    with zipfile.ZipFile(_build(desk, "1.2.0")) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "patentdesk/cli/main.py":
+                data = b"raise ImportError('a build that does not start')\n"
+            dst.writestr(info, data)
+    _publish_file(desk, "1.2.0", broken)
+    refused = desk.update()
+    assert refused.returncode != 0
+    assert refused.error["code"] == "UPDATE_SELF_CHECK_FAILED"
+    assert "1.2.0" in refused.error["message"] and "1.1.0" in refused.error["message"]
+    assert _running(desk)[0]["version"] == "1.1.0"
+    # The failed build is gone; the repaired 1.1.0 and its rollback target 1.0.0 stay.
+    kept = sorted(p.name.split("~")[0] for p in versions.iterdir())
+    assert kept == ["1.0.0", "1.1.0"]

@@ -83,7 +83,7 @@ def test_the_local_demo_tells_its_workers_to_send_plain_cookies(monkeypatch, tmp
 
     seen: dict[str, str | None] = {}
 
-    def fake_run(host: str, port: int, workers: int) -> None:
+    def fake_run(host: str, port: int, workers: int, **tls: object) -> None:
         import os
 
         seen["secure"] = os.environ.get("PATENTDESK_SECURE_COOKIES")

@@ -37,6 +37,7 @@ SUBCOMMANDS: list[tuple[str, str, str | None]] = [
     ("patentdesk.cli.doctor", "register", None),
     ("patentdesk.cli.package", "app", "package"),
     ("patentdesk.cli.query", "register", None),
+    ("patentdesk.cli.version", "register", None),
 ]
 
 

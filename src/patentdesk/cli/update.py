@@ -141,6 +141,19 @@ def publish(
         emit(result, as_json)
 
 
+@release_app.command("build")
+def build(
+    version: Annotated[str, typer.Option("--version", help="the version the build reports")],
+    out: Annotated[Path, typer.Option("--out", help="where to write the package (ZIP)")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Packs this program as a client build of VERSION, ready for ``release publish``."""
+    from patentdesk.updates.package import build_client_package
+
+    with errors_reported(as_json):
+        emit(build_client_package(version, out), as_json)
+
+
 @release_app.command("refresh")
 def refresh(
     force: Annotated[bool, typer.Option("--force", help="re-sign every role")] = False,

@@ -64,11 +64,16 @@ def sign_record(settings: Settings, record: dict[str, Any]) -> tuple[bytes, byte
 
 
 def render_signed_pdf(settings: Settings, record_bytes: bytes) -> tuple[bytes, bytes]:
-    """The receipt PDF and its office signature. The PDF is a function of the signed
-    record alone, so rendering it late (or twice) gives the same document."""
-    from patentdesk.pki.service import office_signer
+    """The receipt PDF, signed inside (PAdES) by the office, and the detached office
+    signature over those bytes. Its content is a function of the signed record alone, so
+    rendering it late (or twice) gives the same document (with its own signing time)."""
+    from patentdesk.pki.service import office_signer, sign_office_pdf
 
-    pdf = render_receipt_pdf(json.loads(record_bytes))
+    pdf = sign_office_pdf(
+        settings,
+        render_receipt_pdf(json.loads(record_bytes)),
+        reason="电子申请回执 Electronic filing receipt",
+    )
     return pdf, office_signer(settings).sign_detached(pdf)
 
 

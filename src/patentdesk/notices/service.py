@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session as Db
 from patentdesk import audit
 from patentdesk.authz import Actor, Permission, authorize, can_see_domain, restrict
 from patentdesk.blobs import BlobStore
+from patentdesk.config import Settings
 from patentdesk.errors import NotFound, ValidationFailed
 from patentdesk.filing.allocation import next_serial
 from patentdesk.filing.disclosure import may_read_case
@@ -101,7 +102,8 @@ def issue(
     rule = rule_for(ctx.settings.delivery_rule, delivery, day)
     deadline = response_deadline(code, day, rule, day)
     serial = dispatch_serial(db, day)
-    pdf = render_notice_pdf(
+    pdf = _signed_pdf(
+        ctx.settings,
         NoticeData(
             code=code,
             application_number=case.application_number,
@@ -113,7 +115,7 @@ def issue(
             filing_date=case.filing_date if public else None,
             deadline=deadline,
             text=text,
-        )
+        ),
     )
     notice = Notice(
         serial=serial,
@@ -323,3 +325,13 @@ def notice_out(n: Notice) -> dict[str, Any]:
         "source": n.source,
         "text": n.text,
     }
+
+
+def _signed_pdf(settings: Settings, data: NoticeData) -> bytes:
+    """The notice PDF with the office's PAdES signature inside: any PDF reader that
+    trusts the environment's CA shows who issued it and that it is unchanged."""
+    from patentdesk.pki.service import sign_office_pdf
+
+    return sign_office_pdf(
+        settings, render_notice_pdf(data), reason=f"通知书 Notice {data.code} {data.serial}"
+    )

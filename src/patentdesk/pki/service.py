@@ -66,6 +66,13 @@ def office_signer(settings: Settings) -> KeySigner:
     return _office(settings.pki_dir.resolve(), settings.environment)
 
 
+def sign_office_pdf(settings: Settings, pdf: bytes, *, reason: str) -> bytes:
+    """``pdf`` with the office's PAdES signature and the certificate chain up to the CA."""
+    from patentdesk.pki.pades import sign_pdf
+
+    return sign_pdf(pdf, office_signer(settings), [ca_for(settings).certificate], reason=reason)
+
+
 def bootstrap(settings: Settings) -> None:
     """Creates this environment's CA and office key on first start (0600 key files)."""
     office_signer(settings)

@@ -158,3 +158,12 @@ class InstallDamaged(UpdateError):
     code = "UPDATE_INSTALL_DAMAGED"
     message_zh = "版本 {version} 的安装文件缺失或被改动（{files}）"
     message_en = "Installed files of version {version} are missing or changed ({files})"
+
+
+class SelfCheckFailed(UpdateError):
+    code = "UPDATE_SELF_CHECK_FAILED"
+    message_zh = "新版本 {version} 安装后自检失败（{reason}），已放弃该版本，继续使用 {current}"
+    message_en = (
+        "The new version {version} failed its self-check after installing ({reason}); it "
+        "was discarded and {current} stays in use"
+    )

@@ -179,6 +179,15 @@ class Installation:
         )
         self._prune()
 
+    def discard(self, dir_name: str) -> None:
+        """Removes an installed folder that never became current (failed self-check)."""
+        if dir_name in (self.state().get("dir"), (self.state().get("previous") or {}).get("dir")):
+            return
+        shutil.rmtree(self.versions_dir / dir_name, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (self.manifests_dir / f"{dir_name}.json").unlink()
+        self._prune()
+
     def rollback(self) -> tuple[str, str]:
         """Switches back to the previous version; returns (from, to)."""
         state = self.state()

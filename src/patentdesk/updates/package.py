@@ -126,3 +126,52 @@ def package_files(path: Path) -> dict[str, dict[str, Any]]:
     if not files:
         raise bad("没有任何文件", "contains no files")
     return files
+
+
+# The line of ``patentdesk/__init__.py`` that names the version a build reports.
+_VERSION_LINE = re.compile(r'^__version__ = "[^"]*"$', re.MULTILINE)
+_BUILD_SKIP = ("__pycache__",)
+
+
+def build_client_package(version: str, out: Path, source: Path | None = None) -> dict[str, Any]:
+    """Writes a client build of ``version``: a package holding the ``patentdesk`` package
+    (this program's own files unless ``source`` names another tree) with ``__version__`` set.
+
+    The launcher (:mod:`patentdesk.launcher`) runs such a build once the updater installed
+    it; a package without ``patentdesk/cli/main.py`` installs but never runs.
+    """
+    import patentdesk
+
+    parse_version(version)
+    tree = source or Path(patentdesk.__file__).resolve().parent
+    members: list[tuple[str, bytes]] = []
+    for path in sorted(tree.rglob("*")):
+        rel = path.relative_to(tree)
+        if not path.is_file() or any(p in _BUILD_SKIP for p in rel.parts) or path.suffix == ".pyc":
+            continue
+        data = path.read_bytes()
+        name = f"patentdesk/{rel.as_posix()}"
+        if name == "patentdesk/__init__.py":
+            text, count = _VERSION_LINE.subn(f'__version__ = "{version}"', data.decode("utf-8"))
+            if count != 1:
+                raise PackageInvalid(
+                    path=str(path), reason="找不到 __version__ 行", reason_en="no __version__ line"
+                )
+            data = text.encode("utf-8")
+        members.append((name, data))
+    members.append(("VERSION", version.encode()))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            # A fixed date: the same tree gives the same bytes, so patches stay small.
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data)
+    tmp.replace(out)
+    digest, length = sha256_file(out)
+    return {
+        "version": version,
+        "path": str(out),
+        "files": len(members),
+        "sha256": digest,
+        "length": length,
+    }

@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,7 @@ from patentdesk.updates.install import Installation, _atomic_json
 from patentdesk.updates.package import CUSTOM_KEY, INDEX_TARGET, parse_version, sha256_file
 
 ATTEMPTS_PER_TARGET = 2  # the first download, then one fetch again
+SELF_CHECK_SECONDS = 60
 
 
 @contextlib.contextmanager
@@ -185,6 +187,7 @@ class ClientUpdater:
                 dir_name = self.installation.install(
                     latest, package, sha256=full_info.hashes["sha256"], length=full_info.length
                 )
+                self_check = self._self_check(latest, dir_name, current)
                 self.installation.switch(latest, dir_name)
             except OSError as exc:
                 raise errors.UpdateError(
@@ -202,7 +205,56 @@ class ClientUpdater:
                 method=method,
                 previous=self.installation.previous(),
                 repaired=current == latest,
+                self_check=self_check,
             )
+
+    def _self_check(self, version: str, dir_name: str, current: str | None) -> str:
+        """Runs the new version's ``patentdesk version`` before switching to it.
+
+        A client build that does not start, or reports another version, is removed and the
+        pointer keeps naming the running version (the rollback happens before the switch,
+        so no command ever runs the broken build). Packages that are not client builds
+        (no ``patentdesk`` package inside) cannot be started and are not checked.
+        """
+        from patentdesk.launcher import ENTRY_FILE
+
+        folder = self.installation.versions_dir / dir_name
+        if not (folder / ENTRY_FILE).is_file():
+            return "not_a_client_build"
+        script = (
+            "import sys; sys.path.insert(0, sys.argv[1]); "
+            "from patentdesk.cli.main import main; main(['version', '--json'])"
+        )
+        env = {**os.environ, "PATENTDESK_LAUNCHER": "builtin"}
+        reason = ""
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-c", script, str(folder)],
+                capture_output=True,
+                text=True,
+                timeout=SELF_CHECK_SECONDS,
+                env=env,
+                cwd=str(folder),
+            )
+            if proc.returncode != 0:
+                tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+                reason = f"exit status {proc.returncode}: {tail[:300]}"
+            else:
+                report = json.loads(proc.stdout.strip().splitlines()[-1])
+                started = Path(report["folder"]).resolve()
+                if report.get("version") != version:
+                    reason = f"it reports version {report.get('version')}"
+                elif started != folder.resolve():
+                    reason = f"it started from {started}"
+        except subprocess.TimeoutExpired:
+            reason = f"no answer within {SELF_CHECK_SECONDS} s"
+        except (ValueError, KeyError, IndexError) as exc:
+            reason = f"unreadable answer ({type(exc).__name__})"
+        if not reason:
+            return "passed"
+        self.installation.discard(dir_name)
+        self._event(version, "self_check_failed", "rollback", detail=reason)
+        raise errors.SelfCheckFailed(version=version, reason=reason, current=current or "-")
 
     def rollback(self) -> dict[str, Any]:
         with _single_instance(self.dir / ".lock"):

@@ -27,6 +27,7 @@ def test_first_update_installs_the_full_package(repo, packages, make_updater, ho
         "method": "full",
         "previous": None,
         "repaired": False,
+        "self_check": "not_a_client_build",  # this test package holds no runnable client
         "events": [],
     }
     assert installed_program(home) == "1.0.0"

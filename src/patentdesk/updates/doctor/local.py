@@ -35,8 +35,16 @@ def check_install(home: Path) -> Check:
             "No client files installed by the updater on this computer",
             level="info",
         )
+    from patentdesk.launcher import choose
+
     problems = inst.verify()
-    details = {"version": version, "folder": str(inst.current_dir()), "problems": problems}
+    details = {
+        "version": version,
+        "folder": str(inst.current_dir()),
+        "problems": problems,
+        # What `patentdesk` starts: the installed version, or the built-in one and why.
+        "runs": choose(home)["run"],
+    }
     if not problems:
         count = len((inst.manifest(inst.state()["dir"]) or {}).get("files", {}))
         return Check(
