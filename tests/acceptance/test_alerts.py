@@ -83,6 +83,8 @@ def issue(client: Any, office: str, number: str, code: str = "210401") -> dict[s
     return dict(r.json())
 
 
+@pytest.mark.seed("A6")
+@pytest.mark.seed("A9")
 def test_new_notice_emails_each_member_who_opted_in_in_their_language(
     client, app, world, settings, mail
 ):
@@ -241,3 +243,58 @@ def test_bad_settings_are_refused_with_a_clear_error(client, world):
     assert "not-an-address" in error["message"] and "not-an-address" in error["message_en"]
     r = client.get("/account/alerts/verify?token=" + "x" * 43)
     assert r.status_code == 404
+
+
+def test_two_sweeps_at_once_send_each_deadline_alert_once(client, app, world, settings, mail):
+    """Two servers (here two operator runs) sweeping at the same moment: one e-mail each."""
+    import subprocess
+    import sys
+
+    person = world.person("并发")
+    token = world.token(person)
+    opt_in(client, settings, mail, {token: ("race@example.com", {})})
+    domain = client.get("/api/v1/me", headers=auth(token)).json()["domain"]
+    case = add_case(app.state.db, domain, person.user_id)
+    today = beijing_date()
+    for days in (1, 3, 7, 12, 30):
+        add_notice(app.state.db, case, deadline=today + dt.timedelta(days=days))
+    env = cli_env(
+        data=settings.data,
+        database_url=settings.sqlalchemy_url,
+        environment=settings.environment,
+        base_url=settings.base_url,
+        smtp_url=mail.url,
+    )
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "patentdesk", "admin", "alerts", "send", "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert all(run.returncode == 0 for run in runs), outputs
+    assert len(mail.inbox.to("race@example.com")) == 5
+    assert send(settings, mail.url)["sent"] == 0
+
+
+def test_the_server_sends_alerts_on_its_own(settings, mail, request):
+    """No operator: the server's alerts loop sends what a request queued."""
+    settings.smtp_url = mail.url
+    settings.alerts_interval_seconds = 1
+    client = request.getfixturevalue("client")
+    world = request.getfixturevalue("world")
+    person = world.person("自动")
+    token = world.token(person)
+    save_alerts(client, token, email="auto@example.com", language="en")
+    verify_from_inbox(client, mail, "auto@example.com")
+    app = request.getfixturevalue("app")
+    domain = client.get("/api/v1/me", headers=auth(token)).json()["domain"]
+    case = add_case(app.state.db, domain, person.user_id)
+    issue(client, office_token(client, app), case.application_number, "200101")
+    [_verify, notice] = mail.inbox.wait_for("auto@example.com", 2)
+    assert notice["Subject"].startswith("[PatentDesk] New notice")
+    assert case.application_number in notice["Subject"]

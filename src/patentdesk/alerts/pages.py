@@ -67,8 +67,11 @@ templates.env.globals["alerts_t"] = alerts_t
 
 
 def _render(request: Request, actor: Any, db: Any, status_code: int = 200, **ctx: Any) -> Response:
-    prefs = service.my_settings(db, actor)
     user = db.get(User, actor.user_id)
+    stored = service.settings_out(service.my_settings(db, actor), user)
+    # After a refused save the form shows what the person entered, not what is stored.
+    entered = ctx.pop("entered", None)
+    prefs = {**stored, **entered, "email_verified": False} if entered else stored
     return page(
         request,
         "alerts/settings.html",
@@ -76,7 +79,7 @@ def _render(request: Request, actor: Any, db: Any, status_code: int = 200, **ctx
         status_code=status_code,
         t=_translator(lang_of(request)),
         nav_items=NAV_ITEMS,
-        prefs=ctx.pop("prefs", None) or service.settings_out(prefs, user),
+        prefs=prefs,
         **ctx,
     )
 
@@ -117,7 +120,6 @@ def save(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -> Res
     except PatentDeskError as exc:
         settle(db, exc)
         # The form again as the person filled it, with what is wrong named.
-        entered = {**new.__dict__, "email_verified": False, "sms_phone": None}
         field = exc.details.get("field") if exc.details else None
         return _render(
             request,
@@ -125,12 +127,12 @@ def save(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx) -> Res
             db,
             exc.status,
             error=error_text(lang, exc),
-            prefs=entered,
+            entered=dict(new.__dict__),
             error_field=field,
         )
     flash = t("alerts.saved")
     if saved.email and saved.email != before:
-        flash += " " + t("alerts.verify.sent_to", email=saved.email)
+        flash += ("" if lang == "zh" else " ") + t("alerts.verify.sent_to", email=saved.email)
     return _render(request, actor, db, flash=flash)
 
 
