@@ -298,3 +298,29 @@ def test_the_server_sends_alerts_on_its_own(settings, mail, request):
     [_verify, notice] = mail.inbox.wait_for("auto@example.com", 2)
     assert notice["Subject"].startswith("[PatentDesk] New notice")
     assert case.application_number in notice["Subject"]
+
+
+def test_settings_are_each_persons_own(client, world, settings, mail):
+    """Anonymous callers get 401; a person sees and changes only their own settings; the
+    verification link is sent again only to an address that is set."""
+    assert client.get("/api/v1/me/alerts").status_code == 401
+    assert client.put("/api/v1/me/alerts", json={}).status_code == 401
+    assert client.post("/api/v1/me/alerts/verification").status_code == 401
+    first, second = world.person("甲"), world.person("乙")
+    first_token, second_token = world.token(first), world.token(second)
+    r = client.post("/api/v1/me/alerts/verification", headers=auth(first_token))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "ALERT_EMAIL_NOT_SET"
+    save_alerts(client, first_token, email="first@example.com", by_sms=True)
+    other = client.get("/api/v1/me/alerts", headers=auth(second_token)).json()
+    assert other["email"] is None and other["by_sms"] is False
+    assert other["sms_phone"] == second.phone
+    r = client.post("/api/v1/me/alerts/verification", headers=auth(first_token))
+    assert r.status_code == 202, r.text
+    send(settings, mail.url)
+    # Two links went out; only the newest works.
+    old, _new = mail.inbox.wait_for("first@example.com", 2)
+    old_link = re.search(r"/account/alerts/verify\?token=\S+", body_of(old))
+    assert old_link
+    assert client.get(old_link.group(0)).status_code == 404
+    verify_from_inbox(client, mail, "first@example.com")
+    assert client.get("/api/v1/me/alerts", headers=auth(first_token)).json()["email_verified"]
