@@ -324,3 +324,34 @@ def test_settings_are_each_persons_own(client, world, settings, mail):
     assert client.get(old_link.group(0)).status_code == 404
     verify_from_inbox(client, mail, "first@example.com")
     assert client.get("/api/v1/me/alerts", headers=auth(first_token)).json()["email_verified"]
+
+
+def test_a_refused_message_is_retried_or_given_up_with_the_reason(client, world, settings, mail):
+    """A mailbox that is busy (451) gets the message on a later try; one that does not exist
+    (550) is marked failed with the server's answer, for the operator to see."""
+    busy, gone = world.person("忙"), world.person("无")
+    mail.inbox.refuse = {
+        "busy@example.com": "451 4.2.1 Mailbox busy, try later",
+        "gone@example.com": "550 5.1.1 No such mailbox",
+    }
+    save_alerts(client, world.token(busy), email="busy@example.com")
+    save_alerts(client, world.token(gone), email="gone@example.com")
+    first = send(settings, mail.url)
+    assert (first["sent"], first["retry_later"], first["failed"]) == (0, 1, 1), str(first)
+    mail.inbox.refuse = {}
+    assert send(settings, mail.url)["sent"] == 0  # its next try is a minute away
+    assert send(settings, mail.url, "--now")["sent"] == 1
+    assert len(mail.inbox.to("busy@example.com")) == 1
+    assert mail.inbox.to("gone@example.com") == []
+    failed = run_cli(
+        "admin",
+        "alerts",
+        "list",
+        "--status",
+        "failed",
+        "--json",
+        env=cli_env(data=settings.data, database_url=settings.sqlalchemy_url),
+        check=True,
+    ).json
+    assert [a["recipient"] for a in failed] == ["gone@example.com"]
+    assert "No such mailbox" in failed[0]["last_error"]

@@ -25,8 +25,13 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
+        # Recipient -> the reply to give instead of accepting (e.g. "451 …", "550 …").
+        self.refuse: dict[str, str] = {}
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        for rcpt in envelope.rcpt_tos:
+            if rcpt in self.refuse:
+                return self.refuse[rcpt]
         message = email.message_from_bytes(envelope.content, policy=default_policy)
         assert isinstance(message, EmailMessage)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)

@@ -161,16 +161,21 @@ def send_queued(db: Database, settings: Settings, *, force: bool = False) -> Swe
             try:
                 mailer.send(alert.recipient, alert.subject, alert.body, alert.language)
             except smtplib.SMTPRecipientsRefused as exc:
-                _count(report, _finish(db, alert_id, f"recipient refused: {exc}", True))
-            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                codes = [code for code, _said in exc.recipients.values()]
+                permanent = all(500 <= code < 600 for code in codes)
+                _count(report, _finish(db, alert_id, f"recipient refused: {exc}", permanent))
+            except smtplib.SMTPResponseException as exc:
+                # The server answered this message: 5xx for good, 4xx "try later".
+                permanent = 500 <= exc.smtp_code < 600
+                said = exc.smtp_error
+                reply = said.decode(errors="replace") if isinstance(said, bytes) else str(said)
+                _count(report, _finish(db, alert_id, f"{exc.smtp_code} {reply}", permanent))
+            except OSError as exc:  # also SMTPServerDisconnected (SMTPException is an OSError)
                 # The connection broke: this one and the rest wait for the next sweep.
                 _release(db, alert_id, f"{type(exc).__name__}: {exc}")
                 report.retry_later += len(emails) - index
                 report.errors.append(f"{type(exc).__name__}: {exc}")
                 break
-            except smtplib.SMTPException as exc:
-                permanent = 500 <= getattr(exc, "smtp_code", 0) < 600
-                _count(report, _finish(db, alert_id, f"{type(exc).__name__}: {exc}", permanent))
             else:
                 _count(report, _finish(db, alert_id, None, False))
     finally:
