@@ -355,3 +355,25 @@ def test_a_refused_message_is_retried_or_given_up_with_the_reason(client, world,
     ).json
     assert [a["recipient"] for a in failed] == ["gone@example.com"]
     assert "No such mailbox" in failed[0]["last_error"]
+
+
+def test_a_wrong_smtp_url_is_named_and_nothing_is_lost(client, world, settings):
+    person = world.person("配置")
+    save_alerts(client, world.token(person), email="config@example.com")
+    env = cli_env(
+        data=settings.data,
+        database_url=settings.sqlalchemy_url,
+        environment=settings.environment,
+        smtp_url="smtp://mail.example.com:587?starttls=maybe",
+    )
+    result = run_cli("admin", "alerts", "send", "--json", env=env)
+    assert result.returncode != 0
+    assert result.error["code"] == "SMTP_URL_INVALID"
+    assert (
+        "starttls" in result.error["message_en"]
+        and "PATENTDESK_SMTP_URL" in result.error["message"]
+    )
+    pending = run_cli(
+        "admin", "alerts", "list", "--status", "pending", "--json", env=env, check=True
+    ).json
+    assert [a["recipient"] for a in pending] == ["config@example.com"]

@@ -26,6 +26,7 @@ from patentdesk.alerts.mailer import Mailer, parse_smtp_url
 from patentdesk.alerts.models import Alert
 from patentdesk.config import Settings
 from patentdesk.db import Database, rowcount
+from patentdesk.errors import PatentDeskError
 from patentdesk.identity.service import Context
 from patentdesk.identity.sms import gateway_for
 from patentdesk.timeutil import beijing_date, now
@@ -204,6 +205,8 @@ async def run_periodically(db: Database, settings: Settings) -> None:
         await asyncio.sleep(settings.alerts_interval_seconds)
         try:
             report = await run_in_threadpool(sweep, db, settings)
+        except PatentDeskError as exc:  # e.g. SMTP_URL_INVALID: the operator must fix it
+            log.warning("alerts sweep: %s", exc)
         except Exception:
             log.exception("alerts sweep failed")
         else:
