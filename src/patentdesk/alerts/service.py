@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session as Db
 
 from patentdesk import audit
@@ -269,12 +269,25 @@ def recipients(db: Db, domain_id: uuid.UUID, permission: Permission, kind: str) 
     domain = db.get(Domain, domain_id)
     if domain is None or domain.disabled:
         return []
+    members = _members(db, domain)
+    if not members:
+        return []
+    # Only people with a channel to reach them (people who never saved settings have none)
+    # are looked at further: issuing a notice stays cheap in a domain of many members.
+    reachable = db.scalars(
+        select(AlertSettings).where(
+            AlertSettings.user_id.in_(members),
+            or_(
+                AlertSettings.by_sms.is_(True),
+                AlertSettings.by_email.is_(True) & AlertSettings.email_verified_at.isnot(None),
+            ),
+        )
+    ).all()
     found = []
-    for user_id in sorted(_members(db, domain)):
-        prefs = settings_for(db, user_id)
+    for prefs in sorted(reachable, key=lambda p: str(p.user_id)):
         if not getattr(prefs, f"on_{kind}"):
             continue
-        user = db.get(User, user_id)
+        user = db.get(User, prefs.user_id)
         if user is None or user.status != "active":
             continue
         if _may_see(db, user, domain_id, permission):
