@@ -42,6 +42,8 @@ ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.pki.pages", "router"),
     ("patentdesk.fees.routes", "router"),
     ("patentdesk.fees.pages", "router"),
+    ("patentdesk.alerts.routes", "router"),
+    ("patentdesk.alerts.pages", "router"),
     ("patentdesk.web.routes", "router"),
     ("patentdesk.office.pages", "router"),
     ("patentdesk.notices.pages", "router"),
@@ -231,13 +233,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        from patentdesk.alerts import sweep as alerts_sweep
         from patentdesk.housekeeping import run_periodically
 
-        task = None
+        tasks = []
         if settings.housekeeping_interval_seconds > 0:
-            task = asyncio.create_task(run_periodically(db, settings))
+            tasks.append(asyncio.create_task(run_periodically(db, settings)))
+        if settings.alerts_interval_seconds > 0:
+            tasks.append(asyncio.create_task(alerts_sweep.run_periodically(db, settings)))
         yield
-        if task is not None:
+        for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

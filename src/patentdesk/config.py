@@ -96,6 +96,23 @@ class Settings(BaseSettings):
     upload_ttl_hours: int = Field(
         default=24, ge=1, description="an upload nobody adds to for this long is purged"
     )
+    smtp_url: str = Field(
+        default="",
+        max_length=500,
+        description="where alert e-mail goes: smtp://user:pass@host:587?starttls=true, "
+        "smtps://user:pass@host:465 or smtp://host:25; empty: e-mail alerts wait in the queue",
+    )
+    smtp_from: str = Field(
+        default="PatentDesk <alerts@patentdesk.invalid>",
+        max_length=200,
+        description="the From of alert e-mail",
+    )
+    alerts_interval_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="how often the server sends queued alerts and checks deadlines; 0: never "
+        "(then `patentdesk admin alerts send` does it)",
+    )
 
     @cached_property
     def sqlalchemy_url(self) -> str:

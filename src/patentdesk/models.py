@@ -13,6 +13,7 @@ DOMAINS_WITH_MODELS: tuple[str, ...] = (
     "patentdesk.filing.models",
     "patentdesk.notices.models",
     "patentdesk.fees.models",
+    "patentdesk.alerts.models",
 )
 
 

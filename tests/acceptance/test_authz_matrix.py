@@ -43,6 +43,9 @@ def _rows(w: dict[str, Any]) -> list[Row]:
         Row("GET", "/api/v1/me/sessions", set(ROLES)),
         Row("GET", "/api/v1/me/messages", set(ROLES)),
         Row("GET", "/api/v1/me/organisations", set(ROLES)),
+        # Alert settings are the person's own, whatever role they act in.
+        Row("GET", "/api/v1/me/alerts", set(ROLES)),
+        Row("PUT", "/api/v1/me/alerts", set(ROLES), {"on_payments": False}),
         Row("GET", "/api/v1/org", {"handler", "main", "other_handler"}),
         Row("GET", "/api/v1/org/branches", {"handler", "main", "other_handler"}),
         Row("GET", "/api/v1/org/subaccounts", {"handler", "main", "other_handler"}),
@@ -89,6 +92,8 @@ COVERED_ELSEWHERE = {
     # anonymous, not a member, member: test_org_membership.py
     ("POST", "/api/v1/me/organisations/{org_id}/leave"),
     ("GET", "/api/v1/updates/root.json"),  # public; tests/unit/updates/test_routes.py
+    # anonymous, no address set, own address: test_alerts.py
+    ("POST", "/api/v1/me/alerts/verification"),
 }
 
 

@@ -65,6 +65,9 @@ def pki_world(client, world):
     }
 
 
+NOBODYS_WINDOW = "00000000-0000-4000-8000-000000000000"
+
+
 def expect(default: int, **by_caller: int) -> dict[str, int]:
     """Status per caller: ``default`` for logged-in web callers, 401 for anonymous."""
     table = {c: default for c in CALLERS}
@@ -111,6 +114,14 @@ def _pki_rows(w: dict[str, Any]) -> list[tuple[str, str, Any, dict[str, int]]]:
         ),
         ("POST", "/api/v1/sign-windows", {"minutes": 5, "approval": GARBAGE}, expect(403, app=422)),
         ("POST", "/api/v1/sign-windows/close", None, expect(403, app=200)),
+        # One window by id: web sessions are told to use the app; a window that is not the
+        # caller's (here: nobody's) is not found.
+        (
+            "POST",
+            f"/api/v1/sign-windows/{NOBODYS_WINDOW}/close",
+            None,
+            expect(403, app=404),
+        ),
         (
             "POST",
             f"/api/v1/me/devices/{w['device']}/renew",
@@ -181,6 +192,7 @@ PKI_ENDPOINTS = {
     ("POST", "/api/v1/signing-requests/{request_id}/decision"),
     ("POST", "/api/v1/sign-windows"),
     ("POST", "/api/v1/sign-windows/close"),
+    ("POST", "/api/v1/sign-windows/{window_id}/close"),
     ("POST", "/api/v1/me/devices/{device_id}/renew"),
     ("POST", "/api/v1/auth/qr/{request_id}/poll"),
     ("POST", "/api/v1/signing-requests/{request_id}/poll"),
@@ -218,7 +230,8 @@ def test_the_pki_matrix_covers_every_pki_endpoint(app, pki_world):
             .replace(w["signing"]["request_id"], "{request_id}")
             .replace(w["login"]["short_code"], "{short_code}")
             .replace(w["serial"], "{serial}")
-            .replace(w["device"], "{device_id}"),
+            .replace(w["device"], "{device_id}")
+            .replace(NOBODYS_WINDOW, "{window_id}"),
         )
         for m, p, _b, _s in _pki_rows(w)
     }

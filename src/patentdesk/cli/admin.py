@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from patentdesk.cli.alerts import alerts_app
 from patentdesk.cli.fees import fees_admin_app
 from patentdesk.cli.output import JsonOpt, console, emit, errors_reported, fail
 from patentdesk.cli.update import release_app
@@ -17,6 +18,7 @@ app = typer.Typer(
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(fees_admin_app, name="fees")
+app.add_typer(alerts_app, name="alerts")
 
 
 def _settings():

@@ -96,7 +96,7 @@ def _applicants(case: Any) -> list[Assignment]:
 
 
 @router.post("/drafts/start/notice/{notice_id}/{kind}")
-async def start_from_notice(
+def start_from_notice(
     notice_id: str, kind: str, request: Request, actor: OptionalActor, db: DbSession
 ) -> Response:
     """``kind`` is ``response`` (答复) or ``reexam`` (请求复审, rejection decisions only)."""
@@ -125,9 +125,7 @@ async def start_from_notice(
             case = db.get(Case, notice.case_id) if notice.case_id else None
             if case is not None:
                 fields += _applicants(case)
-        draft_id = await run_in_threadpool(
-            _create, request, actor, kind, fields, started_from={"notice": str(notice.id)}
-        )
+        draft_id = _create(request, actor, kind, fields, started_from={"notice": str(notice.id)})
     except PatentDeskError as exc:
         settle(db, exc)
         return error_page(request, actor, exc)
@@ -135,9 +133,7 @@ async def start_from_notice(
 
 
 @router.post("/drafts/start/case/{case_id}/change")
-async def start_change(
-    case_id: str, request: Request, actor: OptionalActor, db: DbSession
-) -> Response:
+def start_change(case_id: str, request: Request, actor: OptionalActor, db: DbSession) -> Response:
     """著录项目变更 of a case: the current values kept beside the form (C4)."""
     from patentdesk.filing import service as filing
     from patentdesk.filing.errors import ApplicationNotFound
@@ -159,8 +155,7 @@ async def start_change(
             Assignment("efiling_user_after.user_id", editor.user_id),
             Assignment("efiling_user_after.name", editor.name),
         ]
-        draft_id = await run_in_threadpool(
-            _create,
+        draft_id = _create(
             request,
             actor,
             "change",

@@ -461,6 +461,10 @@ def settle(db: Db, ctx: Context, confirmation: BankConfirmation, gateway: str) -
         paid_fen=payment.paid_fen,
         bank_serial=payment.bank_serial,
     )
+    from patentdesk.alerts.service import payment_settled
+
+    case = db.get(Case, payment.case_id)
+    payment_settled(db, ctx, payment, case.application_number if case else "")
     return payment
 
 

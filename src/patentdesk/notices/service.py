@@ -156,6 +156,10 @@ def issue(
         serial=serial,
         application=case.application_number,
     )
+    # Queued with the notice (same transaction), sent later by the alerts sweep.
+    from patentdesk.alerts.service import notice_issued
+
+    notice_issued(db, ctx, notice)
     return notice
 
 
