@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from patentdesk.blobs import BlobStore
+from patentdesk.blobs import blobs_for
 from patentdesk.identity.service import Context
 from patentdesk.notices.legacy_import import import_archive
 from tests.support.factories import auth
@@ -107,7 +107,7 @@ def test_rejection_fetched_by_the_old_client_needs_cloud_re_download(client, app
             Context(app.state.settings),
             archive,
             agency["org"]["uscc"],
-            BlobStore(app.state.settings.blob_dir),
+            blobs_for(app.state.settings),
         )
     notice = legacy[0]
     fields = (

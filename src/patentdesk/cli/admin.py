@@ -88,7 +88,7 @@ def import_legacy(
     running it again imports nothing twice."""
 
     from patentdesk.audit_anchor import database as anchored_database
-    from patentdesk.blobs import BlobStore
+    from patentdesk.blobs import blobs_for
     from patentdesk.identity.service import Context
     from patentdesk.notices.legacy_import import import_archive
 
@@ -96,9 +96,7 @@ def import_legacy(
         settings = _settings()
         db = anchored_database(settings)
         with db.unit_of_work() as s:
-            report = import_archive(
-                s, Context(settings), Path(archive), org, BlobStore(settings.blob_dir)
-            )
+            report = import_archive(s, Context(settings), Path(archive), org, blobs_for(settings))
         db.dispose()
         emit(
             report.__dict__,

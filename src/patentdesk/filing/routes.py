@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from patentdesk.authz import Actor, Permission, authorize, can_see_domain
-from patentdesk.blobs import BlobStore, TooLarge
+from patentdesk.blobs import BlobStore, TooLarge, blobs_for
 from patentdesk.deps import CurrentActor, DbSession, client_ip, session_token
 from patentdesk.errors import ValidationFailed
 from patentdesk.filing import service
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/api/v1", tags=["filing"])
 
 
 def blobs_of(request: Request) -> BlobStore:
-    return BlobStore(request.app.state.settings.blob_dir)
+    return blobs_for(request.app.state.settings)
 
 
 def uploads_of(request: Request) -> Uploads:
