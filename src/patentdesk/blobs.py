@@ -22,6 +22,7 @@ not live on one server's disk (see docs/deployment.md).
 from __future__ import annotations
 
 import abc
+import contextlib
 import datetime as dt
 import errno
 import hashlib
@@ -160,6 +161,11 @@ class BlobStore(abc.ABC):
         """A named object's bytes; ``None`` if there is none."""
 
     @abc.abstractmethod
+    def create_object(self, name: str, data: bytes) -> bytes:
+        """Stores ``data`` under ``name`` unless something is there already; returns what is
+        stored, so that servers racing to create a shared value all end up with one."""
+
+    @abc.abstractmethod
     def delete_object(self, name: str) -> bool: ...
 
     @abc.abstractmethod
@@ -258,6 +264,21 @@ class LocalBlobStore(BlobStore):
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
+
+    def create_object(self, name: str, data: bytes) -> bytes:
+        target = self._object_path(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            with contextlib.suppress(FileExistsError):  # another worker won: use theirs
+                os.link(tmp_name, target)
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)
+        return target.read_bytes()
 
     def get_object(self, name: str) -> bytes | None:
         try:
@@ -415,6 +436,24 @@ class S3BlobStore(BlobStore):
     def put_object(self, name: str, data: bytes) -> None:
         key = self._join("objects/" + _check_object_name(name))
         self._call(lambda: self.client.put_object(Bucket=self.bucket, Key=key, Body=data))
+
+    def create_object(self, name: str, data: bytes) -> bytes:
+        key = self._join("objects/" + _check_object_name(name))
+        existing = self.get_object(name)
+        if existing is not None:
+            return existing
+        try:
+            # A conditional write where the store supports it (AWS, MinIO, recent Ceph);
+            # elsewhere the last writer wins, and reading back makes every racer agree.
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, IfNoneMatch="*")
+        except _s3_errors() as exc:
+            response = getattr(exc, "response", None) or {}
+            if response.get("ResponseMetadata", {}).get("HTTPStatusCode") not in (409, 412):
+                raise BlobStoreUnavailable(details={"store": self.describe()}) from exc
+        stored = self.get_object(name)
+        if stored is None:
+            raise BlobStoreUnavailable(details={"store": self.describe()})
+        return stored
 
     def get_object(self, name: str) -> bytes | None:
         key = self._join("objects/" + _check_object_name(name))

@@ -188,3 +188,9 @@ def test_unreachable_store_is_a_clear_503() -> None:
     assert caught.value.status == 503
     with pytest.raises(BlobStoreUnavailable):
         store.put_bytes(b"x")
+
+
+def test_create_object_keeps_the_first_value(store: BlobStore) -> None:
+    assert store.create_object("payments/k", b"first") == b"first"
+    assert store.create_object("payments/k", b"second") == b"first"
+    assert store.get_object("payments/k") == b"first"
