@@ -142,6 +142,11 @@ def app(settings: Settings, db: Database) -> Any:
     from patentdesk.app import create_app
 
     settings.data.mkdir(parents=True, exist_ok=True)
+    if settings.blobs:
+        from patentdesk.blobs import blobs_for
+        from tests.support.factories import OUTBOX_STORES
+
+        OUTBOX_STORES[Path(settings.data)] = blobs_for(settings)
     for module_name, func in bootstrap.STEPS:
         import importlib
 

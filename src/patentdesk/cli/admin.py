@@ -65,11 +65,13 @@ def sms_outbox(
     """Messages the default SMS gateway wrote."""
     from patentdesk.config import load_settings
     from patentdesk.identity.service import clean_phone
-    from patentdesk.identity.sms import read_outbox
+    from patentdesk.identity.sms import outbox_store, read_outbox
 
     with errors_reported(json_out):
         settings = load_settings()
-        messages = read_outbox(settings.data, clean_phone(phone) if phone else None)
+        messages = read_outbox(
+            settings.data, clean_phone(phone) if phone else None, outbox_store(settings)
+        )
 
         def show(rows: list[dict[str, str]]) -> None:
             for m in rows:
