@@ -46,7 +46,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _HEX = re.compile(r"^[0-9a-f]{64}$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9][A-Za-z0-9._-]{0,127}){0,3}$")
+# Named objects: up to four path segments, none starting with a dot (no "..", no hidden files).
+_NAME = re.compile(
+    r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}){0,3}$"
+)
 CHUNK = 1024 * 1024
 # An S3 object is read by ranged GETs of at least this much (fewer round trips when a ZIP
 # reader jumps between its central directory and its members).

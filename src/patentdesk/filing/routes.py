@@ -21,7 +21,7 @@ from patentdesk.filing import service
 from patentdesk.filing.errors import ApplicationNotFound
 from patentdesk.filing.models import Receipt, Submission
 from patentdesk.filing.thirdparty import case_of
-from patentdesk.filing.uploads import Uploads, discard_unfiled
+from patentdesk.filing.uploads import Uploads, discard_unfiled, uploads_for
 from patentdesk.identity.service import Context, authenticate
 from patentdesk.timeutil import iso, now
 
@@ -34,7 +34,7 @@ def blobs_of(request: Request) -> BlobStore:
 
 def uploads_of(request: Request) -> Uploads:
     settings = request.app.state.settings
-    return Uploads(settings.data, settings.max_upload_bytes, settings.upload_quota_bytes)
+    return uploads_for(settings)
 
 
 def _context(request: Request) -> Context:
