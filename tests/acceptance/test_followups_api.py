@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
-from patentdesk.blobs import BlobStore
+from patentdesk.blobs import blobs_for
 from patentdesk.identity.service import Context
 from patentdesk.notices.legacy_import import import_archive
 from patentdesk.notices.models import Notice
@@ -116,7 +116,7 @@ def test_rejection_fetched_by_the_old_client_needs_cloud_re_download(client, app
             Context(app.state.settings),
             archive,
             agency["org"]["uscc"],
-            BlobStore(app.state.settings.blob_dir),
+            blobs_for(app.state.settings),
         )
     notice = legacy[0]
     fields = (

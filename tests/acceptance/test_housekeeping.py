@@ -24,6 +24,7 @@ from patentdesk.pki.models import QrRequest
 from tests.support.cli import cli_env, run_cli
 from tests.support.factories import PASSWORD, auth
 from tests.support.inproc import ApiPhone
+from tests.support.loops import run_async
 
 TWO_DAYS = dt.timedelta(days=2)
 
@@ -166,7 +167,7 @@ def test_the_server_loop_survives_a_failed_pass(monkeypatch, tmp_path):
 
     def run() -> None:
         try:
-            asyncio.run(asyncio.wait_for(main(), timeout=30))
+            run_async(asyncio.wait_for(main(), timeout=30))
         except BaseException as exc:  # reported below, in the test's thread
             errors.append(exc)
 

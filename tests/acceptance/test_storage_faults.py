@@ -17,17 +17,17 @@ from typing import Any
 
 import pytest
 
-from patentdesk.blobs import BlobStore
+from patentdesk.blobs import LocalBlobStore
 from tests.support.factories import auth
 
 
 def _full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_space(self: BlobStore, chunks: Any, max_bytes: int | None = None) -> Any:
+    def no_space(self: LocalBlobStore, chunks: Any, max_bytes: int | None = None) -> Any:
         for _chunk in chunks:
             break
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.root / ".incoming-x"))
 
-    monkeypatch.setattr(BlobStore, "put_chunks", no_space)
+    monkeypatch.setattr(LocalBlobStore, "put_chunks", no_space)
 
 
 @contextlib.contextmanager

@@ -239,7 +239,7 @@ def test_reexamination_and_invalidation_notices_to_another_domain_tell_nothing_u
     """Whatever brings a notice to another domain (a reexamination or an invalidation
     request, a refusal), it names an unpublished case by its number only; once the patent is
     granted its bibliographic data are public."""
-    from patentdesk.blobs import BlobStore
+    from patentdesk.blobs import blobs_for
     from patentdesk.filing.models import Case
     from patentdesk.identity.service import Context
     from patentdesk.notices import service as notices
@@ -257,7 +257,7 @@ def test_reexamination_and_invalidation_notices_to_another_domain_tell_nothing_u
                 code=code,
                 text="请求已收到。",
                 domain_id=uuid.UUID(domain),
-                blobs=BlobStore(settings.blob_dir),
+                blobs=blobs_for(settings),
             )
             return str(notice.id)
 

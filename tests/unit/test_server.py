@@ -12,6 +12,7 @@ import uvicorn
 from uvicorn.server import ServerState
 
 from patentdesk import server
+from tests.support.loops import run_async
 
 
 async def _nodelay_of_accepted(protocol_class: type) -> int:
@@ -48,7 +49,7 @@ async def _nodelay_of_accepted(protocol_class: type) -> int:
 
 @pytest.mark.parametrize("name", ["NoDelayH11", "NoDelayHttpTools"])
 def test_connections_from_an_inherited_socket_get_tcp_nodelay(name):
-    assert asyncio.run(_nodelay_of_accepted(getattr(server, name))) == 1
+    assert run_async(_nodelay_of_accepted(getattr(server, name))) == 1
 
 
 def test_serve_uses_uvloop_httptools_and_one_worker_per_core():

@@ -71,7 +71,7 @@ def sms_outbox(
     """Messages the default SMS gateway wrote."""
     from patentdesk.config import load_settings
     from patentdesk.identity.service import clean_phone
-    from patentdesk.identity.sms import read_outbox
+    from patentdesk.identity.sms import outbox_store, read_outbox
 
     with errors_reported(json_out):
         settings = load_settings()
@@ -82,7 +82,9 @@ def sms_outbox(
                 json_out,
                 message_en="--last-code needs --phone: the number the code was sent to",
             )
-        messages = read_outbox(settings.data, clean_phone(phone) if phone else None)
+        messages = read_outbox(
+            settings.data, clean_phone(phone) if phone else None, outbox_store(settings)
+        )
         if last_code:
             codes = [m["code"] for m in messages if m.get("code")]
             if not codes:
@@ -113,7 +115,7 @@ def import_legacy(
     running it again imports nothing twice."""
 
     from patentdesk.audit_anchor import database as anchored_database
-    from patentdesk.blobs import BlobStore
+    from patentdesk.blobs import blobs_for
     from patentdesk.identity.service import Context
     from patentdesk.notices.legacy_import import import_archive
 
@@ -121,9 +123,7 @@ def import_legacy(
         settings = _settings()
         db = anchored_database(settings)
         with db.unit_of_work() as s:
-            report = import_archive(
-                s, Context(settings), Path(archive), org, BlobStore(settings.blob_dir)
-            )
+            report = import_archive(s, Context(settings), Path(archive), org, blobs_for(settings))
         db.dispose()
         emit(
             report.__dict__,

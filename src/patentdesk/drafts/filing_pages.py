@@ -318,7 +318,7 @@ def submit(
 ) -> Response:
     """Files the signed draft as the API files an upload (idempotent by the package hash),
     marks the draft as filed and shows the receipt."""
-    from patentdesk.blobs import BlobStore
+    from patentdesk.blobs import blobs_for
     from patentdesk.filing import service
     from patentdesk.timeutil import iso, now
 
@@ -336,7 +336,7 @@ def submit(
         # The filing takes SQLite's write lock in its own short transaction: this page's
         # unit of work (begun IMMEDIATE for a POST) lets go of it before the slow export.
         db.commit()
-        blobs = BlobStore(settings.blob_dir)
+        blobs = blobs_for(settings)
         received = now()
         out = store.export(owner, draft)
         try:
@@ -397,7 +397,7 @@ def receipt_page(
 ) -> Response:
     """电子申请回执: what was filed, when, the number; PDF and signed bundle; and whether the
     office's signatures verify against this environment's CA (as ``receipt verify`` does)."""
-    from patentdesk.blobs import BlobStore
+    from patentdesk.blobs import blobs_for
     from patentdesk.filing import receipts, service
     from patentdesk.filing.cases import business_label
     from patentdesk.filing.errors import ApplicationNotFound
@@ -417,7 +417,7 @@ def receipt_page(
         case = db.get(Case, submission.case_id) if submission else None
         assert submission is not None and case is not None
         settings = request.app.state.settings
-        signed = service.receipt_files(db, settings, BlobStore(settings.blob_dir), row)
+        signed = service.receipt_files(db, settings, blobs_for(settings), row)
         try:
             record = receipts.verify_bundle(signed.bundle(), ca_for(settings).certificate)
             verified, verify_error = True, ""

@@ -116,7 +116,15 @@ class SimulatedBank(PaymentGateway):
         return self.settings.data / "payments" / "simulated-bank.key"
 
     def key(self) -> bytes:
-        """The HMAC key, created once (0600) on first use; concurrent workers agree on it."""
+        """The HMAC key, created once (0600) on first use; concurrent workers agree on it.
+        With an object store (``PATENTDESK_BLOBS``) it is kept there, so that every server of
+        a cluster checks the bank's callbacks with the same key."""
+        if self.settings.blobs:
+            from patentdesk.blobs import blobs_for
+
+            return blobs_for(self.settings).create_object(
+                "payments/simulated-bank.key", secrets.token_bytes(32)
+            )
         path = self.key_path
         try:
             return path.read_bytes()

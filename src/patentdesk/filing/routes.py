@@ -14,14 +14,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from patentdesk.authz import Actor, Permission, authorize, can_see_domain
-from patentdesk.blobs import BlobStore, TooLarge
+from patentdesk.blobs import BlobStore, TooLarge, blobs_for
 from patentdesk.deps import CurrentActor, DbSession, client_ip, session_token
 from patentdesk.errors import ValidationFailed
 from patentdesk.filing import service
 from patentdesk.filing.errors import ApplicationNotFound
 from patentdesk.filing.models import Receipt, Submission
 from patentdesk.filing.thirdparty import case_of
-from patentdesk.filing.uploads import Uploads, discard_unfiled
+from patentdesk.filing.uploads import Uploads, discard_unfiled, uploads_for
 from patentdesk.identity.service import Context, authenticate
 from patentdesk.timeutil import iso, now
 
@@ -29,12 +29,12 @@ router = APIRouter(prefix="/api/v1", tags=["filing"])
 
 
 def blobs_of(request: Request) -> BlobStore:
-    return BlobStore(request.app.state.settings.blob_dir)
+    return blobs_for(request.app.state.settings)
 
 
 def uploads_of(request: Request) -> Uploads:
     settings = request.app.state.settings
-    return Uploads(settings.data, settings.max_upload_bytes, settings.upload_quota_bytes)
+    return uploads_for(settings)
 
 
 def _context(request: Request) -> Context:

@@ -202,7 +202,13 @@ def _prepare(
         claims.append(claim)
         return claim
 
-    package = read_package(blobs.path(package_sha256), verify_signature=verify)
+    # Streamed from the store (a seekable reader, never the whole package in memory).
+    stream = blobs.open(package_sha256)
+    try:
+        package = read_package(stream, verify_signature=verify)
+    except BaseException:
+        stream.close()
+        raise
     try:
         business = get_business_type(package.business_type)  # refuses IC layout designs (C5)
         signer = _signer(actor, claims)
@@ -229,6 +235,7 @@ def _prepare(
         )
     finally:
         package.close()
+        stream.close()
 
 
 def _not_filed_before(db: Db, actor: Actor, package_id: str) -> None:

@@ -22,11 +22,12 @@ import logging
 import os
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -34,6 +35,9 @@ from patentdesk.blobs import CHUNK, BlobStore, TooLarge
 from patentdesk.db import Database
 from patentdesk.errors import Conflict, NotFound, PatentDeskError, ValidationFailed
 from patentdesk.filing.models import Submission
+
+if TYPE_CHECKING:
+    from patentdesk.config import Settings
 
 log = logging.getLogger(__name__)
 _ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -255,3 +259,185 @@ def discard_unfiled(db: Database, blobs: BlobStore, sha256: str) -> bool:
     except OSError:  # a read-only store: the refusal, not this, is the answer
         log.warning("refused package %s not removed from the blob store", sha256, exc_info=True)
         return False
+
+
+_PART = re.compile(r"^part-(\d{16})-(\d{16})-(\d{20})$")
+
+
+class SharedUploads(Uploads):
+    """Resumable uploads in the object store (``PATENTDESK_BLOBS``), so that a load balancer
+    may send each chunk of one upload to another server. Each chunk is its own object
+    ``uploads/<id>/part-<start>-<end>-<time>`` (S3 has no append); the upload's record is
+    ``uploads/<id>/meta.json``. The offset is the end of the chunks that follow each other
+    from 0; finishing streams them, in order, through the hash into the blob store.
+
+    The quota is checked against every domain's records on each new upload, without a
+    cluster-wide lock: two servers admitting uploads of one domain in the same instant may
+    let it past its quota by one upload, never more."""
+
+    def __init__(self, store: BlobStore, max_bytes: int, quota: int | None = None) -> None:
+        super().__init__(Path("/nonexistent"), max_bytes, quota)
+        self.store = store
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        yield
+
+    def _prefix(self, upload_id: str) -> str:
+        if not _ID.fullmatch(upload_id):
+            raise NotFound(details={"upload_id": upload_id[:80]})
+        return f"uploads/{upload_id}/"
+
+    def _meta(self, upload_id: str) -> dict[str, Any] | None:
+        raw = self.store.get_object(self._prefix(upload_id) + "meta.json")
+        return None if raw is None else dict(json.loads(raw))
+
+    def _parts(self, upload_id: str) -> list[tuple[int, int, int, str]]:
+        """(start, end, written at, name) of the contiguous chunks from offset 0."""
+        prefix = self._prefix(upload_id)
+        found: dict[int, tuple[int, int, int, str]] = {}
+        for name in self.store.list_objects(prefix):
+            m = _PART.match(name[len(prefix) :])
+            if m:
+                start, end, at = (int(g) for g in m.groups())
+                found.setdefault(start, (start, end, at, name))
+        chain = []
+        offset = 0
+        while offset in found:
+            part = found[offset]
+            chain.append(part)
+            if part[1] <= offset:
+                break
+            offset = part[1]
+        return chain
+
+    def in_use(self, domain_id: uuid.UUID) -> int:
+        total = 0
+        for name in self.store.list_objects("uploads/"):
+            if not name.endswith("/meta.json"):
+                continue
+            raw = self.store.get_object(name)
+            if raw is None:  # finished or purged meanwhile
+                continue
+            data = json.loads(raw)
+            if data.get("domain_id") == str(domain_id):
+                total += int(data.get("size", 0))
+        return total
+
+    def create(
+        self, user_id: uuid.UUID, size: int, sha256: str, domain_id: uuid.UUID | None = None
+    ) -> Upload:
+        if not (0 < size <= self.max_bytes):
+            raise TooLarge(limit=self.max_bytes)
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise ValidationFailed(
+                "sha256 应为 64 位十六进制",
+                "sha256 must be 64 hex digits",
+                details={"field": "sha256"},
+            )
+        upload = Upload(secrets.token_urlsafe(24), str(user_id), size, sha256, 0)
+        record: dict[str, Any] = {
+            "user_id": upload.user_id,
+            "size": size,
+            "sha256": sha256,
+            "created": time.time_ns(),
+        }
+        if domain_id is not None:
+            self.check_quota(domain_id, size)
+            record["domain_id"] = str(domain_id)
+        self.store.put_object(self._prefix(upload.id) + "meta.json", json.dumps(record).encode())
+        return upload
+
+    def get(self, user_id: uuid.UUID, upload_id: str) -> Upload:
+        data = self._meta(upload_id)
+        if data is None or data["user_id"] != str(user_id):
+            raise NotFound(details={"upload_id": upload_id})
+        parts = self._parts(upload_id)
+        offset = parts[-1][1] if parts else 0
+        return Upload(upload_id, data["user_id"], data["size"], data["sha256"], offset)
+
+    def append(self, user_id: uuid.UUID, upload_id: str, offset: int, chunk: bytes) -> Upload:
+        upload = self.get(user_id, upload_id)
+        if offset != upload.offset:
+            raise UploadOffsetMismatch(offset=upload.offset, details={"offset": upload.offset})
+        if upload.offset + len(chunk) > upload.size:
+            raise TooLarge(limit=upload.size)
+        if not chunk:
+            return upload
+        end = offset + len(chunk)
+        name = f"{self._prefix(upload_id)}part-{offset:016d}-{end:016d}-{time.time_ns():020d}"
+        self.store.put_object(name, chunk)
+        upload.offset = end
+        return upload
+
+    def _stream(self, upload_id: str) -> Iterator[bytes]:
+        for _start, _end, _at, name in self._parts(upload_id):
+            data = self.store.get_object(name)
+            if data is None:
+                raise UploadIncomplete(details={"upload_id": upload_id})
+            yield data
+
+    def _verified(self, user_id: uuid.UUID, upload_id: str) -> Upload:
+        upload = self.get(user_id, upload_id)
+        digest = hashlib.sha256()
+        for chunk in self._stream(upload_id):
+            digest.update(chunk)
+        if upload.offset != upload.size or digest.hexdigest() != upload.sha256:
+            raise UploadIncomplete(details=upload.to_dict())
+        return upload
+
+    def _drop(self, upload_id: str) -> None:
+        prefix = self._prefix(upload_id)
+        names = self.store.list_objects(prefix)
+        # The record last: an upload without it is gone for its user at once.
+        self.store.delete_object(prefix + "meta.json")
+        for name in names:
+            self.store.delete_object(name)
+
+    def finish(self, user_id: uuid.UUID, upload_id: str, blobs: BlobStore) -> tuple[str, int, bool]:
+        upload = self._verified(user_id, upload_id)
+        existed = blobs.exists(upload.sha256)
+        sha, size = blobs.put_chunks(self._stream(upload_id))
+        if sha != upload.sha256:  # changed between the check and the copy
+            raise UploadIncomplete(details=upload.to_dict())
+        self._drop(upload_id)
+        return sha, size, existed
+
+    def take(self, user_id: uuid.UUID, upload_id: str, target: Path) -> int:
+        upload = self._verified(user_id, upload_id)
+        with target.open("wb") as out:
+            for chunk in self._stream(upload_id):
+                out.write(chunk)
+        self._drop(upload_id)
+        return upload.size
+
+    def purge_stale(self, cutoff: float) -> int:
+        latest: dict[str, int] = {}
+        for name in self.store.list_objects("uploads/"):
+            upload_id, _, rest = name[len("uploads/") :].partition("/")
+            m = _PART.match(rest)
+            if m:
+                at = int(m.group(3))
+            elif rest == "meta.json":
+                raw = self.store.get_object(name)
+                at = int(json.loads(raw).get("created", 0)) if raw else 0
+            else:
+                continue
+            latest[upload_id] = max(latest.get(upload_id, 0), at)
+        purged = 0
+        for upload_id, at in latest.items():
+            if at / 1e9 < cutoff and _ID.fullmatch(upload_id):
+                self._drop(upload_id)
+                purged += 1
+        return purged
+
+
+def uploads_for(settings: Settings) -> Uploads:
+    """The data folder's uploads, or the object store's when there is one."""
+    if settings.blobs:
+        from patentdesk.blobs import blobs_for
+
+        return SharedUploads(
+            blobs_for(settings), settings.max_upload_bytes, settings.upload_quota_bytes
+        )
+    return Uploads(settings.data, settings.max_upload_bytes, settings.upload_quota_bytes)

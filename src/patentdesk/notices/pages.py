@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session as Db
 
 from patentdesk.authz import Actor, Permission
-from patentdesk.blobs import BlobStore
+from patentdesk.blobs import BlobStore, blobs_for
 from patentdesk.deps import Ctx, DbSession, OptionalActor
 from patentdesk.errors import PatentDeskError, ValidationFailed
 from patentdesk.notices import service
@@ -39,7 +39,7 @@ DESK_WINDOW_DAYS = 30  # the My Desk panel shows deadlines due within this many 
 
 
 def _blobs(request: Request) -> BlobStore:
-    return BlobStore(request.app.state.settings.blob_dir)
+    return blobs_for(request.app.state.settings)
 
 
 def _login(actor: Actor | None) -> Response | None:

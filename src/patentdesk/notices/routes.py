@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from patentdesk.blobs import BlobStore
+from patentdesk.blobs import BlobStore, blobs_for
 from patentdesk.deps import Ctx, CurrentActor, DbSession
 from patentdesk.errors import ValidationFailed
 from patentdesk.notices import service
@@ -39,7 +39,7 @@ def _other_deadlines(db: Any, ctx: Any, actor: Any, days: int | None) -> list[di
 
 
 def _blobs(request: Request) -> BlobStore:
-    return BlobStore(request.app.state.settings.blob_dir)
+    return blobs_for(request.app.state.settings)
 
 
 @router.get("/notices")

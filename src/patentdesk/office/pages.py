@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from patentdesk.authz import Actor
-from patentdesk.blobs import BlobStore
+from patentdesk.blobs import BlobStore, blobs_for
 from patentdesk.deps import Ctx, DbSession, OptionalActor
 from patentdesk.errors import PatentDeskError, PermissionDenied
 from patentdesk.filing.cases import business_label
@@ -39,7 +39,7 @@ STATUSES = ("received", "accepted", "refused", "all")
 
 
 def _blobs(request: Request) -> BlobStore:
-    return BlobStore(request.app.state.settings.blob_dir)
+    return blobs_for(request.app.state.settings)
 
 
 def _office_only(request: Request, actor: Actor | None) -> Response | None:

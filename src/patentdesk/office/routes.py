@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from patentdesk import apischema
-from patentdesk.blobs import BlobStore
+from patentdesk.blobs import BlobStore, blobs_for
 from patentdesk.deps import Ctx, CurrentActor, DbSession
 from patentdesk.filing.thirdparty import case_of
 from patentdesk.notices.service import notice_out
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1/office", tags=["office"])
 
 
 def _blobs(request: Request) -> BlobStore:
-    return BlobStore(request.app.state.settings.blob_dir)
+    return blobs_for(request.app.state.settings)
 
 
 def _row(db: DbSession, sub: Any, case: Any) -> dict[str, Any]:

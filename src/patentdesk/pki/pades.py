@@ -14,6 +14,7 @@ import asyncio
 import concurrent.futures
 import io
 from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import Any
 
 from cryptography import x509
@@ -96,14 +97,14 @@ def validate_pdf(pdf: bytes, ca_certificate: x509.Certificate) -> dict[str, Any]
     """pyHanko's validation of every signature against ``ca_certificate`` as trust root:
     ``[{"field","intact","valid","trusted","coverage","signer"}]`` under ``signatures``."""
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     context = ValidationContext(trust_roots=[_asn1(ca_certificate)], allow_fetching=False)
     results = []
     for embedded in reader.embedded_signatures:
-        status = validate_pdf_signature(embedded, context)
+        status = _run(partial(async_validate_pdf_signature, embedded, context))
         results.append(
             {
                 "field": embedded.field_name,

@@ -11,13 +11,13 @@ PAGES = ["/office", "/notices", "/notices/cloud", "/notices/deadlines", "/cases"
 
 
 def _import(app, settings, tmp_path, org, notices, name: str) -> None:
-    from patentdesk.blobs import BlobStore
+    from patentdesk.blobs import blobs_for
     from patentdesk.identity.service import Context
     from patentdesk.notices.legacy_import import import_archive
 
     archive = write_archive(tmp_path / name, notices)
     with app.state.db.unit_of_work() as s:
-        import_archive(s, Context(settings), archive, org["uscc"], BlobStore(settings.blob_dir))
+        import_archive(s, Context(settings), archive, org["uscc"], blobs_for(settings))
 
 
 def _browse_as(client, token: str) -> str:

@@ -148,7 +148,7 @@ def test_users_cannot_open_the_office_console(page, world, settings):
 def agency_case(client, app, world, tmp_path, settings):
     """An agency whose handler filed an application that got 200101 and a 210407, plus
     notices migrated from its legacy system, one due in about ten days."""
-    from patentdesk.blobs import BlobStore
+    from patentdesk.blobs import blobs_for
     from patentdesk.identity.service import Context
     from patentdesk.notices.legacy_import import import_archive
 
@@ -181,9 +181,7 @@ def agency_case(client, app, world, tmp_path, settings):
     )
     archive = write_archive(tmp_path / "legacy.zip", legacy)
     with app.state.db.unit_of_work() as s:
-        report = import_archive(
-            s, Context(settings), archive, org["uscc"], BlobStore(settings.blob_dir)
-        )
+        report = import_archive(s, Context(settings), archive, org["uscc"], blobs_for(settings))
     assert report.imported == 2
     return {"handler": handler, "org": org, "token": token, "filing": out, "legacy": legacy}
 

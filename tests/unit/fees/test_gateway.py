@@ -111,3 +111,21 @@ def test_production_never_gets_the_simulated_bank(
     with pytest.raises(SimulatorRefused):
         bootstrap(settings)  # the server refuses to start
     assert not (tmp_path / "payments").exists()
+
+
+def test_servers_sharing_an_object_store_share_the_bank_key(tmp_path: Path, s3_server) -> None:
+    """Two servers with their own (empty) data folders and one object store: a callback the
+    bank signed for one verifies on the other, and neither keeps the key on its disk."""
+    url = s3_server.url()
+
+    def server(name: str) -> SimulatedBank:
+        return SimulatedBank(
+            Settings(
+                data=tmp_path / name, blobs=url, environment="test", payment_gateway="simulated"
+            )
+        )
+
+    body, headers = server("a").callback("ref-9", 1000)
+    assert server("b").verify_callback(body, headers).reference == "ref-9"
+    assert not (tmp_path / "a" / "payments").exists()
+    assert not (tmp_path / "b" / "payments").exists()

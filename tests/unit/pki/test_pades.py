@@ -3,7 +3,6 @@ refused under another environment's CA, and usable from inside an event loop."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from reportlab.pdfgen import canvas
 
 from patentdesk.pki.ca import CertificateAuthority, load_or_create_office_signer
 from patentdesk.pki.pades import sign_pdf, validate_pdf
+from tests.support.loops import run_async
 
 
 def _pdf() -> bytes:
@@ -28,7 +28,7 @@ def test_signed_in_an_event_loop_and_trusted_only_under_its_own_ca(tmp_path: Pat
     async def in_a_route() -> bytes:
         return sign_pdf(_pdf(), office, [ca.certificate], reason="test")
 
-    signed = asyncio.run(in_a_route())
+    signed = run_async(in_a_route())
 
     (status,) = validate_pdf(signed, ca.certificate)["signatures"]
     assert (status["intact"], status["valid"], status["trusted"]) == (True, True, True)
