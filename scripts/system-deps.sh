@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages PatentDesk needs when they are missing:
 # the CJK TrueType font embedded in receipts and notices; for the tests, Chromium (browser
-# tests) and poppler-utils (pdftotext reads back the text of generated PDFs).
+# tests), poppler-utils (pdftotext reads back the text of generated PDFs) and softhsm2 (a
+# real PKCS#11 token for the key-token tests).
 # Usage: scripts/system-deps.sh run|test
 set -eu
 want="fonts-wqy-zenhei"
-[ "${1:-run}" = "test" ] && want="$want chromium poppler-utils"
+[ "${1:-run}" = "test" ] && want="$want chromium poppler-utils softhsm2"
 missing=""
 for p in $want; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

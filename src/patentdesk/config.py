@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -90,6 +90,20 @@ class Settings(BaseSettings):
     )
     upload_ttl_hours: int = Field(
         default=24, ge=1, description="an upload nobody adds to for this long is purged"
+    )
+    pkcs11_module: str = Field(
+        default="",
+        description="PKCS#11 library holding the CA and office keys, shared by every server "
+        "(e.g. /usr/lib/softhsm/libsofthsm2.so); empty: key files in the data folder",
+    )
+    pkcs11_token_label: str = Field(
+        default="patentdesk", max_length=32, description="the token's label"
+    )
+    pkcs11_pin: SecretStr | None = Field(
+        default=None, description="the token's user PIN (or PATENTDESK_PKCS11_PIN_FILE)"
+    )
+    pkcs11_pin_file: Path | None = Field(
+        default=None, description="a file holding the token's user PIN (first line)"
     )
 
     @cached_property

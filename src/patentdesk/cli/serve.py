@@ -120,7 +120,9 @@ def register(app: typer.Typer) -> None:
             settings.secure_cookies = False
             # Each worker builds its settings from the environment: say it there too.
             os.environ["PATENTDESK_SECURE_COOKIES"] = "false"
-        prepare(settings)
+        with errors_reported(False):
+            # e.g. a database that belongs to an environment whose keys this server lacks
+            prepare(settings)
         if demo:
             from patentdesk.demo import seed_demo
 
