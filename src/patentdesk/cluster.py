@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import os
 import sys
+import time
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -33,8 +34,10 @@ def cluster_lock(url: str, name: str, *, wait: bool = True) -> Iterator[bool]:
     ``wait=False`` tries once and yields False at once when another server holds it (the
     block then does nothing: e.g. housekeeping already running elsewhere).
     """
+    started = time.perf_counter()
     if url.startswith("sqlite"):
         with _file_lock(url, name, wait=wait) as got:
+            _waited(name, started)
             yield got
         return
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
@@ -49,6 +52,7 @@ def cluster_lock(url: str, name: str, *, wait: bool = True) -> Iterator[bool]:
                     conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
                 )
             conn.commit()
+            _waited(name, started)
             try:
                 yield got
             finally:
@@ -57,6 +61,13 @@ def cluster_lock(url: str, name: str, *, wait: bool = True) -> Iterator[bool]:
                     conn.commit()
     finally:
         engine.dispose()
+
+
+def _waited(name: str, started: float) -> None:
+    from patentdesk import db
+
+    if db.lock_wait_observer is not None:
+        db.lock_wait_observer(f"cluster:{name}", time.perf_counter() - started)
 
 
 @contextlib.contextmanager

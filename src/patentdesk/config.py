@@ -105,6 +105,18 @@ class Settings(BaseSettings):
     pkcs11_pin_file: Path | None = Field(
         default=None, description="a file holding the token's user PIN (first line)"
     )
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="serve's log lines: JSON objects (with the request id) or text"
+    )
+    metrics_enabled: bool = Field(default=True, description="serve Prometheus metrics at /metrics")
+    metrics_allow: str = Field(
+        default="127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+        description="networks (comma-separated CIDR) whose scrapers may read /metrics when no "
+        "metrics token is set; requests relayed by a proxy are always refused then",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="when set, /metrics answers only 'Authorization: Bearer <it>'"
+    )
 
     @cached_property
     def sqlalchemy_url(self) -> str:

@@ -143,4 +143,16 @@ def register(app: typer.Typer) -> None:
         )
         for line in phone_app_banner(settings.base_url, tls=tls):
             typer.echo(line)
-        server.run(host, port, count, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
+        if count > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+            from patentdesk.observability import prepare_multiprocess
+
+            # Each worker counts into this folder; /metrics on any of them sums them all.
+            prepare_multiprocess(settings.data / "metrics")
+        server.run(
+            host,
+            port,
+            count,
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
+            log_format=settings.log_format,
+        )
