@@ -7,7 +7,8 @@ users see as history stays: sessions, no-scan windows, certificates, signature r
 messages and the audit log.
 
 The server runs it every ``housekeeping_interval_seconds`` (0: never) and once when it
-starts; operators run it on demand with ``patentdesk admin purge``.
+starts; operators run it on demand with ``patentdesk admin purge``. On a cluster only one
+server runs a pass at a time.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 from starlette.concurrency import run_in_threadpool
 
 from patentdesk import audit
+from patentdesk.cluster import cluster_lock
 from patentdesk.config import Settings
 from patentdesk.db import Database
 from patentdesk.filing.uploads import Uploads
@@ -30,7 +32,20 @@ log = logging.getLogger(__name__)
 
 
 def purge(db: Database, settings: Settings, at: dt.datetime | None = None) -> dict[str, int]:
-    """One pass; returns how many of each kind went."""
+    """One pass; returns how many of each kind went.
+
+    One server of a cluster runs it at a time (a PostgreSQL advisory lock; on SQLite a
+    file lock): a server that finds another one at it skips the pass (``{"skipped": 1}``)
+    rather than wait and then redo the same work.
+    """
+    with cluster_lock(settings.sqlalchemy_url, "housekeeping", wait=False) as got:
+        if not got:
+            log.info("housekeeping: another server is running it; skipped")
+            return {"skipped": 1}
+        return _purge(db, settings, at)
+
+
+def _purge(db: Database, settings: Settings, at: dt.datetime | None) -> dict[str, int]:
     at = at or now()
     cutoff = at - dt.timedelta(hours=settings.expired_grace_hours)
     with db.unit_of_work() as s:

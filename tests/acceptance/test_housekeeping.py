@@ -175,3 +175,34 @@ def test_the_server_loop_survives_a_failed_pass(monkeypatch, tmp_path):
     thread.join(timeout=60)
     assert not errors and not thread.is_alive()
     assert len(calls) >= 3
+
+
+def test_housekeeping_runs_on_one_server_of_a_cluster_at_a_time(app, client, world, settings):
+    """While another server holds the cluster's housekeeping lock (a PostgreSQL advisory
+    lock, a file lock on SQLite), a pass here skips; once it is free, the pass runs."""
+    from patentdesk.cluster import cluster_lock
+
+    _leftovers(client, world)
+    _age_everything(app)
+    before = _count(app, QrRequest)
+    assert before > 0
+    held, release = threading.Event(), threading.Event()
+
+    def other_server() -> None:
+        with cluster_lock(settings.sqlalchemy_url, "housekeeping") as got:
+            assert got
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=other_server)
+    holder.start()
+    try:
+        assert held.wait(30)
+        assert housekeeping.purge(app.state.db, settings) == {"skipped": 1}
+        assert _count(app, QrRequest) == before
+    finally:
+        release.set()
+        holder.join(30)
+    counts = housekeeping.purge(app.state.db, settings)
+    assert "skipped" not in counts and counts["qr_requests"] > 0
+    assert _count(app, QrRequest) < before
