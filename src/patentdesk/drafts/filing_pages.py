@@ -309,6 +309,9 @@ def submit(
         authorize(actor, Permission.CASE_SUBMIT)
         if _summary("zh", actor, draft)["signatures"] == 0:
             raise NotSigned()
+        # The filing takes SQLite's write lock in its own short transaction: this page's
+        # unit of work (begun IMMEDIATE for a POST) lets go of it before the slow export.
+        db.commit()
         blobs = BlobStore(settings.blob_dir)
         received = now()
         out = store.export(owner, draft)
