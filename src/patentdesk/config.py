@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     upload_ttl_hours: int = Field(
         default=24, ge=1, description="an upload nobody adds to for this long is purged"
     )
+    orphan_blob_grace_hours: int = Field(
+        default=72,
+        ge=1,
+        description="a blob no row refers to (crash leftovers, refused submissions, abandoned "
+        "uploads) is removed by housekeeping once it is this old",
+    )
     pkcs11_module: str = Field(
         default="",
         description="PKCS#11 library holding the CA and office keys, shared by every server "

@@ -2,7 +2,9 @@
 
 QR codes (login and signing), SMS codes and password-login challenges go a grace period
 after they expired; failed-login records go once they no longer count toward the throttle;
-uploads nobody has added to for ``upload_ttl_hours`` go with their parts on disk. What
+uploads nobody has added to for ``upload_ttl_hours`` go with their parts on disk; blobs no
+row refers to (crash leftovers, refused submissions, abandoned uploads) go after
+``orphan_blob_grace_hours``, never one that a row names. What
 users see as history stays: sessions, no-scan windows, certificates, signature records,
 messages and the audit log.
 
@@ -14,9 +16,13 @@ server runs a pass at a time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
+import re
+from typing import Any
 
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from patentdesk import audit
@@ -29,6 +35,7 @@ from patentdesk.pki import qr
 from patentdesk.timeutil import now
 
 log = logging.getLogger(__name__)
+_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
 def purge(db: Database, settings: Settings, at: dt.datetime | None = None) -> dict[str, int]:
@@ -53,11 +60,60 @@ def _purge(db: Database, settings: Settings, at: dt.datetime | None) -> dict[str
         counts["qr_requests"] = qr.purge_expired(s, cutoff)
         if any(counts.values()):
             audit.record(s, "housekeeping.purge", environment=settings.environment, purged=counts)
+    counts["orphan_blobs"] = purge_orphan_blobs(
+        db, settings, at - dt.timedelta(hours=settings.orphan_blob_grace_hours)
+    )
     stale = at - dt.timedelta(hours=settings.upload_ttl_hours)
     counts["uploads"] = Uploads(settings.data, settings.max_upload_bytes).purge_stale(
         stale.timestamp()
     )
     return counts
+
+
+def referenced_blobs(db: Database) -> set[str]:
+    """Every blob a row names: each ``*sha256`` column of every table. A new column that
+    names a blob must keep that suffix, or housekeeping would take its blob for an orphan
+    (tests/acceptance/test_housekeeping.py checks the columns it finds)."""
+    from patentdesk.db import Base
+    from patentdesk.models import load_all_models
+
+    load_all_models()
+    found: set[str] = set()
+    with db.unit_of_work(write=False) as s:
+        for column in blob_columns(Base.metadata):
+            found.update(v for v in s.scalars(select(column).where(column.isnot(None))) if v)
+    return found
+
+
+def blob_columns(metadata: Any) -> list[Any]:
+    return [c for t in metadata.sorted_tables for c in t.columns if c.name.endswith("sha256")]
+
+
+def purge_orphan_blobs(db: Database, settings: Settings, cutoff: dt.datetime) -> int:
+    """Removes blobs older than ``cutoff`` that no row refers to, and partial writes a
+    crash left behind (``.incoming-*``). The grace period covers a blob stored just before
+    the row that will name it commits; storing the same bytes again renews a blob's time,
+    and its time is read again right before it goes."""
+    root = settings.blob_dir
+    if not root.is_dir():
+        return 0
+    limit = cutoff.timestamp()
+    referenced = referenced_blobs(db)
+    removed = 0
+    for path in root.rglob("*"):
+        if not path.is_file():
+            continue
+        name = path.name
+        orphan = name.startswith(".incoming-") or (
+            _HEX.fullmatch(name) is not None and name not in referenced
+        )
+        if not orphan:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+    return removed
 
 
 async def run_periodically(db: Database, settings: Settings) -> None:

@@ -206,3 +206,45 @@ def test_housekeeping_runs_on_one_server_of_a_cluster_at_a_time(app, client, wor
     counts = housekeeping.purge(app.state.db, settings)
     assert "skipped" not in counts and counts["qr_requests"] > 0
     assert _count(app, QrRequest) < before
+
+
+def test_orphan_blobs_go_after_the_grace_period_and_referenced_ones_never(
+    app, client, world, settings, tmp_path
+):
+    """A crash's partial write, a package refused before it was stored anywhere, and bytes
+    nobody refers to go once older than the grace period; the filed package and its receipt
+    stay, and the receipt still downloads."""
+    from patentdesk.blobs import BlobStore
+    from patentdesk.db import Base
+    from tests.support.inproc import build_invention, submit
+
+    phone = ApiPhone(world, world.person("张三"))
+    token = phone.desktop_login()
+    package = build_invention(tmp_path / "case.zip")
+    phone.sign(token, package)
+    r = submit(client, token, package)
+    assert r.status_code == 201, r.text
+    receipt = r.json()["receipt_id"]
+    assert client.get(f"/api/v1/receipts/{receipt}", headers=auth(token)).status_code == 200
+    blobs = BlobStore(settings.blob_dir)
+    kept = housekeeping.referenced_blobs(app.state.db)
+    assert hashlib.sha256(package.read_bytes()).hexdigest() in kept
+    orphan = blobs.put_bytes(b"bytes nobody refers to")
+    leftover = settings.blob_dir / ".incoming-crashed"
+    leftover.write_bytes(b"half a package")
+    old = time.time() - 4 * 24 * 3600
+    for path in settings.blob_dir.rglob("*"):
+        if path.is_file():
+            os.utime(path, (old, old))
+    young = blobs.put_bytes(b"stored a moment ago, its row not yet committed")
+
+    counts = housekeeping.purge(app.state.db, settings)
+    assert counts["orphan_blobs"] == 2
+    assert not blobs.exists(orphan) and not leftover.exists()
+    assert blobs.exists(young)  # within the grace period
+    assert all(blobs.exists(sha) for sha in kept)
+    r = client.get(f"/api/v1/receipts/{receipt}", headers=auth(token))
+    assert r.status_code == 200
+    # Every column that names a blob is one housekeeping reads (the *sha256 convention).
+    names = {f"{c.table.name}.{c.name}" for c in housekeeping.blob_columns(Base.metadata)}
+    assert {"submissions.package_sha256", "receipts.pdf_sha256", "notices.pdf_sha256"} <= names
