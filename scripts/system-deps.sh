@@ -2,11 +2,12 @@
 # Installs the Debian packages PatentDesk needs when they are missing:
 # the CJK TrueType font embedded in receipts and notices; for the tests, Chromium (browser
 # tests), poppler-utils (pdftotext reads back generated PDFs, pdfsig checks their PAdES
-# signatures) and libnss3-tools (certutil puts the test CA into pdfsig's NSS database).
+# signatures), libnss3-tools (certutil puts the test CA into pdfsig's NSS database) and
+# softhsm2 (a real PKCS#11 token for the key-token tests).
 # Usage: scripts/system-deps.sh run|test
 set -eu
 want="fonts-wqy-zenhei"
-[ "${1:-run}" = "test" ] && want="$want chromium poppler-utils libnss3-tools"
+[ "${1:-run}" = "test" ] && want="$want chromium poppler-utils libnss3-tools softhsm2"
 missing=""
 for p in $want; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -211,6 +211,7 @@ def world(client: Any, settings: Settings) -> Any:
 
 
 from tests.support.browser import browser, page, playwright_driver  # noqa: E402, F401  (fixtures)
+from tests.support.hsm import hsm  # noqa: E402, F401  (fixture: a SoftHSM2 token)
 from tests.support.phoneapp import (  # noqa: E402, F401  (fixtures)
     app_page,
     camera_video,

@@ -19,7 +19,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from patentdesk import __version__, storage
+from patentdesk import __version__, observability, storage
 from patentdesk.config import Settings, load_settings
 from patentdesk.db import Database
 from patentdesk.errors import PatentDeskError
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 # Routers of every domain, registered in this order: (module, attribute).
 ROUTERS: list[tuple[str, str]] = [
     ("patentdesk.health", "router"),
+    ("patentdesk.observability", "router"),
     ("patentdesk.query.routes", "router"),
     ("patentdesk.query.pages", "router"),
     ("patentdesk.identity.routes", "router"),
@@ -266,7 +267,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @app.exception_handler(OSError)
     async def _os_error(request: Request, exc: OSError) -> Response:
         log.error("storage fault on %s %s", request.method, request.url.path, exc_info=exc)
-        return _error_response(request, storage.from_os_error(exc, settings.data))
+        error = storage.from_os_error(exc, settings.data)
+        observability.count_blob_error(error.code)
+        return _error_response(request, error)
 
     @app.exception_handler(DBAPIError)
     async def _database_error(request: Request, exc: DBAPIError) -> Response:
@@ -296,9 +299,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.add_exception_handler(RequestValidationError, _validation_error)
 
+    app.add_middleware(observability.RouteTemplate)
     app.add_middleware(ReadRequests)
     app.add_middleware(BodyLimit, large=settings.max_upload_bytes)
     app.add_middleware(StandardHeaders, environment=settings.environment, settings=settings)
+    observability.install(app)  # outermost: every answer carries its request id
 
     for module_name, attr in ROUTERS:
         app.include_router(getattr(importlib.import_module(module_name), attr))

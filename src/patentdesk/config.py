@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -119,6 +119,38 @@ class Settings(BaseSettings):
         ge=0,
         description="how often the server sends queued alerts and checks deadlines; 0: never "
         "(then `patentdesk admin alerts send` does it)",
+    )
+    orphan_blob_grace_hours: int = Field(
+        default=72,
+        ge=1,
+        description="a blob no row refers to (crash leftovers, refused submissions, abandoned "
+        "uploads) is removed by housekeeping once it is this old",
+    )
+    pkcs11_module: str = Field(
+        default="",
+        description="PKCS#11 library holding the CA and office keys, shared by every server "
+        "(e.g. /usr/lib/softhsm/libsofthsm2.so); empty: key files in the data folder",
+    )
+    pkcs11_token_label: str = Field(
+        default="patentdesk", max_length=32, description="the token's label"
+    )
+    pkcs11_pin: SecretStr | None = Field(
+        default=None, description="the token's user PIN (or PATENTDESK_PKCS11_PIN_FILE)"
+    )
+    pkcs11_pin_file: Path | None = Field(
+        default=None, description="a file holding the token's user PIN (first line)"
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="serve's log lines: JSON objects (with the request id) or text"
+    )
+    metrics_enabled: bool = Field(default=True, description="serve Prometheus metrics at /metrics")
+    metrics_allow: str = Field(
+        default="127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+        description="networks (comma-separated CIDR) whose scrapers may read /metrics when no "
+        "metrics token is set; requests relayed by a proxy are always refused then",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="when set, /metrics answers only 'Authorization: Bearer <it>'"
     )
 
     @cached_property

@@ -16,6 +16,7 @@ tells the caller to run the work again as a writer. Small writes a reader only w
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -93,6 +94,10 @@ READ_ONLY = "patentdesk_read_only"  # execution option of a reader's connections
 RELAXED = "patentdesk_relaxed"  # of a writer whose commit may be lost in a crash
 
 
+#: Told how long a lock took to get (set by patentdesk.observability: a metric).
+lock_wait_observer: Callable[[str, float], None] | None = None
+
+
 def _sqlite_begin(conn: Any) -> None:
     # A deferred transaction that later writes can fail with SQLITE_BUSY without waiting;
     # BEGIN IMMEDIATE takes the write lock up front so concurrent writers queue instead.
@@ -108,7 +113,10 @@ def _sqlite_begin(conn: Any) -> None:
     if options.get(READ_ONLY):
         conn.exec_driver_sql("BEGIN")
     else:
+        started = time.perf_counter()
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if lock_wait_observer is not None:  # how long writers queue for the write lock
+            lock_wait_observer("sqlite_write", time.perf_counter() - started)
 
 
 def _postgresql_begin(conn: Any) -> None:

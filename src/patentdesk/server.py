@@ -77,10 +77,14 @@ def run(
     *,
     ssl_certfile: Path | None = None,
     ssl_keyfile: Path | None = None,
+    log_format: str = "json",
 ) -> None:
     """Serves the app of the environment's settings (each worker builds its own), over TLS
-    when given a certificate and its key."""
+    when given a certificate and its key. The access log is the app's own (one line per
+    request with its id, route and time: see patentdesk.observability), not uvicorn's."""
     import uvicorn
+
+    from patentdesk.observability import logging_config
 
     uvicorn.run(
         APP_FACTORY,
@@ -88,6 +92,8 @@ def run(
         host=host,
         port=port,
         log_level="info",
+        log_config=logging_config(log_format),
+        access_log=False,
         ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
         ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
         **uvicorn_options(workers),

@@ -189,3 +189,49 @@ def test_not_an_archive_is_refused(app, settings, tmp_path):
     (target / "x").write_text("x")
     with pytest.raises(DataFolderNotEmpty):
         restore_backup(_archive_of(tmp_path, settings), target)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_restore_never_reissues_a_number_given_after_the_backup(
+    client, world, settings, tmp_path
+):
+    from patentdesk.filing.numbers import parse_application_number
+
+    for sub in ("a", "b", "c"):
+        (tmp_path / sub).mkdir()
+    first = _filing(client, world, tmp_path / "a")
+    archive = tmp_path / "backups" / "patentdesk.tar"
+    made = _admin(settings, "backup", "--out", str(archive), database_url=settings.sqlalchemy_url)
+    assert made.returncode == 0, made.stderr
+    after = _filing(client, world, tmp_path / "b")  # issued after the backup: on a receipt
+    given = parse_application_number(after["application_number"])
+    assert given.serial == parse_application_number(first["application_number"]).serial + 1
+
+    elsewhere = tmp_path / "elsewhere" / "data"
+    restored = _admin(
+        settings, "restore", str(archive), "--number-floor", after["application_number"],
+        data=elsewhere,
+    )  # fmt: skip
+    assert restored.returncode == 0, restored.stderr
+    series = f"{given.year}-{given.type_digit}"
+    assert restored.json["numbers"]["raised"] == [
+        {
+            "series": series,
+            "next_serial_before": given.serial,
+            "next_serial": given.serial + 1,
+            "source": "operator",
+        }
+    ]
+    # And in words for the operator.
+    from patentdesk.app import create_app
+    from patentdesk.bootstrap import prepare
+    from patentdesk.config import Settings
+
+    settings2 = Settings(data=elsewhere, environment=settings.environment)
+    prepare(settings2)
+    with TestClient(create_app(settings2)) as restored_client:
+        from tests.support.factories import World
+
+        again = _filing(restored_client, World(restored_client, elsewhere), tmp_path / "c")
+    assert parse_application_number(again["application_number"]).serial == given.serial + 1
+    assert again["application_number"] != after["application_number"]

@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from patentdesk import housekeeping
@@ -176,3 +177,102 @@ def test_the_server_loop_survives_a_failed_pass(monkeypatch, tmp_path):
     thread.join(timeout=60)
     assert not errors and not thread.is_alive()
     assert len(calls) >= 3
+
+
+def test_housekeeping_runs_on_one_server_of_a_cluster_at_a_time(app, client, world, settings):
+    """While another server holds the cluster's housekeeping lock (a PostgreSQL advisory
+    lock, a file lock on SQLite), a pass here skips; once it is free, the pass runs."""
+    from patentdesk.cluster import cluster_lock
+
+    _leftovers(client, world)
+    _age_everything(app)
+    before = _count(app, QrRequest)
+    assert before > 0
+    held, release = threading.Event(), threading.Event()
+
+    def other_server() -> None:
+        with cluster_lock(settings.sqlalchemy_url, "housekeeping") as got:
+            assert got
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=other_server)
+    holder.start()
+    try:
+        assert held.wait(30)
+        assert housekeeping.purge(app.state.db, settings) == {"skipped": 1}
+        assert _count(app, QrRequest) == before
+    finally:
+        release.set()
+        holder.join(30)
+    counts = housekeeping.purge(app.state.db, settings)
+    assert "skipped" not in counts and counts["qr_requests"] > 0
+    assert _count(app, QrRequest) < before
+
+
+def test_orphan_blobs_go_after_the_grace_period_and_referenced_ones_never(
+    app, client, world, settings, tmp_path
+):
+    """A crash's partial write, a package refused before it was stored anywhere, and bytes
+    nobody refers to go once older than the grace period; the filed package and its receipt
+    stay, and the receipt still downloads."""
+    from patentdesk.blobs import blobs_for
+    from patentdesk.db import Base
+    from tests.support.inproc import build_invention, submit
+
+    phone = ApiPhone(world, world.person("张三"))
+    token = phone.desktop_login()
+    package = build_invention(tmp_path / "case.zip")
+    phone.sign(token, package)
+    r = submit(client, token, package)
+    assert r.status_code == 201, r.text
+    receipt = r.json()["receipt_id"]
+    assert client.get(f"/api/v1/receipts/{receipt}", headers=auth(token)).status_code == 200
+    blobs = blobs_for(settings)
+    kept = housekeeping.referenced_blobs(app.state.db)
+    assert hashlib.sha256(package.read_bytes()).hexdigest() in kept
+    orphan = blobs.put_bytes(b"bytes nobody refers to")
+    leftover = settings.blob_dir / ".incoming-crashed"
+    leftover.write_bytes(b"half a package")
+    old = time.time() - 4 * 24 * 3600
+    for path in settings.blob_dir.rglob("*"):
+        if path.is_file():
+            os.utime(path, (old, old))
+    young = blobs.put_bytes(b"stored a moment ago, its row not yet committed")
+
+    counts = housekeeping.purge(app.state.db, settings)
+    assert counts["orphan_blobs"] == 2
+    assert not blobs.exists(orphan) and not leftover.exists()
+    assert blobs.exists(young)  # within the grace period
+    assert all(blobs.exists(sha) for sha in kept)
+    r = client.get(f"/api/v1/receipts/{receipt}", headers=auth(token))
+    assert r.status_code == 200
+    # Every column that names a blob is one housekeeping reads (the *sha256 convention).
+    names = {f"{c.table.name}.{c.name}" for c in housekeeping.blob_columns(Base.metadata)}
+    assert {"submissions.package_sha256", "receipts.pdf_sha256", "notices.pdf_sha256"} <= names
+
+
+@pytest.mark.parametrize("blobs_kind", ["s3"], indirect=True)
+def test_orphan_blobs_go_from_the_object_store_too(app, client, world, settings, tmp_path):
+    """With the blobs in an object store, the orphan walk lists the store, not the data
+    folder: an unreferenced blob goes, the filed package and its receipt stay."""
+    from patentdesk.blobs import blobs_for
+    from tests.support.inproc import build_invention, submit
+
+    phone = ApiPhone(world, world.person("张三"))
+    token = phone.desktop_login()
+    package = build_invention(tmp_path / "case.zip")
+    phone.sign(token, package)
+    r = submit(client, token, package)
+    assert r.status_code == 201, r.text
+    blobs = blobs_for(settings)
+    orphan = blobs.put_bytes(b"bytes nobody refers to, in the bucket")
+    kept = housekeeping.referenced_blobs(app.state.db)
+    assert kept and all(blobs.exists(sha) for sha in kept)
+    # A cutoff in the future makes every blob old enough (S3 times cannot be set back).
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    assert housekeeping.purge_orphan_blobs(app.state.db, settings, future) == 1
+    assert not blobs.exists(orphan)
+    assert all(blobs.exists(sha) for sha in kept)
+    receipt = r.json()["receipt_id"]
+    assert client.get(f"/api/v1/receipts/{receipt}", headers=auth(token)).status_code == 200

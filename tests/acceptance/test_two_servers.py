@@ -1,7 +1,7 @@
 """Two `patentdesk serve` processes, each with its own empty data folder, on one database and
-one S3-compatible object store (a real ``rclone serve s3``): what one server files, the other
-serves (issue 14). The SQLite file stands for the shared database here; the object store is
-what this test is about."""
+one S3-compatible object store (a real ``rclone serve s3``) and one key token (SoftHSM2):
+what one server files, the other serves (issue 14). The SQLite file stands for the shared
+database here; the object store and the token are what this test is about."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from tests.support.actors import Desktop, Phone
 from tests.support.cli import cli_env
 from tests.support.factories import OUTBOX_STORES, SERVER_DATA
 from tests.support.filing import new_invention, sign, submit
+from tests.support.hsm import Hsm, new_environment
 
 
 def _free_port() -> int:
@@ -35,7 +36,7 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, data: Path, database_url: str, blobs: str) -> None:
+    def __init__(self, data: Path, database_url: str, blobs: str, keys: dict[str, str]) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data = data
@@ -48,6 +49,9 @@ class Server:
             base_url=self.url,
             secure_cookies="false",
         )
+        # The CA and office keys in the shared token: the second server's data folder is
+        # empty, and a server without the environment's keys refuses to start.
+        env.update(keys)
         env["PATENTDESK_ARGON2_PROFILE"] = "CHEAPEST"
         self.log = (data.parent / f"{data.name}.log").open("w")
         self.proc = subprocess.Popen(
@@ -84,12 +88,13 @@ class Server:
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, s3_server: Any) -> Iterator[tuple[Server, Server]]:
+def cluster(tmp_path: Path, s3_server: Any, hsm: Hsm) -> Iterator[tuple[Server, Server]]:
     database_url = f"sqlite:///{tmp_path / 'shared.db'}"
     blobs = s3_server.url()
-    a = Server(tmp_path / "data-a", database_url, blobs)
+    keys = {**hsm.env(), "PATENTDESK_ENVIRONMENT": new_environment()}
+    a = Server(tmp_path / "data-a", database_url, blobs, keys)
     try:
-        b = Server(tmp_path / "data-b", database_url, blobs)
+        b = Server(tmp_path / "data-b", database_url, blobs, keys)
     except BaseException:
         a.stop()
         raise

@@ -19,6 +19,11 @@ audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 app.add_typer(audit_app, name="audit")
 app.add_typer(fees_admin_app, name="fees")
 app.add_typer(alerts_app, name="alerts")
+numbers_app = typer.Typer(
+    help="Application-number counters: never re-issue a number after a restore.",
+    no_args_is_help=True,
+)
+app.add_typer(numbers_app, name="numbers")
 
 
 def _settings():
@@ -375,21 +380,82 @@ def restore(
     force: Annotated[
         bool, typer.Option(help="replace a non-empty data folder (it is kept, renamed)")
     ] = False,
+    number_floor: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="a number known to be issued after the backup (repeatable): "
+            "new numbers continue above it"
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """恢复: checks every file of the archive, then puts it in place as the data folder.
-    Stop the server first; it migrates the restored database when it starts."""
+    Stop the server first. Number counters then continue above every number the restored
+    database shows and every --number-floor, so no number is ever issued twice."""
     from patentdesk.backup import restore_backup
     from patentdesk.config import load_settings
+    from patentdesk.db import migrate
 
     with errors_reported(json_out):
         settings = load_settings()  # not prepared: that would write into the folder
+        floors = list(number_floor or [])
+        _check_numbers(floors)
         result = restore_backup(archive, settings.data, force=force)
-        emit(
-            result,
-            json_out,
-            lambda d: console.print(f"已恢复 restored {d['files']} files into {d['data']}"),
+        migrate(settings.sqlalchemy_url)
+        result["numbers"] = _raise_floors(settings, floors)
+        emit(result, json_out, _show_restored)
+
+
+def _check_numbers(given: list[str]) -> None:
+    from patentdesk.filing.floors import series_of
+
+    for number in given:
+        series_of(number)  # a typo is refused before anything changes
+
+
+def _raise_floors(settings, given: list[str]) -> dict:
+    from patentdesk.audit_anchor import database as anchored_database
+    from patentdesk.filing.floors import raise_floors
+
+    db = anchored_database(settings)
+    try:
+        with db.unit_of_work() as s:
+            return raise_floors(s, given, environment=settings.environment)
+    finally:
+        db.dispose()
+
+
+def _show_numbers(d: dict) -> None:
+    for change in d["raised"]:
+        console.print(
+            f"编号 {change['series']} 从 {change['next_serial']} 继续（原为 "
+            f"{change['next_serial_before']}） / numbers {change['series']} now continue at "
+            f"{change['next_serial']} (was {change['next_serial_before']})"
         )
+    if not d["raised"]:
+        console.print("编号计数无需调整 / number counters needed no change")
+
+
+def _show_restored(d: dict) -> None:
+    console.print(f"已恢复 restored {d['files']} files into {d['data']}")
+    _show_numbers(d["numbers"])
+
+
+@numbers_app.command("floor")
+def numbers_floor(
+    numbers: Annotated[
+        list[str] | None,
+        typer.Argument(help="numbers already issued (e.g. 202610012345.6, PCT/CN2026/000123)"),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Makes new numbers continue above the given ones and above every number in the
+    database (after restoring a database from a backup, before the servers start)."""
+    with errors_reported(json_out):
+        given = list(numbers or [])
+        _check_numbers(given)
+        settings = _settings()
+        emit(_raise_floors(settings, given), json_out, _show_numbers)
 
 
 app.add_typer(release_app, name="release")

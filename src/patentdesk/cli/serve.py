@@ -120,7 +120,9 @@ def register(app: typer.Typer) -> None:
             settings.secure_cookies = False
             # Each worker builds its settings from the environment: say it there too.
             os.environ["PATENTDESK_SECURE_COOKIES"] = "false"
-        prepare(settings)
+        with errors_reported(False):
+            # e.g. a database that belongs to an environment whose keys this server lacks
+            prepare(settings)
         if demo:
             from patentdesk.demo import seed_demo
 
@@ -141,4 +143,16 @@ def register(app: typer.Typer) -> None:
         )
         for line in phone_app_banner(settings.base_url, tls=tls):
             typer.echo(line)
-        server.run(host, port, count, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
+        if count > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+            from patentdesk.observability import prepare_multiprocess
+
+            # Each worker counts into this folder; /metrics on any of them sums them all.
+            prepare_multiprocess(settings.data / "metrics")
+        server.run(
+            host,
+            port,
+            count,
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
+            log_format=settings.log_format,
+        )

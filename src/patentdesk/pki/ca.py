@@ -11,20 +11,29 @@ Files in the PKI folder::
     ca.cert.pem      CA certificate (public: served as the trust anchor)
     office.key.pem   office signing key (receipts, notices)
     office.cert.pem  its certificate
+
+With a PKCS#11 token configured (:mod:`patentdesk.pki.token`) the same two keys and
+certificates live in the token instead, under the labels ``patentdesk-<env>-ca`` and
+``patentdesk-<env>-office``: :class:`KeyStore` is where either kind is read and written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
+from asn1crypto import crl as asn1_crl
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from patentdesk.pki import keyfile
 from patentdesk.pki.cms import KeySigner
@@ -44,6 +53,7 @@ from patentdesk.pki.profiles import (
     environment_of,
     subject_name,
 )
+from patentdesk.pki.token import Token, TokenPrivateKey, key_label
 from patentdesk.timeutil import as_utc, now
 
 #: Certificates start a little in the past so a phone whose clock runs slow can use a
@@ -65,6 +75,163 @@ OFFICE_CERT_FILE = "office.cert.pem"
 LOCK_FILE = ".lock"
 
 PublicKeyInput = PublicKey | bytes | str
+KeyName = Literal["ca", "office"]
+
+
+class KeysAbsent(Exception):
+    """The store has no such key and may not make one (a server joining an environment)."""
+
+    def __init__(self, name: KeyName) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class KeyStore(Protocol):
+    """Where an environment's CA and office keys and their certificates are kept."""
+
+    kind: str
+
+    def lock(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def load_key(self, name: KeyName) -> PrivateKey | None: ...
+
+    def create_key(self, name: KeyName) -> PrivateKey: ...
+
+    def read_certificate(self, name: KeyName) -> x509.Certificate | None:
+        """None when absent; ``ValueError`` when present but unreadable."""
+
+    def write_certificate(self, name: KeyName, cert: x509.Certificate) -> None: ...
+
+    def describe(self, name: KeyName) -> str:
+        """How an operator finds the key: a file path or a token label."""
+
+
+_FILES = {"ca": (CA_KEY_FILE, CA_CERT_FILE), "office": (OFFICE_KEY_FILE, OFFICE_CERT_FILE)}
+
+
+class FileKeyStore:
+    """Key files in the data folder (the embedded default): 0700 folder, 0600 keys."""
+
+    kind = "files"
+
+    def __init__(self, pki_dir: Path, passphrase: bytes | None = None) -> None:
+        self.pki_dir = pki_dir
+        self.passphrase = passphrase
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        keyfile.ensure_private_dir(self.pki_dir)
+        with keyfile.exclusive_lock(self.pki_dir / LOCK_FILE):
+            yield
+
+    def load_key(self, name: KeyName) -> PrivateKey | None:
+        path = self.pki_dir / _FILES[name][0]
+        return _read_key(path, self.passphrase) if path.exists() else None
+
+    def create_key(self, name: KeyName) -> PrivateKey:
+        key = generate_key()
+        keyfile.ensure_private_dir(self.pki_dir)
+        keyfile.write_private_file(
+            self.pki_dir / _FILES[name][0], keyfile.private_key_pem(key, self.passphrase)
+        )
+        (self.pki_dir / _FILES[name][1]).unlink(missing_ok=True)
+        return key
+
+    def read_certificate(self, name: KeyName) -> x509.Certificate | None:
+        path = self.pki_dir / _FILES[name][1]
+        if not path.exists():
+            return None
+        return x509.load_pem_x509_certificate(path.read_bytes())
+
+    def write_certificate(self, name: KeyName, cert: x509.Certificate) -> None:
+        keyfile.write_public_file(
+            self.pki_dir / _FILES[name][1], cert.public_bytes(serialization.Encoding.PEM)
+        )
+
+    def describe(self, name: KeyName) -> str:
+        return str(self.pki_dir / _FILES[name][0])
+
+
+class TokenKeyStore:
+    """The keys in a PKCS#11 token shared by the cluster, labelled by environment."""
+
+    kind = "pkcs11"
+    _lock = threading.Lock()
+
+    def __init__(self, token: Token, environment: str) -> None:
+        self.token = token
+        self.environment = environment
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        # Between servers, bootstrap holds the cluster lock; this orders this process.
+        with self._lock:
+            yield
+
+    def label(self, name: KeyName) -> str:
+        return key_label(self.environment, name)
+
+    def load_key(self, name: KeyName) -> PrivateKey | None:
+        return self.token.find_key(self.label(name))
+
+    def create_key(self, name: KeyName) -> PrivateKey:
+        return self.token.generate_key(self.label(name))
+
+    def read_certificate(self, name: KeyName) -> x509.Certificate | None:
+        return self.token.read_certificate(self.label(name))
+
+    def write_certificate(self, name: KeyName, cert: x509.Certificate) -> None:
+        self.token.write_certificate(self.label(name), cert)
+
+    def describe(self, name: KeyName) -> str:
+        return f"PKCS#11 token {self.token.label}, label {self.label(name)}"
+
+
+def _as_store(where: Path | KeyStore, passphrase: bytes | None) -> KeyStore:
+    return FileKeyStore(where, passphrase) if isinstance(where, Path) else where
+
+
+def sign_certificate(builder: x509.CertificateBuilder, key: PrivateKey) -> x509.Certificate:
+    """``builder.sign`` for any of our keys, a token's included.
+
+    ``cryptography`` signs only with its own key objects, so for a token key the
+    certificate is first built with a throw-away key (same curve, so the same algorithm
+    identifiers), and its to-be-signed part then signed by the token and re-assembled.
+    """
+    if not isinstance(key, TokenPrivateKey):
+        return builder.sign(key, hashes.SHA256())
+    draft = asn1_x509.Certificate.load(
+        builder.sign(generate_key(), hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    )
+    tbs = draft["tbs_certificate"]
+    signed = asn1_x509.Certificate(
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": draft["signature_algorithm"],
+            "signature_value": key.sign(tbs.dump(), ec.ECDSA(hashes.SHA256())),
+        }
+    )
+    return x509.load_der_x509_certificate(signed.dump())
+
+
+def sign_crl(
+    builder: x509.CertificateRevocationListBuilder, key: PrivateKey
+) -> x509.CertificateRevocationList:
+    """As :func:`sign_certificate`, for a CRL."""
+    if not isinstance(key, TokenPrivateKey):
+        return builder.sign(key, hashes.SHA256())
+    draft = asn1_crl.CertificateList.load(
+        builder.sign(generate_key(), hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    )
+    tbs = draft["tbs_cert_list"]
+    signed = asn1_crl.CertificateList(
+        {
+            "tbs_cert_list": tbs,
+            "signature_algorithm": draft["signature_algorithm"],
+            "signature": key.sign(tbs.dump(), ec.ECDSA(hashes.SHA256())),
+        }
+    )
+    return x509.load_der_x509_crl(signed.dump())
 
 
 def _public_key(value: PublicKeyInput) -> PublicKey:
@@ -114,7 +281,7 @@ class CertificateAuthority:
         name = ca_name(environment)
         public = key.public_key()
         ski = x509.SubjectKeyIdentifier.from_public_key(public)
-        cert = (
+        builder = (
             x509.CertificateBuilder()
             .subject_name(name)
             .issuer_name(name)
@@ -142,37 +309,43 @@ class CertificateAuthority:
                 x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski),
                 critical=False,
             )
-            .sign(key, hashes.SHA256())
         )
+        cert = sign_certificate(builder, key)
         return cls(environment=environment, certificate=cert, _key=key)
 
     @classmethod
     def load_or_create(
-        cls, pki_dir: Path, environment: str, *, passphrase: bytes | None = None
+        cls,
+        where: Path | KeyStore,
+        environment: str,
+        *,
+        passphrase: bytes | None = None,
+        create: bool = True,
     ) -> CertificateAuthority:
-        """Load the CA from ``pki_dir``, creating it on first use.
+        """Load the CA from its key store (a folder or a token), creating it on first use.
 
-        Refuses (CA_ENVIRONMENT_MISMATCH) a folder whose CA belongs to another environment:
+        Refuses (CA_ENVIRONMENT_MISMATCH) a store whose CA belongs to another environment:
         pointing a production server at the trial's data must not quietly mix them (A5).
+        With ``create=False`` a missing key raises :class:`KeysAbsent` instead.
         """
         _check_environment(environment)
-        keyfile.ensure_private_dir(pki_dir)
-        key_path, cert_path = pki_dir / CA_KEY_FILE, pki_dir / CA_CERT_FILE
-        with keyfile.exclusive_lock(pki_dir / LOCK_FILE):
-            if not key_path.exists():
-                ca = cls.create(environment)
-                keyfile.write_private_file(key_path, keyfile.private_key_pem(ca._key, passphrase))
-                keyfile.write_public_file(cert_path, ca.certificate_pem.encode("ascii"))
+        store = _as_store(where, passphrase)
+        with store.lock():
+            key = store.load_key("ca")
+            if key is None:
+                if not create:
+                    raise KeysAbsent("ca")
+                ca = cls.create(environment, key=store.create_key("ca"))
+                store.write_certificate("ca", ca.certificate)
                 return ca
-            key = _read_key(key_path, passphrase)
-            if not cert_path.exists():  # a crash between the two writes: finish the job
+            try:
+                cert = store.read_certificate("ca")
+            except ValueError as exc:
+                raise CaStorageError(reason=f"{CA_CERT_FILE}: {exc}") from exc
+            if cert is None:  # a crash between the two writes: finish the job
                 ca = cls.create(environment, key=key)
-                keyfile.write_public_file(cert_path, ca.certificate_pem.encode("ascii"))
+                store.write_certificate("ca", ca.certificate)
                 return ca
-        try:
-            cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        except ValueError as exc:
-            raise CaStorageError(reason=f"{CA_CERT_FILE}: {exc}") from exc
         found = environment_of(cert.subject)
         if found != environment:
             raise CaEnvironmentMismatch(found=found or "?", expected=environment)
@@ -307,7 +480,7 @@ class CertificateAuthority:
             # Non-critical: a generic verifier (openssl cms -verify) still accepts the
             # signature; PatentDesk's verifier reads it and reports the delegation.
             builder = builder.add_extension(extra, critical=False)
-        return builder.sign(self._key, hashes.SHA256())
+        return sign_certificate(builder, self._key)
 
     def _authority_key_identifier(self) -> x509.AuthorityKeyIdentifier:
         ski = self.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
@@ -346,7 +519,7 @@ class CertificateAuthority:
                 .revocation_date(as_utc(revoked_at))
                 .build()
             )
-        crl = builder.sign(self._key, hashes.SHA256())
+        crl = sign_crl(builder, self._key)
         if encoding == "pem":
             return crl.public_bytes(serialization.Encoding.PEM)
         return crl.public_bytes(serialization.Encoding.DER)
@@ -360,42 +533,42 @@ def _read_key(path: Path, passphrase: bytes | None) -> PrivateKey:
 
 
 def load_or_create_office_signer(
-    pki_dir: Path,
+    where: Path | KeyStore,
     ca: CertificateAuthority,
     *,
     name: str | None = None,
     passphrase: bytes | None = None,
+    create: bool = True,
 ) -> KeySigner:
     """The office signing key (receipts, notices) and a current certificate for it.
 
-    The key is created once (0600). Its certificate is re-issued for the same key when it
-    is missing, not issued by ``ca``, or close to expiry, so old receipts keep verifying
-    against the key users have seen while the certificate stays current.
+    The key is created once (0600 file, or inside the token). Its certificate is re-issued
+    for the same key when it is missing, not issued by ``ca``, or close to expiry, so old
+    receipts keep verifying against the key users have seen while the certificate stays
+    current. With ``create=False`` a missing key raises :class:`KeysAbsent`.
     """
-    keyfile.ensure_private_dir(pki_dir)
-    key_path, cert_path = pki_dir / OFFICE_KEY_FILE, pki_dir / OFFICE_CERT_FILE
+    store = _as_store(where, passphrase)
     label = name or f"PatentDesk {ca.environment} Office"
-    with keyfile.exclusive_lock(pki_dir / LOCK_FILE):
-        if key_path.exists():
-            key = _read_key(key_path, passphrase)
-        else:
-            key = generate_key()
-            keyfile.write_private_file(key_path, keyfile.private_key_pem(key, passphrase))
-            cert_path.unlink(missing_ok=True)
-        cert = _current_office_certificate(cert_path, ca, key)
+    with store.lock():
+        key = store.load_key("office")
+        if key is None:
+            if not create:
+                raise KeysAbsent("office")
+            key = store.create_key("office")
+        cert = _current_office_certificate(store, ca, key)
         if cert is None:
             cert = ca.issue_service_certificate(key.public_key(), label)
-            keyfile.write_public_file(cert_path, cert.public_bytes(serialization.Encoding.PEM))
+            store.write_certificate("office", cert)
     return KeySigner(key, cert)
 
 
 def _current_office_certificate(
-    path: Path, ca: CertificateAuthority, key: PrivateKey
+    store: KeyStore, ca: CertificateAuthority, key: PrivateKey
 ) -> x509.Certificate | None:
-    if not path.exists():
-        return None
     try:
-        cert = x509.load_pem_x509_certificate(path.read_bytes())
+        cert = store.read_certificate("office")
+        if cert is None:
+            return None
         cert.verify_directly_issued_by(ca.certificate)
     except (ValueError, TypeError, InvalidSignature):  # any doubt: re-issue
         return None

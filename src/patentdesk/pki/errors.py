@@ -192,3 +192,54 @@ class CertificateKeyMismatch(KeystoreError):
     code = "CERTIFICATE_KEY_MISMATCH"
     message_zh = "证书与本机密钥不匹配"
     message_en = "The certificate does not match the key held on this device"
+
+
+# --- the environment's keys on a cluster (issue 14) ---------------------------------------
+
+
+class EnvironmentKeysMissing(PkiError):
+    """A server started on a database that already belongs to an environment, without that
+    environment's keys: it must not make a CA of its own (the cluster would split in two)."""
+
+    code = "ENVIRONMENT_KEYS_MISSING"
+    status = 503
+    message_zh = (
+        "数据库已属于环境 {environment}，但本服务器没有该环境的密钥：{needed}。"
+        "请把这些密钥文件复制到 {where}，或配置共享的 PKCS#11 密钥令牌"
+        "（PATENTDESK_PKCS11_MODULE、PATENTDESK_PKCS11_TOKEN_LABEL、PATENTDESK_PKCS11_PIN）。"
+        "本服务器不会新建证书机构。"
+    )
+    message_en = (
+        "The database already belongs to environment {environment}, but this server does not "
+        "have its keys: {needed}. Copy these key files into {where}, or configure the shared "
+        "PKCS#11 key token (PATENTDESK_PKCS11_MODULE, PATENTDESK_PKCS11_TOKEN_LABEL, "
+        "PATENTDESK_PKCS11_PIN). This server will not create a new certificate authority."
+    )
+
+
+class EnvironmentKeysMismatch(PkiError):
+    code = "ENVIRONMENT_KEYS_MISMATCH"
+    status = 503
+    message_zh = (
+        "本服务器的{which}密钥不属于数据库所记录的环境 {environment}（记录的指纹 {expected}，"
+        "本机的指纹 {found}）：请使用该环境的密钥"
+    )
+    message_en = (
+        "This server's {which_en} key does not belong to environment {environment} recorded "
+        "in the database (recorded fingerprint {expected}, this server's {found}): use that "
+        "environment's keys"
+    )
+
+
+class KeyTokenUnavailable(PkiError):
+    code = "KEY_TOKEN_UNAVAILABLE"
+    status = 503
+    message_zh = "无法使用 PKCS#11 密钥令牌：{reason}"
+    message_en = "The PKCS#11 key token cannot be used: {reason}"
+
+
+class KeyNotExtractable(PkiError):
+    code = "KEY_NOT_EXTRACTABLE"
+    status = 500
+    message_zh = "该私钥保存在密钥令牌中，不能导出"
+    message_en = "This private key is held in the key token and cannot be exported"

@@ -130,3 +130,18 @@ class SignatureRecord(Base):
     session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id"))
     method: Mapped[str] = mapped_column(String(8))  # scan | window
     signed_at: Mapped[dt.datetime] = mapped_column(default=now)
+
+
+class EnvironmentKeys(Base):
+    """Which CA an environment's database belongs to: the first server to start records it,
+    and every later server must bring that CA's key (a file or the shared token) instead of
+    making a CA of its own, which would split the cluster into two environments."""
+
+    __tablename__ = "environment_keys"
+
+    environment: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ca_key_fingerprint: Mapped[str] = mapped_column(String(64))
+    ca_certificate_pem: Mapped[str] = mapped_column(Text)
+    office_key_fingerprint: Mapped[str] = mapped_column(String(64))
+    key_storage: Mapped[str] = mapped_column(String(16))  # files | pkcs11
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)

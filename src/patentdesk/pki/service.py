@@ -23,11 +23,22 @@ from patentdesk.errors import NotFound, PatentDeskError, PermissionDenied
 from patentdesk.identity import announce
 from patentdesk.identity.models import Role, Session
 from patentdesk.identity.service import Context
-from patentdesk.pki.ca import CertificateAuthority, load_or_create_office_signer
+from patentdesk.pki import token
+from patentdesk.pki.ca import (
+    CertificateAuthority,
+    FileKeyStore,
+    KeyName,
+    KeysAbsent,
+    KeyStore,
+    TokenKeyStore,
+    load_or_create_office_signer,
+)
 from patentdesk.pki.cms import KeySigner
+from patentdesk.pki.errors import EnvironmentKeysMismatch, EnvironmentKeysMissing
 from patentdesk.pki.keys import certificate_pem, fingerprint, load_public_key, public_key_pem
-from patentdesk.pki.models import Certificate, Device, SignWindow
+from patentdesk.pki.models import Certificate, Device, EnvironmentKeys, SignWindow
 from patentdesk.pki.payload import verify_payload
+from patentdesk.pki.token import Token
 from patentdesk.timeutil import now
 
 PROOF_MAX_AGE = dt.timedelta(minutes=10)
@@ -47,23 +58,74 @@ class ProofInvalid(PatentDeskError):
     message_en = "Proof of key possession is invalid: {why}"
 
 
+def _store(where: Path | Token, environment: str) -> KeyStore:
+    return FileKeyStore(where) if isinstance(where, Path) else TokenKeyStore(where, environment)
+
+
+# Key files are made on first use (the embedded default: one server, its own folder); keys
+# in a shared token only by bootstrap, under the cluster lock, so that two servers starting
+# at once never make two CAs.
 @lru_cache(maxsize=8)
-def _ca(pki_dir: Path, environment: str) -> CertificateAuthority:
-    return CertificateAuthority.load_or_create(pki_dir, environment)
+def _ca(where: Path | Token, environment: str) -> CertificateAuthority:
+    store = _store(where, environment)
+    return CertificateAuthority.load_or_create(
+        store, environment, create=isinstance(store, FileKeyStore)
+    )
 
 
 @lru_cache(maxsize=8)
-def _office(pki_dir: Path, environment: str) -> KeySigner:
-    return load_or_create_office_signer(pki_dir, _ca(pki_dir, environment))
+def _office(where: Path | Token, environment: str) -> KeySigner:
+    store = _store(where, environment)
+    return load_or_create_office_signer(
+        store, _ca(where, environment), create=isinstance(store, FileKeyStore)
+    )
+
+
+def _where(settings: Settings) -> Path | Token:
+    if token.configured(settings):
+        return token.token_for(settings)
+    return settings.pki_dir.resolve()
 
 
 def ca_for(settings: Settings) -> CertificateAuthority:
-    return _ca(settings.pki_dir.resolve(), settings.environment)
+    try:
+        return _ca(_where(settings), settings.environment)
+    except KeysAbsent as exc:
+        raise _missing(settings, [exc.name]) from exc
 
 
 def office_signer(settings: Settings) -> KeySigner:
     """The office key: signs QR payloads, receipts and notices."""
-    return _office(settings.pki_dir.resolve(), settings.environment)
+    try:
+        return _office(_where(settings), settings.environment)
+    except KeysAbsent as exc:
+        raise _missing(settings, [exc.name]) from exc
+
+
+def key_store(settings: Settings) -> KeyStore:
+    """Where this server keeps the environment's keys: the data folder or the token."""
+    return _store(_where(settings), settings.environment)
+
+
+def _missing(settings: Settings, names: list[KeyName]) -> EnvironmentKeysMissing:
+    store = key_store(settings)
+    where = (
+        str(settings.pki_dir.resolve())
+        if isinstance(store, FileKeyStore)
+        else f"PKCS#11 {settings.pkcs11_token_label}"
+    )
+    needed = "; ".join(store.describe(name) for name in names)
+    return EnvironmentKeysMissing(
+        environment=settings.environment,
+        needed=needed,
+        where=where,
+        details={"environment": settings.environment, "needed": [store.describe(n) for n in names]},
+    )
+
+
+def _already_in_use(db: Db) -> bool:
+    """A database from before environments were recorded that has issued certificates."""
+    return db.scalar(select(Certificate.serial).limit(1)) is not None
 
 
 def sign_office_pdf(settings: Settings, pdf: bytes, *, reason: str) -> bytes:
@@ -74,8 +136,60 @@ def sign_office_pdf(settings: Settings, pdf: bytes, *, reason: str) -> bytes:
 
 
 def bootstrap(settings: Settings) -> None:
-    """Creates this environment's CA and office key on first start (0600 key files)."""
-    office_signer(settings)
+    """Makes sure this server holds the keys of the environment its database belongs to.
+
+    The first server on a new database creates the CA and office key (0600 files, or
+    inside the shared token) and records the CA in the database. Every later server, on
+    this or any machine, must bring those keys: a server that lacks them refuses to start
+    (ENVIRONMENT_KEYS_MISSING, naming the keys) rather than make a CA of its own, and keys
+    that are not the recorded ones are refused too (ENVIRONMENT_KEYS_MISMATCH).
+    """
+    from patentdesk.cluster import cluster_lock
+    from patentdesk.db import Database
+
+    db = Database(settings.sqlalchemy_url)
+    try:
+        with cluster_lock(settings.sqlalchemy_url, "pki-bootstrap"):
+            with db.unit_of_work(write=False) as s:
+                record = s.get(EnvironmentKeys, settings.environment)
+                in_use = record is not None or _already_in_use(s)
+            store = key_store(settings)
+            if in_use:
+                absent: list[KeyName] = [n for n in ("ca", "office") if store.load_key(n) is None]
+                if absent:
+                    raise _missing(settings, absent)
+            # The token's keys are made here only, under the lock.
+            load_or_create_office_signer(
+                store, CertificateAuthority.load_or_create(store, settings.environment)
+            )
+            ca, signer = ca_for(settings), office_signer(settings)
+            ca_print, office_print = fingerprint(ca.certificate), fingerprint(signer.certificate)
+            if record is None:
+                with db.unit_of_work() as s:
+                    s.add(
+                        EnvironmentKeys(
+                            environment=settings.environment,
+                            ca_key_fingerprint=ca_print,
+                            ca_certificate_pem=ca.certificate_pem,
+                            office_key_fingerprint=office_print,
+                            key_storage=store.kind,
+                        )
+                    )
+                return
+            for which, which_en, expected, found in (
+                ("证书机构", "CA", record.ca_key_fingerprint, ca_print),
+                ("业务签名", "office signing", record.office_key_fingerprint, office_print),
+            ):
+                if expected != found:
+                    raise EnvironmentKeysMismatch(
+                        which=which,
+                        which_en=which_en,
+                        environment=settings.environment,
+                        expected=expected[:16],
+                        found=found[:16],
+                    )
+    finally:
+        db.dispose()
 
 
 # ---------------------------------------------------------------- revocation
