@@ -8,8 +8,8 @@ from __future__ import annotations
 import importlib
 import os
 
+from patentdesk.cluster import migrate_once
 from patentdesk.config import Settings
-from patentdesk.db import migrate
 
 # Steps other domains add: (module, function) taking Settings.
 STEPS: list[tuple[str, str]] = [
@@ -22,6 +22,6 @@ STEPS: list[tuple[str, str]] = [
 def prepare(settings: Settings) -> None:
     settings.data.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.data, 0o700)
-    migrate(settings.sqlalchemy_url)
+    migrate_once(settings.sqlalchemy_url)
     for module_name, func in STEPS:
         getattr(importlib.import_module(module_name), func)(settings)

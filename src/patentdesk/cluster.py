@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from patentdesk.db import sqlite_path
+from patentdesk.db import migrate, sqlite_path
 
 
 def lock_key(name: str) -> int:
@@ -92,3 +92,13 @@ def _file_lock(url: str, name: str, *, wait: bool) -> Iterator[bool]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def migrate_once(url: str) -> None:
+    """Brings the schema to the newest revision, one server of the cluster at a time.
+
+    Replicas started together on a new database would otherwise all create the same tables
+    and all but one die (PostgreSQL: duplicate ``pg_type`` names); under the lock the
+    others find the schema built and have nothing to do."""
+    with cluster_lock(url, "migrate"):
+        migrate(url)

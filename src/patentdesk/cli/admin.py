@@ -393,15 +393,15 @@ def restore(
     Stop the server first. Number counters then continue above every number the restored
     database shows and every --number-floor, so no number is ever issued twice."""
     from patentdesk.backup import restore_backup
+    from patentdesk.cluster import migrate_once
     from patentdesk.config import load_settings
-    from patentdesk.db import migrate
 
     with errors_reported(json_out):
         settings = load_settings()  # not prepared: that would write into the folder
         floors = list(number_floor or [])
         _check_numbers(floors)
         result = restore_backup(archive, settings.data, force=force)
-        migrate(settings.sqlalchemy_url)
+        migrate_once(settings.sqlalchemy_url)
         result["numbers"] = _raise_floors(settings, floors)
         emit(result, json_out, _show_restored)
 
