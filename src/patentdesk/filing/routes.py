@@ -16,7 +16,7 @@ from sqlalchemy import select
 from patentdesk.authz import Actor, Permission, authorize, can_see_domain
 from patentdesk.blobs import BlobStore, TooLarge, blobs_for
 from patentdesk.deps import CurrentActor, DbSession, client_ip, session_token
-from patentdesk.errors import ValidationFailed
+from patentdesk.errors import NotFound, ValidationFailed
 from patentdesk.filing import service
 from patentdesk.filing.errors import ApplicationNotFound
 from patentdesk.filing.models import Receipt, Submission
@@ -151,6 +151,17 @@ def _submit(
     ).to_dict()
 
 
+def _filed_earlier(request: Request, actor: Actor, key: str | None) -> dict[str, Any] | None:
+    """The answer to a submission sent again after its first answer was lost (the server
+    died after filing it, or the connection broke): its filing used the upload up, so the
+    idempotency key, within the domain, names the filing."""
+    if not key or not key.strip():
+        return None
+    with request.app.state.db.unit_of_work(write=False) as db:
+        outcome = service.existing(db, actor, key.strip()[:128])
+        return None if outcome is None else outcome.to_dict()
+
+
 @router.post("/submissions", status_code=status.HTTP_201_CREATED, openapi_extra=_SUBMIT_DOC)
 async def submit(request: Request, response: Response) -> dict[str, Any]:
     """Submits a signed case package: the raw ZIP as the body (``Idempotency-Key`` header),
@@ -166,10 +177,17 @@ async def submit(request: Request, response: Response) -> dict[str, Any]:
             body = SubmitIn.model_validate_json(await request.body())
         except ValueError as exc:
             raise ValidationFailed(details={"field": "upload_id"}) from exc
-        sha, size, existed = await run_in_threadpool(
-            uploads_of(request).finish, actor.user_id, body.upload_id, blobs
-        )
         key = body.idempotency_key or key
+        try:
+            sha, size, existed = await run_in_threadpool(
+                uploads_of(request).finish, actor.user_id, body.upload_id, blobs
+            )
+        except NotFound:
+            earlier = await run_in_threadpool(_filed_earlier, request, actor, key)
+            if earlier is None:
+                raise
+            response.status_code = status.HTTP_200_OK
+            return earlier
         received_at = now()  # the bytes were all here before the request; it files them
     else:
         uploads = uploads_of(request)
