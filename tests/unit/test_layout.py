@@ -71,3 +71,20 @@ def test_no_module_imports_another_modules_private_names():
                     if a.name.startswith("_") and not a.name.startswith("__")
                 ]
     assert not offenders, offenders
+
+
+SERVER_DOMAINS = ("db", "filing", "identity", "orgs", "office", "fees", "web", "drafts", "app")
+
+
+def test_packages_need_no_server_domain():
+    """What the offline client validates with (package format, rules, application numbers)
+    lives below ``packages/`` and loads without the server's domains."""
+    graph = _module_imports()
+    reach = {
+        f"{m} -> {d}"
+        for m, deps in graph.items()
+        if m.startswith("patentdesk.packages")
+        for d in deps
+        if d.split(".")[1] in SERVER_DOMAINS
+    }
+    assert not reach, sorted(reach)

@@ -37,7 +37,7 @@ from patentdesk.authz import (
 from patentdesk.blobs import BlobStore
 from patentdesk.config import Settings
 from patentdesk.db import Database, new_id
-from patentdesk.filing import followups, numbers, receipts, thirdparty
+from patentdesk.filing import followups, receipts, thirdparty
 from patentdesk.filing.allocation import next_serial
 from patentdesk.filing.errors import (
     ApplicationNotFound,
@@ -57,7 +57,7 @@ from patentdesk.identity.service import Context
 from patentdesk.notices.models import Notice
 from patentdesk.notices.types import is_rejection_decision
 from patentdesk.orgs.models import Domain
-from patentdesk.packages import Package, ValidationContext, get_business_type, read_package
+from patentdesk.packages import Package, ValidationContext, get_business_type, numbers, read_package
 from patentdesk.packages.registry import BusinessType
 from patentdesk.pki.signing import SignerClaim, verify_package_signature
 from patentdesk.timeutil import beijing_date, iso, now, to_beijing
