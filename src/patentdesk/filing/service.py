@@ -37,7 +37,7 @@ from patentdesk.authz import (
 from patentdesk.blobs import BlobStore
 from patentdesk.config import Settings
 from patentdesk.db import Database, new_id
-from patentdesk.filing import followups, numbers, receipts, thirdparty
+from patentdesk.filing import floors, followups, numbers, receipts, thirdparty
 from patentdesk.filing.allocation import next_serial
 from patentdesk.filing.errors import (
     ApplicationNotFound,
@@ -161,7 +161,7 @@ def submit(
             _not_filed_before(db, actor, prepared.package_id)  # the common case, lock-free
     try:
         with database.unit_of_work() as db:
-            return _record(db, ctx, actor, prepared)
+            outcome = _record(db, ctx, actor, prepared)
     except IntegrityError:
         # Another worker filed the same key or the same package meanwhile (PostgreSQL;
         # SQLite's writers queue): answer as a sequential duplicate is answered.
@@ -175,6 +175,11 @@ def submit(
                 serial = str(prepared.form.get("rejection_notice_serial") or "").strip()
                 followups.one_live_reexamination(db, serial)
         raise
+    if prepared.is_application and not outcome.replay:
+        # Committed: now the marker a restore of an older database will see (outside the
+        # write transaction, which only allocates and inserts).
+        floors.mark_issued(blobs, outcome.case.application_number)
+    return outcome
 
 
 def _replay(db: Db, actor: Actor, key: str, package_sha256: str) -> Outcome | None:
