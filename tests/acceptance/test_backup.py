@@ -197,7 +197,7 @@ def test_not_an_archive_is_refused(app, settings, tmp_path):
 def test_a_restore_never_reissues_a_number_given_after_the_backup(
     client, world, settings, tmp_path
 ):
-    from patentdesk.filing.numbers import parse_application_number
+    from patentdesk.packages.numbers import parse_application_number
 
     for sub in ("a", "b", "c"):
         (tmp_path / sub).mkdir()
@@ -247,7 +247,7 @@ def test_a_restore_continues_above_the_numbers_the_object_store_shows(
 ):
     """Nobody tells the restore about the number issued after the backup: the object
     store's record of it (written at its submission) lifts the counter, and says so."""
-    from patentdesk.filing.numbers import parse_application_number
+    from patentdesk.packages.numbers import parse_application_number
 
     for sub in ("a", "b", "c"):
         (tmp_path / sub).mkdir()

@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session as Db
 
 from patentdesk import audit
 from patentdesk.errors import PatentDeskError, ValidationFailed
-from patentdesk.filing import numbers
 from patentdesk.filing.models import Case, NumberCounter
+from patentdesk.packages import numbers
 from patentdesk.timeutil import iso, now
 
 if TYPE_CHECKING:
