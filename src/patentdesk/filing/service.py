@@ -230,7 +230,7 @@ def _prepare(
                 for f in package.files
             ],
             signer=signer,
-            fee_sheet=_fee_sheet(package, filing_date, ctx.settings.data),
+            fee_sheet=_fee_sheet(db, package, filing_date, ctx.settings.data),
             warnings=report.warnings,
             filing_date=filing_date,
             received=received,
@@ -548,15 +548,17 @@ def _case_from_legacy_notice(db: Db, actor: Actor, notice: Notice) -> Case:
     return case
 
 
-def _fee_sheet(package: Package, filing_date: dt.date, data_dir: Path) -> dict[str, Any] | None:
+def _fee_sheet(
+    db: Db, package: Package, filing_date: dt.date, data_dir: Path
+) -> dict[str, Any] | None:
     """The fee calculation sheet (费用计算页) by the schedule in force on the filing date,
-    among the bundled schedules and those the operator added to the data folder."""
+    among the bundled schedules and those the operators added (shared in the database)."""
     from patentdesk.errors import PatentDeskError as _Err
     from patentdesk.fees import calculate
     from patentdesk.fees.adapter import fee_input_from_verified
 
     try:
-        sheet = calculate(fee_input_from_verified(package), filing_date, data_dir=data_dir)
+        sheet = calculate(fee_input_from_verified(package), filing_date, data_dir=data_dir, db=db)
     except _Err:
         return None  # business without fees, or nothing to charge yet
     data: dict[str, Any] = sheet.to_json()
