@@ -4,7 +4,9 @@ Schedules come from the folder bundled with the code, the database (where an ope
 one with ``patentdesk admin fees add FILE``: every server of the installation shares it),
 and ``<data>/fees/`` on the server (``PATENTDESK_DATA``; where ``admin fees add`` put them
 before, still read, and still the place for an offline machine with no database). A file
-there whose id is also in the database is ignored: the shared one wins. The schedule of a kind in force on a date is the one with the latest ``effective_from`` not
+there whose id is also in the database is ignored: the shared one wins.
+
+The schedule of a kind in force on a date is the one with the latest ``effective_from`` not
 after that date, the date being a calendar date in Beijing: a schedule effective
 2023-01-01 applies from 2023-01-01 00:00 Beijing time (2022-12-31 16:00 UTC).
 """
@@ -24,6 +26,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Db
 
 from patentdesk.fees.errors import ScheduleConflict, ScheduleInvalid, ScheduleNotFound
@@ -299,7 +302,13 @@ def add_shared_schedule(
     row.text = text
     row.sha256 = hashlib.sha256(text.encode()).hexdigest()
     row.added_at = now()
-    db.flush()
+    try:
+        db.flush()
+    except IntegrityError:  # another server added the same id meanwhile
+        raise ScheduleConflict(
+            reason_zh=f"标识 {schedule.id} 已存在（database）",
+            reason_en=f"id {schedule.id} already exists (database)",
+        ) from None
     return schedule, existing is not None
 
 
