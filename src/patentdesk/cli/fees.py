@@ -105,8 +105,11 @@ def _local_schedules() -> Iterator[tuple[Path | None, Db | None]]:
     if not settings.database_url and not (settings.data / "patentdesk.db").is_file():
         yield data_dir, None  # no server database here: nothing to create
         return
+    from sqlalchemy import inspect
+
     with _server_session(settings) as db:
-        yield data_dir, db
+        # A database the server has not migrated yet has no shared schedules to add.
+        yield data_dir, db if inspect(db.connection()).has_table("fee_schedules") else None
 
 
 @contextmanager
