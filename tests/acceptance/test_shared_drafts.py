@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +100,56 @@ def test_a_draft_made_on_one_server_is_edited_on_another(
         db_b.dispose()
     # The draft never lived in A's data folder (which a load balancer may never reach again).
     assert not list((settings.data / "drafts").glob("*/*/index.json"))
+
+
+def test_a_web_login_signs_in_its_window_on_another_server(
+    client: Any, world: Any, settings: Any, db: Any, tmp_path: Path
+) -> None:
+    """The login's no-scan key is made on A and signs on B; it is kept split between the
+    object store (encrypted) and the database (the secret that unlocks it)."""
+    from patentdesk import housekeeping
+    from patentdesk.blobs import blobs_for
+    from patentdesk.drafts.models import WebSessionSecret
+    from tests.acceptance.test_drafts_http import signed_invention
+    from tests.support.apiphone import ApiPhone
+
+    person: Person = world.person("沈八")
+    phone = ApiPhone.bind(client, person)
+    token = world.token(person)
+    a = Browser(client, token, settings.data)
+    source = signed_invention(tmp_path)
+    r = a.post("/drafts/import", files={"package": ("case.zip", source.read_bytes())})
+    assert r.status_code == 303, r.text
+    url = str(r.headers["location"]).split("?")[0]
+    r = a.post(f"{url}/sign")
+    assert r.status_code == 303 and r.headers["location"] == f"{url}/sign", r.text
+
+    sessions = client.get("/api/v1/me/sessions", headers=phone.headers).json()
+    [web] = [s for s in sessions if s["client_kind"] == "web" and s.get("has_session_key")]
+    session_hex = web["id"].replace("-", "")
+    store = blobs_for(settings)
+    names = store.list_objects(f"web-sessions/{session_hex}/")
+    assert names and not any(n.endswith("wrap.secret") for n in names)
+    [key] = [n for n in names if n.endswith(".key.pem")]
+    assert b"ENCRYPTED PRIVATE KEY" in (store.get_object(key) or b"")
+    with db.unit_of_work() as s:
+        assert s.get(WebSessionSecret, uuid.UUID(web["id"])) is not None
+    assert not (settings.data / "web-sessions").exists()
+
+    r = phone.open_window(5, web["id"])
+    assert r.status_code in (200, 201), r.text
+    db_b, client_b = second_server(settings, tmp_path / "empty-data")
+    try:
+        with client_b:
+            b = Browser(client_b, token, tmp_path / "empty-data")
+            r = b.post(f"{url}/sign")
+            assert r.status_code == 303, r.text
+            assert r.headers["location"] == f"{url}/submit?signed=window"
+            assert b.post("/logout").status_code == 303
+    finally:
+        db_b.dispose()
+    # The logout removed the key at once; housekeeping removes the secret.
+    assert store.list_objects(f"web-sessions/{session_hex}/") == []
+    assert housekeeping.purge(db, settings)["web_session_keys"] == 1
+    with db.unit_of_work() as s:
+        assert s.get(WebSessionSecret, uuid.UUID(web["id"])) is None
