@@ -174,30 +174,41 @@ class SharedDraftStore(DraftStore):
             if digest.hexdigest() == base.get("sha256"):
                 self._record(path, side, digest.hexdigest())  # touched, not changed
                 continue
-            sha, size = self._put(path)
-            with self._transaction() as s:
-                moved = rowcount(
-                    s.execute(
-                        update(SharedDraft)
-                        .where(
-                            SharedDraft.id == draft_id,
-                            SharedDraft.package_sha256 == base.get("sha256"),
-                        )
-                        .values(package_sha256=sha, size=size, updated_at=now())
-                        .execution_options(synchronize_session=False)
-                    )
-                )
-                current = None if moved else s.get(SharedDraft, draft_id, populate_existing=True)
+            try:
+                sha, size = self._put(path)
+                moved, current = self._move(draft_id, str(base.get("sha256")), sha, size)
+            except BaseException:
+                # Not stored (the object store or the database failed): the next request
+                # starts again from the draft's stored version.
+                self._forget_copy(owner, draft_id)
+                raise
             if moved:
                 self._record(path, side, sha)
             elif current is None:  # deleted on another server
                 self._forget_copy(owner, draft_id)
                 stale = True
             else:
-                self._sync(owner, draft_id, current.package_sha256, force=True)
+                self._sync(owner, draft_id, current, force=True)
                 stale = True
         if stale:
             raise DraftChanged()
+
+    def _move(self, draft_id: str, base: str, sha: str, size: int) -> tuple[bool, str | None]:
+        """Moves the row from version ``base`` to ``sha``; returns whether it moved and, if
+        not, the version the row names now (None: the draft is gone)."""
+        with self._transaction() as s:
+            moved = rowcount(
+                s.execute(
+                    update(SharedDraft)
+                    .where(SharedDraft.id == draft_id, SharedDraft.package_sha256 == base)
+                    .values(package_sha256=sha, size=size, updated_at=now())
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            if moved:
+                return True, sha
+            current = s.get(SharedDraft, draft_id, populate_existing=True)
+            return False, None if current is None else current.package_sha256
 
     # ------------------------------------------------------------------ reading
 
@@ -221,6 +232,11 @@ class SharedDraftStore(DraftStore):
             ]
         items = []
         with self.lock(owner):
+            # Working copies of drafts deleted (on any server) go when the list is shown.
+            known = {r[0] for r in rows}
+            for side in self._dir(owner).glob("*.json"):
+                if side.stem not in known and DRAFT_ID.fullmatch(side.stem):
+                    self._forget_copy(owner, side.stem)
             for draft_id, sha, updated_at, entry in rows:
                 try:
                     path = self._sync(owner, draft_id, sha)

@@ -1,4 +1,5 @@
-"""Draft storage in the server's data folder (no database table).
+"""Draft storage in the server's data folder (no database table): the embedded default. A
+cluster with an object store keeps its drafts in :mod:`patentdesk.drafts.shared`.
 
 Layout::
 

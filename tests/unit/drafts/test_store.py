@@ -230,6 +230,7 @@ def test_a_draft_made_on_one_server_is_seen_and_changed_on_another(
     with pytest.raises(DraftNotFound):
         store.get(me, draft.id)
     assert store.entries(me) == []
+    assert not draft.path.exists()  # A's working copy went with the list
 
 
 def test_a_change_to_a_version_another_server_replaced_is_refused_not_lost(
