@@ -140,8 +140,8 @@ def _company(rng: random.Random) -> str:
 
 def fill(db: Database, domains: list[DomainInfo], n: int, seed: int = 7) -> None:
     from patentdesk.filing.models import Case
-    from patentdesk.filing.numbers import check_character
     from patentdesk.notices.models import Notice
+    from patentdesk.packages.numbers import check_character
     from patentdesk.timeutil import BEIJING
 
     rng = random.Random(seed)

@@ -195,7 +195,7 @@ def test_not_an_archive_is_refused(app, settings, tmp_path):
 def test_a_restore_never_reissues_a_number_given_after_the_backup(
     client, world, settings, tmp_path
 ):
-    from patentdesk.filing.numbers import parse_application_number
+    from patentdesk.packages.numbers import parse_application_number
 
     for sub in ("a", "b", "c"):
         (tmp_path / sub).mkdir()

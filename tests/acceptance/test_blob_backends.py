@@ -112,8 +112,11 @@ def test_resumable_upload_files_and_a_refused_one_leaves_nothing(
 
 
 def _second_server(settings, tmp_path):
-    """Another app on the same database and blob store, with its own empty data folder."""
+    """Another app on the same database and blob store, with its own data folder that holds
+    nothing but the environment's key files (copied, as docs/deployment.md says for a
+    cluster without a key token)."""
     import importlib
+    import shutil
 
     from fastapi.testclient import TestClient
 
@@ -124,6 +127,7 @@ def _second_server(settings, tmp_path):
 
     other = Settings(**{**settings.model_dump(), "data": tmp_path / "other-data"})
     other.data.mkdir(parents=True)
+    shutil.copytree(settings.data / "pki", other.data / "pki")
     for module_name, func in bootstrap.STEPS:
         getattr(importlib.import_module(module_name), func)(other)
     db = Database(other.sqlalchemy_url)

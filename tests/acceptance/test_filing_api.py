@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from patentdesk.filing.numbers import parse_application_number
+from patentdesk.packages.numbers import parse_application_number
 from tests.support.factories import auth
 from tests.support.inproc import ApiPhone, build_invention, office_token, submit
 

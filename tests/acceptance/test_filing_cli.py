@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from patentdesk.filing.numbers import parse_application_number
+from patentdesk.packages.numbers import parse_application_number
 from tests.support.filing import new_invention, sign, submit
 
 

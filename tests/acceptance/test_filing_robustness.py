@@ -19,7 +19,7 @@ import httpx
 import pytest
 import time_machine
 
-from patentdesk.filing.numbers import parse_application_number
+from patentdesk.packages.numbers import parse_application_number
 from tests.support.cli import cli_env
 from tests.support.factories import World, auth
 from tests.support.inproc import ApiPhone, build_invention, submit

@@ -9,7 +9,7 @@ from patentdesk.bootstrap import prepare
 from patentdesk.config import Settings
 from patentdesk.db import Database
 from patentdesk.filing.allocation import next_serial
-from patentdesk.filing.numbers import check_character
+from patentdesk.packages.numbers import check_character
 from tests.support.cli import cli_env, run_cli
 
 

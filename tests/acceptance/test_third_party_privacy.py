@@ -103,7 +103,7 @@ def test_a_refusal_sent_to_a_third_party_tells_nothing_unpublished(
 
 def _unknown_number(number: str) -> str:
     """A well-formed number of the same year and type that nobody filed."""
-    from patentdesk.filing.numbers import check_character
+    from patentdesk.packages.numbers import check_character
 
     digits = number.split(".")[0]
     other = digits[:5] + "9" * 7

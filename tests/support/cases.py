@@ -14,8 +14,8 @@ from typing import Any
 
 from patentdesk.db import Database
 from patentdesk.filing.models import Case, Submission
-from patentdesk.filing.numbers import format_application_number
 from patentdesk.notices.models import Notice
+from patentdesk.packages.numbers import format_application_number
 from patentdesk.timeutil import BEIJING
 
 _serials = itertools.count(1)

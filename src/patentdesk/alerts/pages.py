@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import ChoiceLoader, FileSystemLoader
 
 from patentdesk.alerts import service
 from patentdesk.deps import Ctx, DbSession, OptionalActor
@@ -19,6 +18,7 @@ from patentdesk.errors import PatentDeskError
 from patentdesk.identity.models import User
 from patentdesk.web.i18n import translate
 from patentdesk.web.render import (
+    add_template_dir,
     error_text,
     form_values,
     lang_of,
@@ -32,13 +32,7 @@ from patentdesk.web.routes import NAV_ITEMS
 HERE = Path(__file__).parent
 router = page_router()
 
-if not any(
-    getattr(loader, "searchpath", None) == [str(HERE / "templates")]
-    for loader in getattr(templates.env.loader, "loaders", [])
-):
-    templates.env.loader = ChoiceLoader(
-        [templates.env.loader, FileSystemLoader(str(HERE / "templates"))]  # type: ignore[list-item]
-    )
+add_template_dir(HERE / "templates")
 templates.env.globals["alerts_panel"] = "alerts/panel.html"
 
 

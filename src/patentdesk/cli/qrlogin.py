@@ -65,7 +65,7 @@ def show_qr(
         tmp.replace(qr_text)
 
 
-def _poll(api: Api, path: str, secret: str, timeout: float) -> dict[str, Any]:
+def poll_request(api: Api, path: str, secret: str, timeout: float) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         remaining = deadline - time.monotonic()
@@ -101,7 +101,7 @@ def qr_login(
         show_qr(
             started["payload"], started["short_code"], qr_text=qr_text, qr_png=qr_png, what="登录"
         )
-        data = _poll(
+        data = poll_request(
             api, f"/api/v1/auth/qr/{started['request_id']}/poll", started["secret"], timeout
         )
         _register_session_key(api, data)

@@ -77,7 +77,7 @@ def sign_package(
 ) -> dict[str, Any]:
     from patentdesk.authz import not_logged_in_signing
     from patentdesk.cli.client import Api, load_session
-    from patentdesk.cli.qrlogin import _poll, show_qr
+    from patentdesk.cli.qrlogin import poll_request, show_qr
     from patentdesk.packages import add_signature, manifest_bytes
 
     session = load_session()
@@ -112,7 +112,7 @@ def sign_package(
                 qr_png=qr_png,
                 what="签名",
             )
-            result = _poll(
+            result = poll_request(
                 api,
                 f"/api/v1/signing-requests/{started['request_id']}/poll",
                 started["secret"],

@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 # The packages library's own reading of form annotations (Optional, Annotated, list[...]).
-from patentdesk.packages.fields import Assignment, _is_model, _list_item, _unwrap
+from patentdesk.packages.fields import Assignment, is_model, list_item, unwrap
 
 Submitted = Mapping[str, Sequence[str]]  # field path -> the values the browser sent
 
@@ -116,7 +116,7 @@ def _input_kind(annotation: Any) -> tuple[str, list[str]]:
         return "decimal", []
     if annotation is dt.date:
         return "date", []
-    if _list_item(annotation) is not None:
+    if list_item(annotation) is not None:
         return "lines", []
     return "text", []
 
@@ -151,12 +151,12 @@ def build_view(
     widgets = []
     for name, info in _ordered(model):
         path = f"{prefix}{name}"
-        annotation = _unwrap(info.annotation)
-        item = _list_item(annotation)
+        annotation = unwrap(info.annotation)
+        item = list_item(annotation)
         zh, en = split_title(info, name)
         agency = in_agency or path == AGENCY
         value = data.get(name) if isinstance(data, Mapping) else None
-        if _is_model(annotation):
+        if is_model(annotation):
             children = build_view(
                 annotation,
                 value if isinstance(value, Mapping) else {},
@@ -166,7 +166,7 @@ def build_view(
                 in_agency=agency,
             )
             widgets.append(Widget("group", path, name, zh, en, children=children, agency=agency))
-        elif item is not None and _is_model(item):
+        elif item is not None and is_model(item):
             saved = value if isinstance(value, list) else []
             count = max(len(saved), _submitted_count(overrides, path))
             entries = []
@@ -267,10 +267,10 @@ def changes(
     out: list[Assignment] = []
     for name, info in model.model_fields.items():
         src, dst = f"{source}{name}", f"{target}{name}"
-        annotation = _unwrap(info.annotation)
-        item = _list_item(annotation)
+        annotation = unwrap(info.annotation)
+        item = list_item(annotation)
         value = data.get(name)
-        if _is_model(annotation):
+        if is_model(annotation):
             out += changes(
                 annotation,
                 value if isinstance(value, Mapping) else {},
@@ -278,7 +278,7 @@ def changes(
                 source=f"{src}.",
                 target=f"{dst}.",
             )
-        elif item is not None and _is_model(item):
+        elif item is not None and is_model(item):
             saved = value if isinstance(value, list) else []
             next_index = len(saved)
             for i in _entry_indexes(submitted, src):
@@ -352,11 +352,11 @@ def repeat_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
     ``agency.agents`` — what the add and remove buttons may name."""
     paths = []
     for name, info in model.model_fields.items():
-        annotation = _unwrap(info.annotation)
-        item = _list_item(annotation)
-        if _is_model(annotation):
+        annotation = unwrap(info.annotation)
+        item = list_item(annotation)
+        if is_model(annotation):
             paths += repeat_paths(annotation, f"{prefix}{name}.")
-        elif item is not None and _is_model(item):
+        elif item is not None and is_model(item):
             paths.append(f"{prefix}{name}")
             paths += repeat_paths(item, f"{prefix}{name}.N.")
     return paths

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from patentdesk.drafts.formspec import split_title
-from patentdesk.packages.fields import _is_model, _list_item, _unwrap
+from patentdesk.packages.fields import is_model, list_item, unwrap
 from patentdesk.packages.registry import ROLES
 
 _HELP = re.compile(r"^(?P<label>[^(（]*?)\s*[(（](?P<help>.+)[)）]\s*$")
@@ -37,9 +37,9 @@ def _field_names() -> frozenset[str]:
     def walk(model: Any) -> None:
         for name, info in model.model_fields.items():
             names.add(name)
-            annotation = _unwrap(info.annotation)
-            inner = _list_item(annotation) or annotation
-            if _is_model(inner):
+            annotation = unwrap(info.annotation)
+            inner = list_item(annotation) or annotation
+            if is_model(inner):
                 walk(inner)
 
     for business in BUSINESS_TYPES.values():
@@ -106,13 +106,13 @@ def field_label(model: type[BaseModel], path: str, lang: str) -> str:
             continue
         if part == "N":
             continue
-        if not _is_model(current) or part not in current.model_fields:
+        if not is_model(current) or part not in current.model_fields:
             return " · ".join(parts) if parts else path
         info = current.model_fields[part]
         zh, en = split_title(info, part)
         parts.append(split_help(zh if lang == "zh" else en)[0])
-        annotation = _unwrap(info.annotation)
-        item = _list_item(annotation)
+        annotation = unwrap(info.annotation)
+        item = list_item(annotation)
         current = item if item is not None else annotation
     return " · ".join(parts) if parts else path
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from jinja2 import ChoiceLoader, FileSystemLoader
 
 from patentdesk.deps import Ctx, DbSession, OptionalActor
 from patentdesk.errors import PatentDeskError
@@ -32,25 +31,19 @@ from patentdesk.fees.gateway import SimulatedBank, gateway_for
 from patentdesk.fees.models import FeePayment
 from patentdesk.web.i18n import translate
 from patentdesk.web.render import (
+    add_template_dir,
     check_csrf,
     lang_of,
     page,
     page_router,
     posted,
-    templates,
 )
 from patentdesk.web.routes import NAV_ITEMS
 
 HERE = Path(__file__).parent
 router = page_router()
 
-if not any(
-    getattr(loader, "searchpath", None) == [str(HERE / "templates")]
-    for loader in getattr(templates.env.loader, "loaders", [])
-):
-    templates.env.loader = ChoiceLoader(
-        [templates.env.loader, FileSystemLoader(str(HERE / "templates"))]  # type: ignore[list-item]
-    )
+add_template_dir(HERE / "templates")
 
 
 @cache

@@ -43,7 +43,7 @@ def national_phase_record(db: Db, domain_id: Any, form: dict[str, Any]) -> dict[
     """The link of a national phase entry to its international application."""
     from patentdesk.errors import PatentDeskError
     from patentdesk.filing.models import Case
-    from patentdesk.filing.numbers import parse_pct_number
+    from patentdesk.packages.numbers import parse_pct_number
 
     raw = str(form.get("international_application_number") or "").strip()
     try:

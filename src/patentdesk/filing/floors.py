@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session as Db
 
 from patentdesk import audit
 from patentdesk.errors import ValidationFailed
-from patentdesk.filing import numbers
 from patentdesk.filing.models import Case, NumberCounter
+from patentdesk.packages import numbers
 
 
 def series_of(number: str) -> tuple[str, int]:

@@ -37,7 +37,7 @@ from patentdesk.authz import (
 from patentdesk.blobs import BlobStore
 from patentdesk.config import Settings
 from patentdesk.db import Database, new_id
-from patentdesk.filing import followups, numbers, receipts, thirdparty
+from patentdesk.filing import followups, receipts, thirdparty
 from patentdesk.filing.allocation import next_serial
 from patentdesk.filing.errors import (
     ApplicationNotFound,
@@ -57,7 +57,7 @@ from patentdesk.identity.service import Context
 from patentdesk.notices.models import Notice
 from patentdesk.notices.types import is_rejection_decision
 from patentdesk.orgs.models import Domain
-from patentdesk.packages import Package, ValidationContext, get_business_type, read_package
+from patentdesk.packages import Package, ValidationContext, get_business_type, numbers, read_package
 from patentdesk.packages.registry import BusinessType
 from patentdesk.pki.signing import SignerClaim, verify_package_signature
 from patentdesk.timeutil import beijing_date, iso, now, to_beijing
@@ -421,7 +421,7 @@ def _party(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: entry.get(k) for k in ("name", "country") if entry.get(k) is not None}
 
 
-def _find_case(db: Db, number_text: str | None) -> Case | None:
+def find_case(db: Db, number_text: str | None) -> Case | None:
     if not number_text:
         return None
     text = number_text.strip().upper()
@@ -466,7 +466,7 @@ def _target_case(
     number = (
         form.get("patent_number") if business == "invalidation" else form.get("application_number")
     )
-    case = _find_case(db, number)
+    case = find_case(db, number)
     if business == "invalidation":
         # Anyone may request invalidation of a granted patent, whoever owns it; to anyone
         # else an unknown number and an ungranted one are the same answer (no probing).
@@ -657,7 +657,7 @@ def get_case(db: Db, actor: Actor, case_id: uuid.UUID) -> Case:
 
 def case_by_number(db: Db, actor: Actor, number: str) -> Case:
     authorize(actor, Permission.CASE_VIEW)
-    case = _find_case(db, number)
+    case = find_case(db, number)
     if case is None or not can_see_domain(actor, case.domain_id, Permission.CASE_VIEW):
         raise ApplicationNotFound(number=number)
     return case

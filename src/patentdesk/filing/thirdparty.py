@@ -14,8 +14,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session as Db
 
 from patentdesk.errors import Conflict
-from patentdesk.filing import numbers
 from patentdesk.filing.models import Case, Submission
+from patentdesk.packages import numbers
 
 UNKNOWN_STATUS = "unknown"
 

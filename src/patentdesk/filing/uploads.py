@@ -147,9 +147,8 @@ class Uploads:
             raise NotFound(details={"upload_id": upload_id[:80]})
         return self.root / f"{upload_id}.json", self.root / f"{upload_id}.part"
 
-    def create(
-        self, user_id: uuid.UUID, size: int, sha256: str, domain_id: uuid.UUID | None = None
-    ) -> Upload:
+    def _new(self, user_id: uuid.UUID, size: int, sha256: str) -> Upload:
+        """A new upload's record after the checks every store makes alike."""
         if not (0 < size <= self.max_bytes):
             raise TooLarge(limit=self.max_bytes)
         if not re.fullmatch(r"[0-9a-f]{64}", sha256):
@@ -159,6 +158,12 @@ class Uploads:
                 details={"field": "sha256"},
             )
         upload = Upload(secrets.token_urlsafe(24), str(user_id), size, sha256, 0)
+        return upload
+
+    def create(
+        self, user_id: uuid.UUID, size: int, sha256: str, domain_id: uuid.UUID | None = None
+    ) -> Upload:
+        upload = self._new(user_id, size, sha256)
         meta, part = self._paths(upload.id)
         record = {"user_id": upload.user_id, "size": size, "sha256": sha256}
         with self._locked():
@@ -327,15 +332,7 @@ class SharedUploads(Uploads):
     def create(
         self, user_id: uuid.UUID, size: int, sha256: str, domain_id: uuid.UUID | None = None
     ) -> Upload:
-        if not (0 < size <= self.max_bytes):
-            raise TooLarge(limit=self.max_bytes)
-        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
-            raise ValidationFailed(
-                "sha256 应为 64 位十六进制",
-                "sha256 must be 64 hex digits",
-                details={"field": "sha256"},
-            )
-        upload = Upload(secrets.token_urlsafe(24), str(user_id), size, sha256, 0)
+        upload = self._new(user_id, size, sha256)
         record: dict[str, Any] = {
             "user_id": upload.user_id,
             "size": size,

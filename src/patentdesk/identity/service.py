@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,10 +31,6 @@ from patentdesk.identity.errors import (
     ChallengeInvalid,
     CurrentPasswordWrong,
     InvalidCredentials,
-    InvalidIdNumber,
-    InvalidName,
-    InvalidPhone,
-    NameCharacterInvalid,
     PasswordLoginNotAllowed,
     PasswordUnchanged,
     PhoneTaken,
@@ -43,7 +38,6 @@ from patentdesk.identity.errors import (
     ProfileIncomplete,
     SmsCodeInvalid,
     SmsRateLimited,
-    TextCharacterInvalid,
 )
 from patentdesk.identity.models import (
     LoginChallenge,
@@ -56,8 +50,13 @@ from patentdesk.identity.models import (
 )
 from patentdesk.identity.passwords import hash_password, needs_rehash, verify_password
 from patentdesk.identity.sms import gateway_for
+from patentdesk.identity.values import Context as Context
+from patentdesk.identity.values import check_characters as check_characters
+from patentdesk.identity.values import clean_id_number as clean_id_number
+from patentdesk.identity.values import clean_name as clean_name
+from patentdesk.identity.values import clean_phone as clean_phone
+from patentdesk.identity.values import name_acceptable as name_acceptable
 from patentdesk.packages.idnumbers import is_valid_resident_id
-from patentdesk.packages.text import NAME_MAX_CHARS, fits_certificate, forbidden_character
 from patentdesk.timeutil import as_utc, now, to_beijing
 
 if TYPE_CHECKING:
@@ -71,64 +70,12 @@ MAX_SMS_ATTEMPTS = 5
 COMPLETION_PATH = "/complete-profile"
 
 
-@dataclass
-class Context:
-    """What a service needs to know about the request besides the database."""
-
-    settings: Settings
-    ip: str | None = None
-    user_agent: str | None = None
-
-
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
 def _code_hash(code: str, salt: uuid.UUID) -> str:
     return hmac.new(salt.bytes, code.encode("ascii"), hashlib.sha256).hexdigest()
-
-
-def clean_phone(phone: str) -> str:
-    value = idnumbers.normalise_mobile(phone)
-    if not idnumbers.mobile_valid(value):
-        raise InvalidPhone(details={"field": "phone"})
-    return value
-
-
-def clean_name(name: str, field: str = "name") -> str:
-    """A person's real name, the same rule wherever one enters (registration, 补录, office
-    users, handlers, sub-accounts): 1–50 characters that fit a certificate (64 bytes, 21
-    Chinese characters), without control, bidi or invisible characters."""
-    value = unicodedata.normalize("NFC", " ".join(name.split()))
-    bad = forbidden_character(value)
-    if bad is not None:
-        raise NameCharacterInvalid(details={"field": field, "character": bad}, character=bad)
-    if not (1 <= len(value) <= NAME_MAX_CHARS) or not fits_certificate(value):
-        raise InvalidName(details={"field": field})
-    return value
-
-
-def name_acceptable(name: str) -> bool:
-    try:
-        clean_name(name)
-    except InvalidName:
-        return False
-    return True
-
-
-def check_characters(value: str, field: str) -> None:
-    """Refuses a control, bidi or invisible character in any other name (organisations,
-    branches): the same rule as people's names, its own error code."""
-    bad = forbidden_character(value)
-    if bad is not None:
-        raise TextCharacterInvalid(details={"field": field, "character": bad}, character=bad)
-
-
-def clean_id_number(id_number: str) -> str:
-    value = id_number.strip().upper()
-    if not is_valid_resident_id(value):
-        raise InvalidIdNumber(details={"field": "id_number"})
-    return value
 
 
 # ---------------------------------------------------------------- registration

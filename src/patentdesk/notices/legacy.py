@@ -26,11 +26,6 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 
 from patentdesk import timeutil
-from patentdesk.filing.numbers import (
-    ApplicationNumberInvalid,
-    parse_application_number,
-    parse_patent_number,
-)
 from patentdesk.notices.legacy_manifest import (
     CSV_COLUMNS,
     FIELD_ALIASES,
@@ -48,6 +43,11 @@ from patentdesk.notices.legacy_manifest import (
     refuse,
 )
 from patentdesk.notices.types import is_known_notice_code, notice_type
+from patentdesk.packages.numbers import (
+    ApplicationNumberInvalid,
+    parse_application_number,
+    parse_patent_number,
+)
 
 __all__ = [
     "CSV_COLUMNS",

@@ -30,8 +30,9 @@ from patentdesk.web.render import (
     page,
     page_router,
     posted,
+    settle,
 )
-from patentdesk.web.routes import DESK_PANELS, NAV_ITEMS, _settle
+from patentdesk.web.routes import DESK_PANELS, NAV_ITEMS
 
 router = page_router()
 
@@ -141,7 +142,7 @@ def deadlines(
     try:
         rows = service.deadlines(db, actor, include_past=include_past)
     except PatentDeskError as exc:
-        _settle(db, exc)
+        settle(db, exc)
         return page(
             request,
             "notices_deadlines.html",
@@ -183,7 +184,7 @@ def _form_ids(request: Request) -> tuple[list[str], str]:
 def _action_failed(
     request: Request, actor: Actor, db: Db, exc: PatentDeskError, back: str
 ) -> Response:
-    _settle(db, exc)
+    settle(db, exc)
     template = "notices_cloud.html" if back.startswith("/notices/cloud") else "notices.html"
     return _list_page(
         request,

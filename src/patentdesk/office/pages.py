@@ -26,12 +26,13 @@ from patentdesk.office import service
 from patentdesk.packages.registry import MAIN_FORM
 from patentdesk.web.render import (
     error_text,
+    form_values,
     lang_of,
     page,
     page_router,
+    settle,
     templates,
 )
-from patentdesk.web.routes import _form, _settle
 
 router = page_router()
 
@@ -118,7 +119,7 @@ def console(
 def _failed(
     request: Request, actor: Actor, db: DbSession, exc: PatentDeskError, **extra: Any
 ) -> Response:
-    _settle(db, exc)  # nothing of a failed decision is kept
+    settle(db, exc)  # nothing of a failed decision is kept
     return _console(
         request,
         actor,
@@ -144,7 +145,7 @@ def accept(
     if (r := _office_only(request, actor)) is not None:
         return r
     assert actor is not None
-    _form(request)
+    form_values(request)
     try:
         sub, issued = service.accept(db, ctx, actor, submission_id, _blobs(request))
     except PatentDeskError as exc:
@@ -159,7 +160,7 @@ def refuse(
     if (r := _office_only(request, actor)) is not None:
         return r
     assert actor is not None
-    form = _form(request)
+    form = form_values(request)
     try:
         sub, notice = service.refuse(
             db, ctx, actor, submission_id, form.get("reason", ""), _blobs(request)
@@ -174,7 +175,7 @@ def issue_notice(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx
     if (r := _office_only(request, actor)) is not None:
         return r
     assert actor is not None
-    form = _form(request)
+    form = form_values(request)
     code = form.get("code", "").strip()
     try:
         notice = service.issue_notice(

@@ -14,7 +14,7 @@ from patentdesk.authz import Actor, Permission, authorize
 from patentdesk.blobs import BlobStore
 from patentdesk.errors import Conflict, NotFound, ValidationFailed
 from patentdesk.filing.models import Case, Submission
-from patentdesk.filing.service import _find_case
+from patentdesk.filing.service import find_case
 from patentdesk.filing.thirdparty import ApplicationUnknown, case_of, is_unknown
 from patentdesk.identity.service import Context
 from patentdesk.notices import service as notices
@@ -330,7 +330,7 @@ def issue_notice(
     the case's outstanding fees by the schedule in force on its filing date (seed E1)."""
     authorize(actor, Permission.OFFICE_WORK)
     notice_type(code)  # unknown codes are refused with a clear error
-    case = _find_case(db, application_number)
+    case = find_case(db, application_number)
     if case is None:
         raise NotFound("申请号 {n} 不存在", "No application {n}", n=application_number)
     if code == "200701":

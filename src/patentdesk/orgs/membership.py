@@ -22,8 +22,8 @@ from patentdesk.authz import Actor, Permission, authorize
 from patentdesk.errors import NotFound
 from patentdesk.identity import throttle
 from patentdesk.identity.models import User, UserKind, UserMessage
-from patentdesk.identity.service import Context, clean_name, clean_phone
 from patentdesk.identity.sms import gateway_for
+from patentdesk.identity.values import Context, clean_name, clean_phone
 from patentdesk.orgs.errors import PersonNotMatched
 from patentdesk.orgs.models import Domain, DomainKind, Handler, Organisation, SubAccount
 from patentdesk.timeutil import now

@@ -18,7 +18,7 @@ from patentdesk.errors import NotFound, ValidationFailed
 from patentdesk.identity.errors import RoleUnavailable
 from patentdesk.identity.models import Role, Session, User, UserKind
 from patentdesk.identity.passwords import hash_password
-from patentdesk.identity.service import Context, check_characters, clean_name
+from patentdesk.identity.values import Context, check_characters, clean_name
 from patentdesk.orgs import membership
 from patentdesk.orgs.errors import (
     AgencyCodeTaken,

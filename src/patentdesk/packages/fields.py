@@ -34,7 +34,7 @@ class Assignment:
         return cls(path, value if value != "" else None)
 
 
-def _unwrap(annotation: Any) -> Any:
+def unwrap(annotation: Any) -> Any:
     """``X | None`` → X, ``Annotated[X, …]`` → X."""
     while True:
         origin = get_origin(annotation)
@@ -49,13 +49,13 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-def _is_model(annotation: Any) -> bool:
+def is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
-def _list_item(annotation: Any) -> Any | None:
+def list_item(annotation: Any) -> Any | None:
     if get_origin(annotation) is list:
-        return _unwrap(get_args(annotation)[0])
+        return unwrap(get_args(annotation)[0])
     return None
 
 
@@ -72,12 +72,12 @@ def field_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
     """Every settable path of a form, with ``N`` for list indexes (for help and the web)."""
     paths = []
     for name, info in model.model_fields.items():
-        annotation = _unwrap(info.annotation)
-        item = _list_item(annotation)
+        annotation = unwrap(info.annotation)
+        item = list_item(annotation)
         here = f"{prefix}{name}"
-        if _is_model(annotation):
+        if is_model(annotation):
             paths += field_paths(annotation, here + ".")
-        elif item is not None and _is_model(item):
+        elif item is not None and is_model(item):
             paths += field_paths(item, here + ".N.")
         elif item is not None:
             paths.append(here + ".N")
@@ -93,12 +93,12 @@ def check_path(model: type[BaseModel], path: str) -> None:
     i = 0
     while i < len(parts):
         part = parts[i]
-        if not _is_model(current):
+        if not is_model(current):
             raise UnknownField(field=path, hint="")
         if part not in current.model_fields:
             raise _unknown(current, path, part)
-        annotation = _unwrap(current.model_fields[part].annotation)
-        item = _list_item(annotation)
+        annotation = unwrap(current.model_fields[part].annotation)
+        item = list_item(annotation)
         if item is not None and i + 1 < len(parts):
             if not parts[i + 1].isdigit():
                 raise InvalidFieldValue(
@@ -132,7 +132,7 @@ def apply(model: type[BaseModel], data: dict[str, Any], assignment: Assignment) 
             if last:
                 if assignment.value is None:
                     node.pop(index)
-                elif _is_model(current):
+                elif is_model(current):
                     raise InvalidFieldValue(
                         field=assignment.path,
                         reason="这是一组字段，请给出其中的字段，如 .name / a group: set its fields",
@@ -143,16 +143,16 @@ def apply(model: type[BaseModel], data: dict[str, Any], assignment: Assignment) 
                     node[index] = assignment.value
                 break
             if index == len(node):
-                node.append({} if _is_model(current) else None)
+                node.append({} if is_model(current) else None)
             node = node[index]
             continue
         info = current.model_fields[part]
-        annotation = _unwrap(info.annotation)
-        item = _list_item(annotation)
+        annotation = unwrap(info.annotation)
+        item = list_item(annotation)
         if last:
             if assignment.value is None:
                 node.pop(part, None)
-            elif _is_model(annotation) or (item is not None and _is_model(item)):
+            elif is_model(annotation) or (item is not None and is_model(item)):
                 raise InvalidFieldValue(
                     field=assignment.path,
                     reason=f"这是一组字段，请给出其中的字段，如 {part}.0.name / "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from patentdesk.errors import PatentDeskError
-from patentdesk.filing.numbers import check_character, parse_application_number
+from patentdesk.packages.numbers import check_character, parse_application_number
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"

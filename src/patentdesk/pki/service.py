@@ -221,7 +221,7 @@ def crl(db: Db, settings: Settings, encoding: str = "der") -> bytes:
     )
 
 
-def _revoke(db: Db, cert: Certificate, reason: str) -> None:
+def revoke_certificate(db: Db, cert: Certificate, reason: str) -> None:
     if cert.revoked_at is None:
         cert.revoked_at = now()
         cert.revocation_reason = reason
@@ -244,7 +244,7 @@ def _check_proof(token: str, key_pem: str, user_id: uuid.UUID, kind: str) -> dic
     return claims
 
 
-def _store_certificate(
+def store_certificate(
     db: Db,
     cert: Any,
     *,
@@ -360,7 +360,7 @@ def _issue_signing(db: Db, ctx: Context, actor: Actor, device: Device, key: Any)
     cert = ca_for(ctx.settings).issue_user_certificate(
         key, str(actor.user_id), actor.name, purpose="signing"
     )
-    return _store_certificate(
+    return store_certificate(
         db, cert, user_id=actor.user_id, purpose="signing", device_id=device.id
     )
 
@@ -391,7 +391,7 @@ def _rebind(db: Db, ctx: Context, actor: Actor, device: Device, signing_key: Any
             Certificate.device_id == device.id, Certificate.purpose == "signing"
         )
     ):
-        _revoke(db, old_cert, "superseded")
+        revoke_certificate(db, old_cert, "superseded")
     return _issue_signing(db, ctx, actor, device, signing_key)
 
 
@@ -419,10 +419,8 @@ def renew_certificate(
             Certificate.device_id == device.id, Certificate.purpose == "signing"
         )
     ):
-        _revoke(db, old, "superseded")
-    row = _store_certificate(
-        db, cert, user_id=actor.user_id, purpose="signing", device_id=device.id
-    )
+        revoke_certificate(db, old, "superseded")
+    row = store_certificate(db, cert, user_id=actor.user_id, purpose="signing", device_id=device.id)
     announce.new_certificate(db, ctx, actor.user_id, device.name, row.serial)
     audit.record(
         db,
@@ -450,13 +448,13 @@ def report_lost(db: Db, ctx: Context, actor: Actor, device_id: uuid.UUID) -> Dev
     device.revoked_at = device.revoked_at or now()
     serials = []
     for cert in db.scalars(select(Certificate).where(Certificate.device_id == device.id)):
-        _revoke(db, cert, "key_compromise")
+        revoke_certificate(db, cert, "key_compromise")
         serials.append(cert.serial)
     if serials:
         for window_cert in db.scalars(
             select(Certificate).where(Certificate.delegated_from_serial.in_(serials))
         ):
-            _revoke(db, window_cert, "key_compromise")
+            revoke_certificate(db, window_cert, "key_compromise")
             db.execute(
                 update(SignWindow)
                 .where(

@@ -37,13 +37,13 @@ from patentdesk.pki.profiles import Purpose
 from patentdesk.pki.service import (
     DeviceRequired,
     ProofInvalid,
-    _revoke,
-    _store_certificate,
     ca_for,
     current_signing_certificate,
     device_of_session,
     is_revoked,
     open_windows,
+    revoke_certificate,
+    store_certificate,
 )
 from patentdesk.timeutil import iso, now
 
@@ -401,7 +401,7 @@ def open_window(
     # for lives at least as long as the window (the phone approved exactly that).
     if target.expires_at < expires:
         target.expires_at = expires
-    row = _store_certificate(
+    row = store_certificate(
         db,
         cert,
         user_id=actor.user_id,
@@ -454,7 +454,7 @@ def _close(db: Db, window: SignWindow) -> None:
     window.closed_at = now()
     cert = db.get(Certificate, window.certificate_serial)
     if cert is not None:
-        _revoke(db, cert, "cessation_of_operation")
+        revoke_certificate(db, cert, "cessation_of_operation")
 
 
 def close_windows(db: Db, ctx: Context, actor: Actor, window_id: uuid.UUID | None = None) -> int:

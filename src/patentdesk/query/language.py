@@ -49,7 +49,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from patentdesk.errors import ValidationFailed
-from patentdesk.filing import numbers
+from patentdesk.packages import numbers
 
 # The columns of a CSV export, the same from the API and the CLI.
 CSV_COLUMNS = (

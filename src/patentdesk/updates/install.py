@@ -32,7 +32,7 @@ from patentdesk.updates.errors import InstallDamaged, NoPrevious
 from patentdesk.updates.package import package_files, safe_member_name, sha256_file
 
 
-def _atomic_json(path: Path, data: dict[str, Any]) -> None:
+def atomic_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     with tmp.open("w", encoding="utf-8") as fh:
@@ -144,7 +144,7 @@ class Installation:
                 if (digest, size) != (expected["sha256"], expected["length"]):
                     raise InstallDamaged(version=version, files=rel)
             dir_name = self._free_dir_name(version)
-            _atomic_json(
+            atomic_json(
                 self.manifests_dir / f"{dir_name}.json",
                 {
                     "version": version,
@@ -173,7 +173,7 @@ class Installation:
             previous = {"version": state["version"], "dir": state["dir"]}
         elif state.get("version") == version:
             previous = state.get("previous")  # a repair keeps the rollback target
-        _atomic_json(
+        atomic_json(
             self.state_file,
             {"version": version, "dir": dir_name, "previous": previous, "switched_at": iso(now())},
         )
@@ -201,7 +201,7 @@ class Installation:
             raise InstallDamaged(
                 version=prev["version"], files=", ".join(p["path"] for p in damaged[:5])
             )
-        _atomic_json(
+        atomic_json(
             self.state_file,
             {
                 "version": prev["version"],

@@ -31,7 +31,7 @@ from typing import Any
 
 from patentdesk.timeutil import iso, now
 from patentdesk.updates import errors
-from patentdesk.updates.install import Installation, _atomic_json
+from patentdesk.updates.install import Installation, atomic_json
 from patentdesk.updates.package import CUSTOM_KEY, INDEX_TARGET, parse_version, sha256_file
 
 ATTEMPTS_PER_TARGET = 2  # the first download, then one fetch again
@@ -390,7 +390,7 @@ class ClientUpdater:
             path.unlink(missing_ok=True)
             return None
         custom = (info.custom or {}).get(CUSTOM_KEY, {})
-        _atomic_json(
+        atomic_json(
             self.info_file,
             {
                 "version": version,

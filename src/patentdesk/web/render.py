@@ -37,6 +37,21 @@ def _beijing(value: Any) -> str:
 templates.env.filters["beijing"] = _beijing
 
 
+def add_template_dir(folder: Path) -> None:
+    """Lets a domain keep its templates beside its code (``<domain>/templates``); adding
+    the same folder twice (a module imported again) is harmless."""
+    from jinja2 import ChoiceLoader, FileSystemLoader
+
+    if any(
+        getattr(loader, "searchpath", None) == [str(folder)]
+        for loader in getattr(templates.env.loader, "loaders", [])
+    ):
+        return
+    templates.env.loader = ChoiceLoader(
+        [templates.env.loader, FileSystemLoader(str(folder))]  # type: ignore[list-item]
+    )
+
+
 def lang_of(request: Request) -> str:
     lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or DEFAULT
     return lang if lang in LANGUAGES else DEFAULT

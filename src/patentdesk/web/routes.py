@@ -64,9 +64,6 @@ def set_session_cookie(response: Response, request: Request, token: str) -> None
     response.delete_cookie(CSRF_COOKIE)
 
 
-_settle = settle  # shared with the other page modules through web.render
-
-
 def _failed(
     request: Request,
     db: DbSession,
@@ -75,8 +72,8 @@ def _failed(
     actor: Actor | None = None,
     **extra: Any,
 ) -> Response:
-    """The page again, with the error on it and the failed change undone (see ``_settle``)."""
-    _settle(db, exc)
+    """The page again, with the error on it and the failed change undone (see ``settle``)."""
+    settle(db, exc)
     return page(
         request,
         template,
@@ -367,7 +364,7 @@ def switch_role(request: Request, actor: OptionalActor, db: DbSession, ctx: Ctx)
     try:
         identity.change_role(db, ctx, actor, form.get("role", ""))
     except PatentDeskError as exc:
-        _settle(db, exc)
+        settle(db, exc)
         user = db.get(User, actor.user_id)
         assert user is not None
         return page(
@@ -443,7 +440,7 @@ def account_change_password(
             end_other_sessions=form.get("end_other_sessions") == "on",
         )
     except PatentDeskError as exc:
-        _settle(db, exc)
+        settle(db, exc)
         return _account_page(
             request, actor, db, status_code=exc.status, password_error=error_text(lang, exc)
         )
@@ -486,7 +483,7 @@ def account_register_org(
             agency_code=form.get("agency_code") or None,
         )
     except PatentDeskError as exc:
-        _settle(db, exc)
+        settle(db, exc)
         return _account_page(
             request, actor, db, status_code=exc.status, error=error_text(lang, exc)
         )
@@ -553,7 +550,7 @@ def _manage_action(
     try:
         action(form, actor)
     except PatentDeskError as exc:
-        _settle(db, exc)
+        settle(db, exc)
         return _manage_page(
             request, actor, db, status_code=exc.status, error=error_text(lang_of(request), exc)
         )

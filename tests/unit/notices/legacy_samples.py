@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-from patentdesk.filing.numbers import format_application_number
+from patentdesk.packages.numbers import format_application_number
 
 CSV_HEADER = ["通知书代码", "通知书名称", "申请号", "发明名称", "发文日", "发文序列号", "文件"]
 XML_TAGS = {

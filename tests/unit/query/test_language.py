@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from patentdesk.filing.numbers import format_application_number
+from patentdesk.packages.numbers import format_application_number
 from patentdesk.query.language import CaseQuery, Cursor, QueryInvalid, match_number
 
 NUMBER = format_application_number(2017, 1, 601862)  # 201710601862.3

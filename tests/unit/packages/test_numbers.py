@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from patentdesk.errors import PatentDeskError
-from patentdesk.filing import numbers as n
+from patentdesk.packages import numbers as n
 
 new_parts = st.tuples(
     st.integers(2003, 2099), st.sampled_from([1, 2, 3, 8, 9]), st.integers(1, 9_999_999)
