@@ -315,18 +315,23 @@ class SharedDraftStore(DraftStore):
 def drafts_for(
     settings: Settings, *, session: Session | None = None, database: Database | None = None
 ) -> DraftStore:
-    """The data folder's drafts, or, with an object store, the cluster's. A request's
-    changes go in its own transaction (``session``); without one, each in a short one."""
+    """The data folder's drafts, or, with an object store, the cluster's.
+
+    On PostgreSQL each change commits in a short transaction of its own when the owner's
+    lock ends, as a file written in place would be, so that no row lock outlives the owner's
+    lock (two requests would otherwise wait for each other, each holding what the other
+    needs). On SQLite a request that writes already holds the database's one write lock:
+    its changes go in the request's transaction (``session``)."""
     if not settings.blobs:
         return DraftStore(settings.data / "drafts", settings.max_upload_bytes)
     from patentdesk.blobs import blobs_for
 
     def transaction() -> contextlib.AbstractContextManager[Session]:
+        if database is not None and (session is None or not database.is_sqlite):
+            return database.unit_of_work()
         if session is not None:
             return _joined(session)
-        if database is None:
-            raise RuntimeError("a shared draft store needs the request's session or a database")
-        return database.unit_of_work()
+        raise RuntimeError("a shared draft store needs the request's session or a database")
 
     return SharedDraftStore(
         settings.data / "drafts-cache",
