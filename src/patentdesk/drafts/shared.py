@@ -13,7 +13,7 @@ join with an empty data folder, so a draft cannot live on one server's disk. Her
 Why not the package itself as a row: packages reach hundreds of megabytes, which the object
 store streams and a database row does not. Why not the index as objects: the object store
 cannot compare-and-set (``If-Match`` writes are not offered by every S3-compatible store),
-the database can, in the transaction of the request that makes the change.
+the database can (see :func:`drafts_for` for which transaction).
 
 The packages library edits files, so each server keeps a *working copy* of the drafts it
 touches (``<data>/drafts-cache/<owner>/<id>.zip`` with ``<id>.json`` recording which
