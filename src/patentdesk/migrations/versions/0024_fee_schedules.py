@@ -1,7 +1,7 @@
 """fee_schedules: operator-added fee schedules shared by every server
 
 Revision ID: 0024_fee_schedules
-Revises: 0022_environment_keys
+Revises: 0023_shared_drafts
 Create Date: 2026-12-05 17:15:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from patentdesk.db import UTCDateTime
 
 revision: str = "0024_fee_schedules"
-down_revision: str | Sequence[str] | None = "0022_environment_keys"
+down_revision: str | Sequence[str] | None = "0023_shared_drafts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
