@@ -42,7 +42,9 @@ from patentdesk.errors import Conflict, ValidationFailed
 from patentdesk.timeutil import iso, now
 
 FORMAT = "patentdesk-backup/1"
-_SKIP_DIRS = {"uploads"}  # parts of uploads in progress: the client sends them again
+# Parts of uploads in progress (the client sends them again) and the working copies of a
+# cluster's drafts (a cache of what the database and the object store hold).
+_SKIP_DIRS = {"uploads", "drafts-cache"}
 _CHUNK = 1024 * 1024
 
 Progress = Callable[[int], None]

@@ -28,6 +28,8 @@ def _unit_of_work(request: Request) -> Iterator[Session]:
     session = db.session(write=not reader, durable=durable)
     # Providers that need the data folder (fees, drafts) find the settings with the session.
     session.info["settings"] = request.app.state.settings
+    # The shared draft store changes drafts in the request's transaction.
+    request.state.db_session = session
     try:
         yield session
         session.commit()

@@ -60,7 +60,7 @@ def _purge(db: Database, settings: Settings, at: dt.datetime | None) -> dict[str
         counts = identity.purge_expired(s, settings, cutoff)
         counts["qr_requests"] = qr.purge_expired(s, cutoff)
         # Keys of web logins that ended or expired (no grace: an ended login never signs).
-        counts["web_session_keys"] = websign.purge_ended(s, settings.data, at)
+        counts["web_session_keys"] = websign.purge_ended(s, settings, at)
         if any(counts.values()):
             audit.record(s, "housekeeping.purge", environment=settings.environment, purged=counts)
     counts["orphan_blobs"] = purge_orphan_blobs(

@@ -14,6 +14,7 @@ DOMAINS_WITH_MODELS: tuple[str, ...] = (
     "patentdesk.notices.models",
     "patentdesk.fees.models",
     "patentdesk.alerts.models",
+    "patentdesk.drafts.models",
 )
 
 

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from patentdesk.backup import BackupInvalid, DataFolderNotEmpty, restore_backup
+from tests.conftest import BLOB_KINDS
 from tests.support.cli import cli_env, run_cli
 from tests.support.factories import auth
 from tests.support.inproc import ApiPhone, build_invention, submit
@@ -23,6 +24,7 @@ def _admin(settings, *args: str, data: Path | None = None, database_url: str | N
         data=data or settings.data,
         environment=settings.environment,
         **({"database_url": database_url} if database_url else {}),
+        **({"blobs": settings.blobs} if settings.blobs else {}),
     )
     return run_cli("admin", *args, "--json", env=env)
 
@@ -220,6 +222,7 @@ def test_a_restore_never_reissues_a_number_given_after_the_backup(
             "next_serial_before": given.serial,
             "next_serial": given.serial + 1,
             "source": "operator",
+            "above": after["application_number"],
         }
     ]
     # And in words for the operator.
@@ -235,3 +238,58 @@ def test_a_restore_never_reissues_a_number_given_after_the_backup(
         again = _filing(restored_client, World(restored_client, elsewhere), tmp_path / "c")
     assert parse_application_number(again["application_number"]).serial == given.serial + 1
     assert again["application_number"] != after["application_number"]
+
+
+@pytest.mark.parametrize("blobs_kind", BLOB_KINDS, indirect=True)
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_restore_continues_above_the_numbers_the_object_store_shows(
+    client, world, settings, tmp_path
+):
+    """Nobody tells the restore about the number issued after the backup: the object
+    store's record of it (written at its submission) lifts the counter, and says so."""
+    from patentdesk.packages.numbers import parse_application_number
+
+    for sub in ("a", "b", "c"):
+        (tmp_path / sub).mkdir()
+    first = _filing(client, world, tmp_path / "a")
+    archive = tmp_path / "backups" / "patentdesk.tar"
+    made = _admin(settings, "backup", "--out", str(archive), database_url=settings.sqlalchemy_url)
+    assert made.returncode == 0, made.stderr
+    after = _filing(client, world, tmp_path / "b")
+    given = parse_application_number(after["application_number"])
+    assert given.serial == parse_application_number(first["application_number"]).serial + 1
+
+    # The same machine's data folder (the embedded object store lives in it) is replaced.
+    restored = _admin(settings, "restore", str(archive), "--force")
+    assert restored.returncode == 0, restored.stderr
+    series = f"{given.year}-{given.type_digit}"
+    numbers = restored.json["numbers"]
+    assert numbers["raised"] == [
+        {
+            "series": series,
+            "next_serial_before": given.serial,
+            "next_serial": given.serial + 1,
+            "source": "object_store",
+            "above": after["application_number"],
+        }
+    ]
+    assert numbers["object_store"] == {series: after["application_number"]}
+    assert numbers["counters"][series] == given.serial + 1
+    words = run_cli(
+        "admin", "numbers", "floor",
+        env=cli_env(data=settings.data, environment=settings.environment, blobs=settings.blobs),
+    )  # fmt: skip
+    assert words.returncode == 0, words.stderr
+    assert after["application_number"] in words.stdout and "object store" in words.stdout
+
+    from patentdesk.app import create_app
+    from patentdesk.bootstrap import prepare
+    from patentdesk.config import Settings
+
+    settings2 = Settings(data=settings.data, blobs=settings.blobs, environment=settings.environment)
+    prepare(settings2)
+    with TestClient(create_app(settings2)) as restored_client:
+        from tests.support.factories import World
+
+        again = _filing(restored_client, World(restored_client, settings.data), tmp_path / "c")
+    assert parse_application_number(again["application_number"]).serial == given.serial + 1

@@ -16,7 +16,10 @@ router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
 class AlertSettingsIn(BaseModel):
     email: str | None = Field(
-        default=None, max_length=254, description="where e-mail alerts go; empty: none"
+        default=None,
+        max_length=254,
+        description="where e-mail alerts go; empty: none",
+        json_schema_extra={"pattern": r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"},
     )
     on_notices: bool = Field(default=True, description="a new notice (新通知书)")
     on_deadlines: bool = Field(default=True, description="a deadline 30, 7 and 1 days ahead")

@@ -391,17 +391,24 @@ def restore(
 ) -> None:
     """恢复: checks every file of the archive, then puts it in place as the data folder.
     Stop the server first. Number counters then continue above every number the restored
-    database shows and every --number-floor, so no number is ever issued twice."""
+    database shows, every number the object store's markers show (those of the data folder
+    being replaced, too) and every --number-floor, so no number is ever issued twice."""
     from patentdesk.backup import restore_backup
+    from patentdesk.blobs import blobs_for
     from patentdesk.cluster import migrate_once
     from patentdesk.config import load_settings
+    from patentdesk.filing.floors import keep_markers, stored_numbers
 
     with errors_reported(json_out):
         settings = load_settings()  # not prepared: that would write into the folder
         floors = list(number_floor or [])
         _check_numbers(floors)
+        # Read before the folder is replaced: in the embedded default the object store is
+        # the data folder, and the markers of numbers issued after the backup are there.
+        stored = stored_numbers(blobs_for(settings))
         result = restore_backup(archive, settings.data, force=force)
         migrate_once(settings.sqlalchemy_url)
+        keep_markers(blobs_for(settings), stored)  # so the restored folder has them too
         result["numbers"] = _raise_floors(settings, floors)
         emit(result, json_out, _show_restored)
 
@@ -415,25 +422,39 @@ def _check_numbers(given: list[str]) -> None:
 
 def _raise_floors(settings, given: list[str]) -> dict:
     from patentdesk.audit_anchor import database as anchored_database
-    from patentdesk.filing.floors import raise_floors
+    from patentdesk.blobs import blobs_for
+    from patentdesk.filing.floors import raise_floors, stored_numbers
 
+    every = stored_numbers(blobs_for(settings))
     db = anchored_database(settings)
     try:
         with db.unit_of_work() as s:
-            return raise_floors(s, given, environment=settings.environment)
+            return raise_floors(s, given, environment=settings.environment, stored=every)
     finally:
         db.dispose()
 
 
+_SOURCES = {
+    "operator": ("运维人员给出的下限", "a floor the operator gave"),
+    "database": ("数据库中的编号", "the database"),
+    "object_store": ("对象存储中的编号记录", "the object store's number records"),
+}
+
+
 def _show_numbers(d: dict) -> None:
     for change in d["raised"]:
+        zh, en = _SOURCES.get(change["source"], (change["source"], change["source"]))
         console.print(
             f"编号 {change['series']} 从 {change['next_serial']} 继续（原为 "
-            f"{change['next_serial_before']}） / numbers {change['series']} now continue at "
-            f"{change['next_serial']} (was {change['next_serial_before']})"
+            f"{change['next_serial_before']}；依据{zh} {change['above']}） / numbers "
+            f"{change['series']} now continue at {change['next_serial']} (was "
+            f"{change['next_serial_before']}; above {change['above']} from {en})"
         )
     if not d["raised"]:
         console.print("编号计数无需调整 / number counters needed no change")
+    if d.get("object_store"):
+        shown = ", ".join(d["object_store"].values())
+        console.print(f"对象存储中各序列的最高编号 / highest numbers in the object store: {shown}")
 
 
 def _show_restored(d: dict) -> None:

@@ -1,13 +1,16 @@
 """``patentdesk fees``: fee sheets offline; ``patentdesk admin fees``: schedules on the server.
 
-``fees quote`` and ``fees compare`` need no server: the schedules ship with the client (plus
-``PATENTDESK_DATA/fees`` when run on a server machine). ``fees pay``, ``fees show`` and
+``fees quote`` and ``fees compare`` need no server: the schedules ship with the client (plus,
+when run on a server machine with ``PATENTDESK_DATA`` set, the operators' schedules of the
+server's database and ``PATENTDESK_DATA/fees``). ``fees pay``, ``fees show`` and
 ``fees authorization`` talk to the server as the logged-in user (their domain's fees).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -17,6 +20,8 @@ from patentdesk.cli.common import ServerOpt
 from patentdesk.cli.output import JsonOpt, console, emit, errors_reported, fail
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as Db
+
     from patentdesk.cli.client import Api
     from patentdesk.fees.schemas import FeeInput
 
@@ -29,7 +34,8 @@ authorization_app = typer.Typer(
 )
 app.add_typer(authorization_app, name="authorization")
 fees_admin_app = typer.Typer(
-    help="Fee schedules on the server's data folder (PATENTDESK_DATA/fees).", no_args_is_help=True
+    help="Fee schedules of the server, shared by every server of its database.",
+    no_args_is_help=True,
 )
 
 DateOpt = Annotated[
@@ -83,10 +89,39 @@ def _fee_input(package: Path | None, input_file: Path | None, as_json: bool) -> 
         raise FeeInputInvalid(problems=f"{input_file}: {problems}") from None
 
 
-def _data_dir() -> Path | None:
+@contextmanager
+def _local_schedules() -> Iterator[tuple[Path | None, Db | None]]:
+    """Where this machine's schedules are: the bundled ones only, or on a server machine
+    (``PATENTDESK_DATA`` set) also its data folder's and its database's, when it has one."""
     from patentdesk.fees.schedules import default_data_dir
 
-    return default_data_dir()
+    data_dir = default_data_dir()
+    if data_dir is None:
+        yield None, None
+        return
+    from patentdesk.config import load_settings
+
+    settings = load_settings()
+    if not settings.database_url and not (settings.data / "patentdesk.db").is_file():
+        yield data_dir, None  # no server database here: nothing to create
+        return
+    from sqlalchemy import inspect
+
+    with _server_session(settings) as db:
+        # A database the server has not migrated yet has no shared schedules to add.
+        yield data_dir, db if inspect(db.connection()).has_table("fee_schedules") else None
+
+
+@contextmanager
+def _server_session(settings: Any) -> Iterator[Db]:
+    from patentdesk.db import Database
+
+    database = Database(settings.sqlalchemy_url)
+    try:
+        with database.unit_of_work(write=False) as db:
+            yield db
+    finally:
+        database.dispose()
 
 
 def _show_sheet(data: dict[str, Any]) -> None:
@@ -128,7 +163,8 @@ def quote(
 
         fee_input = _fee_input(package, input_file, as_json)
         # --date, else the input's filing_date, else today in Beijing
-        sheet = calculate(fee_input, _date(date, as_json), data_dir=_data_dir())
+        with _local_schedules() as (data_dir, db):
+            sheet = calculate(fee_input, _date(date, as_json), data_dir=data_dir, db=db)
         emit(sheet.to_json(), as_json, _show_sheet)
 
 
@@ -149,7 +185,8 @@ def compare(
 
         submitted = parse_sheet(sheet)
         fee_input = _fee_input(package, input_file, as_json)
-        correct = calculate(fee_input, _date(date, as_json), data_dir=_data_dir())
+        with _local_schedules() as (data_dir, db):
+            correct = calculate(fee_input, _date(date, as_json), data_dir=data_dir, db=db)
         check_sheet(submitted, correct)
         emit(
             {"ok": True, "schedule": correct.schedule.id, "total": correct.to_json()["total"]},
@@ -158,11 +195,13 @@ def compare(
         )
 
 
-def _schedule_rows(kind: str | None, data_dir: Path | None) -> list[dict[str, Any]]:
+def _schedule_rows(
+    kind: str | None, data_dir: Path | None, db: Db | None = None
+) -> list[dict[str, Any]]:
     from patentdesk.fees.schedules import ScheduleBook
 
     rows = []
-    for entry in ScheduleBook.load(data_dir).entries:
+    for entry in ScheduleBook.load(data_dir, db).entries:
         s = entry.schedule
         if kind is None or s.kind == kind:
             rows.append(
@@ -198,14 +237,17 @@ KindOpt = Annotated[
 @app.command("schedules")
 def schedules(kind: KindOpt = None, as_json: JsonOpt = False) -> None:
     """The fee schedules this client knows, oldest first."""
-    with errors_reported(as_json):
-        emit(_schedule_rows(kind, _data_dir()), as_json, _show_rows)
+    with errors_reported(as_json), _local_schedules() as (data_dir, db):
+        emit(_schedule_rows(kind, data_dir, db), as_json, _show_rows)
 
 
-def _server_data() -> Path:
+def _server_settings() -> Any:
+    from patentdesk.bootstrap import prepare
     from patentdesk.config import load_settings
 
-    return load_settings().data
+    settings = load_settings()
+    prepare(settings)  # as every admin command: the schema, and the keys audit anchors need
+    return settings
 
 
 @fees_admin_app.command("add")
@@ -216,9 +258,12 @@ def admin_add(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validates a schedule file and adds it to the data folder (no code change needed)."""
+    """Validates a schedule file and adds it to the server's database: in effect on every
+    server of the installation at once (no code change, no restart)."""
     with errors_reported(as_json):
-        from patentdesk.fees import add_schedule
+        from patentdesk import audit
+        from patentdesk.audit_anchor import database as anchored_database
+        from patentdesk.fees import add_shared_schedule
 
         if not file.is_file():
             fail(
@@ -227,12 +272,28 @@ def admin_add(
                 as_json,
                 message_en=f"File {file} does not exist",
             )
-        schedule = add_schedule(_server_data(), file, replace=replace)
+        settings = _server_settings()
+        database = anchored_database(settings)
+        try:
+            with database.unit_of_work() as db:
+                schedule, replaced = add_shared_schedule(db, settings.data, file, replace=replace)
+                audit.record(
+                    db,
+                    "fees.schedule_added",
+                    environment=settings.environment,
+                    target=f"fee_schedule:{schedule.id}",
+                    kind=schedule.kind,
+                    effective_from=schedule.effective_from.isoformat(),
+                    replaced=replaced,
+                )
+        finally:
+            database.dispose()
         result = {
             "id": schedule.id,
             "kind": schedule.kind,
             "effective_from": schedule.effective_from.isoformat(),
             "items": len(schedule.items),
+            "replaced": replaced,
         }
         emit(
             result,
@@ -246,9 +307,13 @@ def admin_add(
 
 @fees_admin_app.command("list")
 def admin_list(kind: KindOpt = None, as_json: JsonOpt = False) -> None:
-    """The schedules the server uses: bundled ones and those added to the data folder."""
+    """The schedules the server uses: bundled ones (origin bundled), those operators added
+    (database) and older ones in its data folder (data)."""
     with errors_reported(as_json):
-        emit(_schedule_rows(kind, _server_data()), as_json, _show_rows)
+        settings = _server_settings()
+        with _server_session(settings) as db:
+            rows = _schedule_rows(kind, settings.data, db)
+        emit(rows, as_json, _show_rows)
 
 
 # ---------------------------------------------------------------- on the server: paying

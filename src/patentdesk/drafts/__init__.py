@@ -5,7 +5,10 @@ the user who made it, in the permission domain it was made in. The portal edits 
 same library as the offline client, validates it with the same rules, and hands it out for
 the desktop client to sign and submit (``patentdesk sign``, ``patentdesk submit``).
 
-- :mod:`patentdesk.drafts.store` — per-user storage in the data folder (no database table).
+- :mod:`patentdesk.drafts.store` — per-domain storage in the data folder (no database table),
+  the embedded default.
+- :mod:`patentdesk.drafts.shared` — a cluster's drafts (``PATENTDESK_BLOBS=s3://…``):
+  database rows naming object-store blobs, with each server's working copies.
 - :mod:`patentdesk.drafts.formspec` — the web form generated from a business type's model,
   and the field assignments a submitted form means.
 - :mod:`patentdesk.drafts.service` — the changes a page asks for, checked and made through

@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from patentdesk.authz import Actor, Permission, authorize
+from patentdesk.drafts.shared import drafts_for
 from patentdesk.drafts.store import Draft, DraftStore, Owner
 from patentdesk.errors import PatentDeskError
 from patentdesk.web.render import error_text, lang_of, page
@@ -19,8 +20,13 @@ def owner_of(actor: Actor) -> Owner:
 
 
 def store_of(request: Request) -> DraftStore:
-    settings = request.app.state.settings
-    return DraftStore(settings.data / "drafts", settings.max_upload_bytes)
+    """The drafts this server sees: with an object store, the cluster's, changed in the
+    request's own transaction."""
+    return drafts_for(
+        request.app.state.settings,
+        session=getattr(request.state, "db_session", None),
+        database=request.app.state.db,
+    )
 
 
 def draft_of(request: Request, actor: Actor, draft_id: str) -> Draft:

@@ -1,4 +1,5 @@
-"""Draft storage in the server's data folder (no database table).
+"""Draft storage in the server's data folder (no database table): the embedded default. A
+cluster with an object store keeps its drafts in :mod:`patentdesk.drafts.shared`.
 
 Layout::
 
@@ -52,7 +53,8 @@ try:
 except ImportError:  # pragma: no cover - Windows: the thread lock below still serialises
     fcntl = None  # type: ignore[assignment]
 
-_DRAFT_ID = re.compile(r"^[0-9a-f]{32}$")
+DRAFT_ID = re.compile(r"^[0-9a-f]{32}$")
+_DRAFT_ID = DRAFT_ID
 CHUNK = 1024 * 1024
 
 
@@ -168,9 +170,16 @@ class DraftStore:
                 fcntl.flock(fh, fcntl.LOCK_EX)
             held.add(str(folder))
             try:
-                yield
+                try:
+                    yield
+                finally:
+                    self._before_unlock(owner)
             finally:
                 held.discard(str(folder))
+
+    def _before_unlock(self, owner: Owner) -> None:
+        """What must happen before the outermost :meth:`lock` of ``owner`` ends (a shared
+        store stores the changes made under it); nothing here: files are written in place."""
 
     def _load(self, owner: Owner) -> dict[str, dict[str, Any]]:
         try:
@@ -215,8 +224,6 @@ class DraftStore:
     def entries(self, owner: Owner) -> list[dict[str, Any]]:
         """The domain's drafts, newest change first, for the list page; a filed one carries
         ``filed`` (what its submission returned)."""
-        from patentdesk.packages.store import summary
-
         if (self.root / owner.user_id.hex).is_dir():
             with self.lock(owner):
                 self._adopt_legacy(owner)
@@ -224,33 +231,7 @@ class DraftStore:
         for draft_id, entry in self._load(owner).items():
             if entry.get("domain_id") != owner.domain or not _DRAFT_ID.fullmatch(draft_id):
                 continue
-            draft = self._entry(owner, draft_id, entry)
-            item: dict[str, Any] = {
-                "id": draft_id,
-                "created_at": draft.created_at,
-                "origin": draft.origin,
-                "damaged": False,
-                "filed": entry.get("filed"),
-            }
-            try:
-                stat = draft.path.stat()
-                manifest, form, signatures = summary(draft.path)
-            except (OSError, PatentDeskError):
-                item.update(damaged=True, updated_at=None, business_type=None)
-            else:
-                item.update(
-                    updated_at=dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC),
-                    business_type=manifest.get("business_type"),
-                    title=form.get("title"),
-                    internal_number=form.get("internal_number"),
-                    application_number=form.get("application_number")
-                    or form.get("international_application_number")
-                    or form.get("patent_number"),
-                    signatures=signatures,
-                    size=stat.st_size,
-                    package_id=manifest.get("package_id"),
-                )
-            items.append(item)
+            items.append(describe(self._entry(owner, draft_id, entry), entry))
         epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
         return sorted(items, key=lambda i: i.get("updated_at") or epoch, reverse=True)
 
@@ -388,3 +369,40 @@ class DraftStore:
         out = tmp_root / f"{draft.id}-{uuid.uuid4().hex}.zip"
         export_package(draft.path, out)
         return out
+
+
+def describe(
+    draft: Draft, entry: dict[str, Any], updated_at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """A draft as the list page shows it (``updated_at``: when it changed, if not the
+    file's time)."""
+    from patentdesk.packages.store import summary
+
+    item: dict[str, Any] = {
+        "id": draft.id,
+        "created_at": draft.created_at,
+        "origin": draft.origin,
+        "damaged": False,
+        "filed": entry.get("filed"),
+    }
+    try:
+        stat = draft.path.stat()
+        manifest, form, signatures = summary(draft.path)
+    except (OSError, PatentDeskError):
+        item.update(damaged=True, updated_at=None, business_type=None)
+    else:
+        item.update(
+            updated_at=dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC),
+            business_type=manifest.get("business_type"),
+            title=form.get("title"),
+            internal_number=form.get("internal_number"),
+            application_number=form.get("application_number")
+            or form.get("international_application_number")
+            or form.get("patent_number"),
+            signatures=signatures,
+            size=stat.st_size,
+            package_id=manifest.get("package_id"),
+        )
+    if updated_at is not None and not item["damaged"]:
+        item["updated_at"] = updated_at
+    return item

@@ -1,11 +1,13 @@
 """Fees (收费): schedules as data, fee calculation sheets (费用计算页), sheet comparison.
 
-Public interface (nothing here needs the server or a database)::
+Public interface (nothing here needs the server or a database; ``db``, a server's session,
+adds the operators' shared schedules)::
 
-    schedule_for(kind, on, data_dir=None) -> Schedule
+    schedule_for(kind, on, data_dir=None, db=None) -> Schedule
     add_schedule(data_dir, file, replace=False) -> Schedule
-    calculate(fee_input, on=None, data_dir=None) -> FeeSheet
-    explain(sheet, data_dir=None) -> {"zh", "en"}
+    add_shared_schedule(db, data_dir, file, replace=False) -> (Schedule, replaced)
+    calculate(fee_input, on=None, data_dir=None, db=None) -> FeeSheet
+    explain(sheet, data_dir=None, db=None) -> {"zh", "en"}
     compare_sheet(submitted, correct) -> list[Difference]; check_sheet() raises SheetMismatch
     parse_sheet(path | text | dict) -> SubmittedSheet
     fee_input_from_package(path) -> FeeInput
@@ -31,7 +33,13 @@ from patentdesk.fees.errors import (
     SheetMismatch,
     UnknownFeeItem,
 )
-from patentdesk.fees.schedules import ScheduleBook, add_schedule, book, schedule_for
+from patentdesk.fees.schedules import (
+    ScheduleBook,
+    add_schedule,
+    add_shared_schedule,
+    book,
+    schedule_for,
+)
 from patentdesk.fees.schemas import Difference, FeeInput, FeeSheet, Schedule
 
 __all__ = [
@@ -51,6 +59,7 @@ __all__ = [
     "SubmittedSheet",
     "UnknownFeeItem",
     "add_schedule",
+    "add_shared_schedule",
     "book",
     "calculate",
     "check_sheet",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from patentdesk.fees.errors import FeeInputInvalid, FeeRuleError, UnknownFeeItem
 from patentdesk.fees.schedules import KIND_ZH, as_beijing_date, book, schedule_for
@@ -25,6 +26,9 @@ from patentdesk.fees.schemas import (
     SheetReduction,
     money,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as Db
 
 BUSINESS_ZH = {
     "invention": "发明专利申请",
@@ -180,15 +184,17 @@ def calculate(
     on: dt.date | dt.datetime | None = None,
     *,
     data_dir: Path | None = None,
+    db: Db | None = None,
     schedule: Schedule | None = None,
 ) -> FeeSheet:
     """The fee sheet of ``fee_input`` under the schedule in force on ``on``.
 
     ``on`` defaults to ``fee_input.filing_date``, then to today in Beijing. ``schedule``
     forces a schedule (e.g. one quoted in an office notice) instead of choosing by date.
+    ``db`` (a server's session) adds the operators' shared schedules to the bundled ones.
     """
     date = as_beijing_date(on if on is not None else fee_input.filing_date)
-    schedule = schedule or schedule_for(fee_input.kind, date, data_dir)
+    schedule = schedule or schedule_for(fee_input.kind, date, data_dir, db)
     requested: dict[str, int] = {}
     for req in fee_input.requested_items:
         requested[req.code] = requested.get(req.code, 0) + req.count
@@ -234,10 +240,10 @@ def calculate(
     )
 
 
-def explain(sheet: FeeSheet, data_dir: Path | None = None) -> dict[str, str]:
+def explain(sheet: FeeSheet, data_dir: Path | None = None, db: Db | None = None) -> dict[str, str]:
     """Why this schedule applies to this sheet, in Chinese and English (for the portal)."""
     ref = sheet.schedule
-    known = book(data_dir)
+    known = book(data_dir, db)
     loaded = known.get(ref.id)
     successor = known.successor(loaded.schedule) if loaded else None
     predecessor = None

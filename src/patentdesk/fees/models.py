@@ -11,7 +11,16 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from patentdesk.db import Base, new_id
@@ -85,3 +94,21 @@ class FeePayment(Base):
     created_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=now)
     confirmed_at: Mapped[dt.datetime | None]
+
+
+class FeeScheduleRecord(Base):
+    """An operator-added fee schedule (``patentdesk admin fees add``), shared by every server
+    of the installation: the operator's YAML text as given (comments kept), parsed and
+    validated on the way in and again when read. The bundled schedules stay files of the
+    code; these are the ones an operator adds or corrects between releases."""
+
+    __tablename__ = "fee_schedules"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    effective_from: Mapped[dt.date]
+    text: Mapped[str] = mapped_column(Text)
+    # The cache's fingerprint: (id, sha256) of every row tells a server that another one
+    # added or replaced a schedule, with one small query and no clock.
+    sha256: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[dt.datetime] = mapped_column(default=now)

@@ -496,20 +496,20 @@ def payment_out(payment: FeePayment, pay_url: str | None = None) -> dict[str, An
     }
 
 
-def _explain(sheet: dict[str, Any], ctx: Context) -> dict[str, str] | None:
+def _explain(db: Db, sheet: dict[str, Any], ctx: Context) -> dict[str, str] | None:
     try:
-        return explain(FeeSheet.model_validate(sheet), ctx.settings.data)
+        return explain(FeeSheet.model_validate(sheet), ctx.settings.data, db)
     except ValueError:  # a hand-made sheet in an old notice: shown, not explained
         return None
 
 
-def charge_out(charge: ledger.Charge, ctx: Context) -> dict[str, Any]:
+def charge_out(db: Db, charge: ledger.Charge, ctx: Context) -> dict[str, Any]:
     return {
         "key": str(charge.key),
         "business_type": charge.business_type,
         "sheet": charge.sheet,
         "schedule": charge.sheet.get("schedule"),
-        "explanation": _explain(charge.sheet, ctx),
+        "explanation": _explain(db, charge.sheet, ctx),
         "total": ledger.yuan(charge.total_fen),
         "paid": ledger.yuan(charge.paid_fen),
         "outstanding": ledger.yuan(charge.outstanding_fen),
@@ -542,8 +542,8 @@ def fees_out(db: Db, ctx: Context, fees: CaseFees) -> dict[str, Any]:
         },
         "sheet": main.sheet if main else None,
         "schedule": main.sheet.get("schedule") if main else None,
-        "explanation": _explain(main.sheet, ctx) if main else None,
-        "charges": [charge_out(c, ctx) for c in account.charges],
+        "explanation": _explain(db, main.sheet, ctx) if main else None,
+        "charges": [charge_out(db, c, ctx) for c in account.charges],
         "payments": [payment_out(p, _pay_url(ctx, p)) for p in reversed(fees.payments)],
         "due": ledger.yuan(account.due_fen),
         "paid": ledger.yuan(account.paid_fen),

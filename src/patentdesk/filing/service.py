@@ -37,7 +37,7 @@ from patentdesk.authz import (
 from patentdesk.blobs import BlobStore
 from patentdesk.config import Settings
 from patentdesk.db import Database, new_id
-from patentdesk.filing import followups, receipts, thirdparty
+from patentdesk.filing import floors, followups, receipts, thirdparty
 from patentdesk.filing.allocation import next_serial
 from patentdesk.filing.errors import (
     ApplicationNotFound,
@@ -161,7 +161,7 @@ def submit(
             _not_filed_before(db, actor, prepared.package_id)  # the common case, lock-free
     try:
         with database.unit_of_work() as db:
-            return _record(db, ctx, actor, prepared)
+            outcome = _record(db, ctx, actor, prepared)
     except IntegrityError:
         # Another worker filed the same key or the same package meanwhile (PostgreSQL;
         # SQLite's writers queue): answer as a sequential duplicate is answered.
@@ -175,6 +175,11 @@ def submit(
                 serial = str(prepared.form.get("rejection_notice_serial") or "").strip()
                 followups.one_live_reexamination(db, serial)
         raise
+    if prepared.is_application and not outcome.replay:
+        # Committed: now the marker a restore of an older database will see (outside the
+        # write transaction, which only allocates and inserts).
+        floors.mark_issued(blobs, outcome.case.application_number)
+    return outcome
 
 
 def _replay(db: Db, actor: Actor, key: str, package_sha256: str) -> Outcome | None:
@@ -225,7 +230,7 @@ def _prepare(
                 for f in package.files
             ],
             signer=signer,
-            fee_sheet=_fee_sheet(package, filing_date, ctx.settings.data),
+            fee_sheet=_fee_sheet(db, package, filing_date, ctx.settings.data),
             warnings=report.warnings,
             filing_date=filing_date,
             received=received,
@@ -543,15 +548,17 @@ def _case_from_legacy_notice(db: Db, actor: Actor, notice: Notice) -> Case:
     return case
 
 
-def _fee_sheet(package: Package, filing_date: dt.date, data_dir: Path) -> dict[str, Any] | None:
+def _fee_sheet(
+    db: Db, package: Package, filing_date: dt.date, data_dir: Path
+) -> dict[str, Any] | None:
     """The fee calculation sheet (费用计算页) by the schedule in force on the filing date,
-    among the bundled schedules and those the operator added to the data folder."""
+    among the bundled schedules and those the operators added (shared in the database)."""
     from patentdesk.errors import PatentDeskError as _Err
     from patentdesk.fees import calculate
     from patentdesk.fees.adapter import fee_input_from_verified
 
     try:
-        sheet = calculate(fee_input_from_verified(package), filing_date, data_dir=data_dir)
+        sheet = calculate(fee_input_from_verified(package), filing_date, data_dir=data_dir, db=db)
     except _Err:
         return None  # business without fees, or nothing to charge yet
     data: dict[str, Any] = sheet.to_json()

@@ -165,7 +165,12 @@ def _cursor(after: str | None) -> tuple[dt.date, str] | None:
     try:
         return dt.date.fromisoformat(day), serial
     except ValueError as exc:
-        raise ValidationFailed(details={"field": "after"}) from exc
+        raise ValidationFailed(
+            "after 应为上一页给出的“截止日~编号”，{day} 不是有效日期",
+            "after must be the 'deadline~serial' the previous page gave; {day} is not a date",
+            day=day[:10],
+            details={"field": "after"},
+        ) from exc
 
 
 def _entry_of(row: dict[str, Any]) -> DeadlineEntry:

@@ -334,6 +334,7 @@ class SigningIn(BaseModel):
         default=None,
         max_length=2_000_000,
         description="META-INF/manifest.json, base64: the phone then shows package id and files",
+        json_schema_extra=apischema.BASE64,
     )
     applicants: list[Annotated[str, Field(max_length=200)]] | None = Field(
         default=None, max_length=50

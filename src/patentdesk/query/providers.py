@@ -43,14 +43,15 @@ def payments_due(db: Session, actor: Actor, today: dt.date) -> list[PaymentDue]:
 
 
 def drafts(db: Session, actor: Actor) -> list[DraftItem]:
-    from patentdesk.drafts.store import DraftStore, Owner
+    from patentdesk.drafts.shared import drafts_for
+    from patentdesk.drafts.store import Owner
 
     settings = db.info.get("settings")
     if settings is None:
         return []
     from patentdesk.drafts.status import with_filing_status
 
-    store = DraftStore(settings.data / "drafts", settings.max_upload_bytes)
+    store = drafts_for(settings, session=db)
     entries = with_filing_status(db, actor, store.entries(Owner(actor.user_id, actor.domain_id)))
     return [
         DraftItem(

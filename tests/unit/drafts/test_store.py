@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import threading
 import uuid
 import zipfile
@@ -10,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from patentdesk.config import Settings
+from patentdesk.db import Database
+from patentdesk.drafts.shared import SharedDraftStore, drafts_for
 from patentdesk.drafts.store import DraftNotFound, DraftStore, Owner, UploadMissing, UploadTooLarge
 from patentdesk.packages import errors as pe
 from patentdesk.packages.container import read_package
@@ -18,9 +22,25 @@ from patentdesk.packages.editing import Editor, new_package, set_fields
 NATURAL = Editor(role="natural", user_id="u-1", name="张三")
 
 
+# Every test on the data folder and on a cluster's object store (with either database).
+pytestmark = pytest.mark.parametrize(
+    ("blobs_kind", "db_url"),
+    [("local", "sqlite"), ("s3", "sqlite"), ("s3", "postgresql")],
+    indirect=True,
+)
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> DraftStore:
-    return DraftStore(tmp_path / "drafts", max_upload_bytes=1024)
+def store(tmp_path: Path, settings: Settings, db: Database) -> DraftStore:
+    if not settings.blobs:
+        return DraftStore(tmp_path / "drafts", max_upload_bytes=1024)
+    return shared_store(settings, db, tmp_path / "server-a")
+
+
+def shared_store(settings: Settings, db: Database, data: Path) -> DraftStore:
+    """One server's view of the cluster's drafts, with its own data folder."""
+    here = settings.model_copy(update={"data": data, "max_upload_bytes": 1024})
+    return drafts_for(here, database=db)
 
 
 def owner(domain: uuid.UUID | None = None, user: uuid.UUID | None = None) -> Owner:
@@ -61,6 +81,9 @@ def test_per_user_drafts_of_earlier_versions_move_into_their_domain(
     store: DraftStore, tmp_path: Path
 ) -> None:
     import json
+
+    if isinstance(store, SharedDraftStore):
+        pytest.skip("a cluster's drafts start shared: no per-user folders of old versions")
 
     me = owner()
     elsewhere = str(uuid.uuid4())
@@ -170,3 +193,98 @@ def test_one_domains_edits_are_serialised(store: DraftStore) -> None:
         t.join()
     with read_package(draft.path) as package:
         assert len(package.form["inventors"]) == 6
+
+
+# ---------------------------------------------------------------- a cluster's drafts
+
+
+def servers(store: DraftStore, settings: Settings, db: Database, tmp_path: Path) -> DraftStore:
+    if not isinstance(store, SharedDraftStore):
+        pytest.skip("only a cluster has a second server")
+    return shared_store(settings, db, tmp_path / "server-b")
+
+
+def title(draft_path: Path) -> object:
+    with read_package(draft_path) as package:
+        return package.form.get("title")
+
+
+def test_a_draft_made_on_one_server_is_seen_and_changed_on_another(
+    store: DraftStore, settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    other = servers(store, settings, db, tmp_path)
+    me = owner()
+    draft = store.create(me, "invention", NATURAL)
+    with store.lock(me):
+        set_fields(draft.path, ["title=一种折叠椅"])
+        store.update_meta(me, draft.id, filed={"receipt_id": "r1"})
+    there = other.get(owner(domain=me.domain_id), draft.id)
+    assert there.path != draft.path and title(there.path) == "一种折叠椅"
+    assert [(d["id"], d["filed"]) for d in other.entries(me)] == [(draft.id, {"receipt_id": "r1"})]
+    with other.lock(me):
+        set_fields(there.path, ["title=一种折叠式座椅"])
+    assert title(store.get(me, draft.id).path) == "一种折叠式座椅"
+    with pytest.raises(DraftNotFound):
+        other.get(owner(user=me.user_id), draft.id)  # another domain, on any server
+    other.delete(me, draft.id)
+    with pytest.raises(DraftNotFound):
+        store.get(me, draft.id)
+    assert store.entries(me) == []
+    assert not draft.path.exists()  # A's working copy went with the list
+
+
+def test_a_change_to_a_version_another_server_replaced_is_refused_not_lost(
+    store: DraftStore, settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    from patentdesk.drafts.service import DraftChanged
+
+    other = servers(store, settings, db, tmp_path)
+    me = owner()
+    draft = store.create(me, "invention", NATURAL)
+    mine = store.get(me, draft.id)
+    theirs = other.get(me, draft.id)
+    # Both servers passed their checks on the same version; B stores its change first.
+    with other.lock(me):
+        set_fields(theirs.path, ["title=乙的标题"])
+    with pytest.raises(DraftChanged), store.lock(me):
+        set_fields(mine.path, ["title=甲的标题"])
+    # B's edit stays, and A's working copy is the latest version again.
+    assert title(other.get(me, draft.id).path) == "乙的标题"
+    assert title(store.get(me, draft.id).path) == "乙的标题"
+    with store.lock(me):  # from the latest version, A's change goes through
+        set_fields(store.get(me, draft.id).path, ["title=甲的标题"])
+    assert title(other.get(me, draft.id).path) == "甲的标题"
+
+
+def test_housekeeping_keeps_a_drafts_package_and_removes_replaced_versions(
+    store: DraftStore, settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from patentdesk.blobs import blobs_for
+    from patentdesk.drafts.models import SharedDraft
+    from patentdesk.housekeeping import purge_orphan_blobs
+    from patentdesk.timeutil import now
+
+    servers(store, settings, db, tmp_path)
+    me = owner()
+    draft = store.create(me, "invention", NATURAL)
+    kept = store.create(me, "design", NATURAL)
+    with db.unit_of_work() as s:
+        first = s.get(SharedDraft, draft.id).package_sha256  # type: ignore[union-attr]
+    with store.lock(me):
+        set_fields(draft.path, ["title=一种折叠椅"])
+    with db.unit_of_work() as s:
+        current = s.get(SharedDraft, draft.id).package_sha256  # type: ignore[union-attr]
+        kept_sha = s.get(SharedDraft, kept.id).package_sha256  # type: ignore[union-attr]
+    blobs = blobs_for(settings)
+    assert first != current and blobs.exists(first)
+    purge_orphan_blobs(db, settings, now() + dt.timedelta(hours=1))
+    assert not blobs.exists(first)
+    assert blobs.exists(current) and blobs.exists(kept_sha)
+    store.delete(me, kept.id)
+    purge_orphan_blobs(db, settings, now() + dt.timedelta(hours=1))
+    assert not blobs.exists(kept_sha) and blobs.exists(current)
+    # The working copies are a cache: a server that lost them reads the draft again.
+    shutil.rmtree(store.root)
+    assert title(store.get(me, draft.id).path) == "一种折叠椅"

@@ -107,10 +107,12 @@ def test_admin_fees_add_and_list(tmp_path: Path) -> None:
         "kind": "pct",
         "effective_from": "2026-01-01",
         "items": 1,
+        "replaced": False,
     }
     listed = run_cli("admin", "fees", "list", "--kind", "pct", "--json", env=env)
     origins = {row["id"]: row["origin"] for row in listed.json}
-    assert origins["pct-cnipa-ro-2026-01-01"] == "data"
+    assert origins["pct-cnipa-ro-2026-01-01"] == "database"  # shared by every server
+    assert not (tmp_path / "data" / "fees").exists()
     assert origins["pct-cnipa-ro-2023-01-01"] == "bundled"
     # a server-side quote sees the operator's schedule
     source = fee_input(tmp_path, business_type="pct")
