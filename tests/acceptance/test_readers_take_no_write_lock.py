@@ -35,6 +35,19 @@ class WriteLockHolder:
         timer.start()
         return timer
 
+    def release_after(self, event: threading.Event, timeout: float = 30) -> threading.Thread:
+        """Lets go once ``event`` is set (not after a fixed time: on a loaded machine the
+        request might otherwise only arrive after the lock is gone)."""
+
+        def release() -> None:
+            event.wait(timeout)
+            self.conn.execute("COMMIT")
+            self.released.set()
+
+        thread = threading.Thread(target=release)
+        thread.start()
+        return thread
+
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_get_answers_while_a_writer_holds_the_lock(client, world, db_url):
@@ -58,18 +71,23 @@ def test_a_get_that_writes_runs_again_as_a_writer(client, world, db_url, app):
     writer, which queues for the lock: the client sees a normal answer, never a 500."""
     router = APIRouter()
     runs: list[bool] = []
+    reader_refused = threading.Event()
 
     @router.get("/test-only/touch")
     def touch(db: DbSession) -> dict[str, int]:
         runs.append(is_reader(db))
         db.scalar(select(User.id).limit(1))  # the reader's snapshot begins
-        db.execute(update(User).values(status=User.status))
+        try:
+            db.execute(update(User).values(status=User.status))
+        finally:
+            if len(runs) == 1:
+                reader_refused.set()  # the writer run that follows may have the lock
         return {"runs": len(runs)}
 
     app.include_router(router)
     world.person("张三")
     holder = WriteLockHolder(db_url)
-    timer = holder.release_later(1)
+    timer = holder.release_after(reader_refused)
     try:
         r = client.get("/test-only/touch")
     finally:
