@@ -11,7 +11,6 @@ import os
 # Cheap password hashes keep hundreds of registrations fast; production uses RFC 9106.
 os.environ.setdefault("PATENTDESK_ARGON2_PROFILE", "CHEAPEST")
 
-import itertools
 import shutil
 import threading
 from collections.abc import Iterator
@@ -35,7 +34,6 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile("patentdesk")
 
 DB_KINDS = ["sqlite", "postgresql"]
-_counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -71,16 +69,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{path}"
         return
     cluster: Cluster = request.getfixturevalue("pg_cluster")
-    name = f"t{next(_counter)}"
-    admin = sa.create_engine(cluster.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE patentdesk_tmpl")
-    try:
-        yield cluster.url(name)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.dispose()
+    with cluster.scratch_database("t", template="patentdesk_tmpl") as url:
+        yield url
 
 
 BLOB_KINDS = ["local", "s3"]

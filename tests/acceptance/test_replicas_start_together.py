@@ -5,8 +5,6 @@ with "duplicate key … pg_type_typname_nsp_index" or "table already exists"."""
 
 from __future__ import annotations
 
-import itertools
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,7 +17,6 @@ from tests.conftest import DB_KINDS
 from tests.support.cli import cli_env
 
 REPLICAS = 3
-_names = itertools.count()
 
 # What `patentdesk serve` does before it listens (bootstrap.prepare), in a process of its own.
 PREPARE = "from patentdesk.bootstrap import prepare; from patentdesk.config import load_settings; prepare(load_settings())"
@@ -31,16 +28,8 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
         yield f"sqlite:///{tmp_path / 'new.db'}"
         return
     cluster = request.getfixturevalue("pg_cluster")
-    name = f"empty{os.getpid()}x{next(_names)}"
-    admin = sa.create_engine(cluster.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    try:
-        yield cluster.url(name)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.dispose()
+    with cluster.scratch_database("empty") as url:
+        yield url
 
 
 def test_replicas_started_together_on_an_empty_database_all_start(

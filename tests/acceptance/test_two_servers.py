@@ -53,7 +53,7 @@ from tests.support.hsm import Hsm, new_environment
 from tests.support.inproc import ApiPhone, build_invention
 from tests.support.pg import Cluster
 
-_databases = itertools.count()
+_revived = itertools.count(2)  # data-a2, data-a3 … for a revived server A
 
 
 def _free_port() -> int:
@@ -136,7 +136,7 @@ class TwoServers:
         if self.a.proc.poll() is None:
             return
         self.a.stop()
-        folder = self.folder / f"data-a{next(_databases)}"
+        folder = self.folder / f"data-a{next(_revived)}"
         self.a = Server(folder, self.database_url, self.blobs, self.keys)
         self.a.wait_ready()
 
@@ -144,16 +144,8 @@ class TwoServers:
 @pytest.fixture(scope="module")
 def shared_database(pg_cluster: Cluster) -> Iterator[str]:
     """A new, empty database of the session's PostgreSQL cluster: the servers migrate it."""
-    name = f"cluster{os.getpid()}x{next(_databases)}"
-    admin = sa.create_engine(pg_cluster.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    try:
-        yield pg_cluster.url(name)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.dispose()
+    with pg_cluster.scratch_database("cluster") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

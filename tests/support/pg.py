@@ -6,7 +6,9 @@ system user (or ``nobody``). Each pytest worker starts its own cluster on a free
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import itertools
 import os
 import pwd
 import shutil
@@ -14,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -29,6 +32,9 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+_scratch = itertools.count()
 
 
 class Cluster:
@@ -88,6 +94,25 @@ class Cluster:
 
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    @contextlib.contextmanager
+    def scratch_database(self, prefix: str, template: str | None = None) -> Iterator[str]:
+        """A database of its own for one test or module (from ``template``, or empty),
+        dropped afterwards even while servers are still connected to it."""
+        import sqlalchemy as sa
+
+        name = f"{prefix}{os.getpid()}x{next(_scratch)}"
+        admin = sa.create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(
+                f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")
+            )
+        try:
+            yield self.url(name)
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            admin.dispose()
 
     def stop(self) -> None:
         try:
