@@ -305,6 +305,10 @@ def fee_input_from_verified(package: Package) -> FeeInput:
 
 def _pages_and_text(package: Package, name: str, *, want_text: bool) -> tuple[int, str]:
     """Pages of a PDF (parsed in place) or of a text file, and its text when asked."""
+    text_wanted = want_text and not _has_text_source(package, name)
+    counted = package.page_counts.get(name)
+    if counted is not None and not text_wanted and name.lower().endswith(".pdf"):
+        return counted, ""  # the rules parsed it already
     with package.open_seekable(name) as stream:
         is_pdf = stream.read(4) == b"%PDF"
         stream.seek(0)
@@ -316,7 +320,7 @@ def _pages_and_text(package: Package, name: str, *, want_text: bool) -> tuple[in
         reader = PdfReader(stream)
         pages = len(reader.pages)
         # A claims PDF with a text source next to it is not extracted (see the caller).
-        if not want_text or _has_text_source(package, name):
+        if not text_wanted:
             return pages, ""
         return pages, "\n".join(p.extract_text() or "" for p in reader.pages)
 

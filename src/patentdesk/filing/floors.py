@@ -69,10 +69,13 @@ def marker_name(number: str) -> str:
 def mark_issued(store: BlobStore, number: str) -> None:
     """Records in the object store that ``number`` was issued. Called after the filing
     committed: a failure here loses no filing, only this marker (the database and the
-    operator's floors still count), so it is logged, not raised."""
+    operator's floors still count), so it is logged, not raised — and for the same reason it
+    does not wait for the disk."""
     try:
         store.put_object(
-            marker_name(number), json.dumps({"number": number, "at": iso(now())}).encode()
+            marker_name(number),
+            json.dumps({"number": number, "at": iso(now())}).encode(),
+            durable=False,
         )
     except (PatentDeskError, OSError):
         log.exception("number %s: the object-store marker could not be written", number)

@@ -163,8 +163,8 @@ def submit(
         with database.unit_of_work() as db:
             outcome = _record(db, ctx, actor, prepared)
     except IntegrityError:
-        # Another worker filed the same key or the same package meanwhile (PostgreSQL;
-        # SQLite's writers queue): answer as a sequential duplicate is answered.
+        # Another worker filed the same key or the same package since the reader looked:
+        # answer as a sequential duplicate is answered.
         with database.unit_of_work(write=False) as db:
             previous = _replay(db, actor, key, package_sha256)
             if previous is not None:
@@ -284,13 +284,12 @@ def _signer(actor: Actor, claims: list[SignerClaim]) -> SignerClaim:
 
 
 def _record(db: Db, ctx: Context, actor: Actor, p: Prepared) -> Outcome:
-    """The write transaction: the number, the rows, the receipt record, the audit entry."""
-    previous = _replay(db, actor, p.key, p.package_sha256)
-    if previous is not None:
-        return previous  # the same key filed by another worker since the reader looked
+    """The write transaction: the number, the rows, the receipt record, the audit entry.
+    The reader checked the key and the package; should another worker have filed either
+    since, the unique indexes refuse this insert and :func:`submit` answers as it answers a
+    sequential duplicate (the number taken here rolls back with it)."""
     business, form = p.business, p.form
     if p.is_application:
-        _not_filed_before(db, actor, p.package_id)
         case = _new_case(db, ctx, actor, business.name, form, p.received, p.filing_date)
     else:
         case = _target_case(db, ctx, actor, business.name, form, p.filing_date)
@@ -380,6 +379,7 @@ def _new_case(
         serial = next_serial(db, f"{filing_date.year}-{digit}")
         number = numbers.format_application_number(filing_date.year, digit, serial)
     case = Case(
+        id=new_id(),  # known now: the submission refers to it before anything is flushed
         domain_id=actor.domain_id,
         org_id=actor.org_id,
         application_number=number,
@@ -404,7 +404,6 @@ def _new_case(
         environment=ctx.settings.environment,
     )
     db.add(case)
-    db.flush()
     return case
 
 
@@ -620,8 +619,7 @@ def _receipt(
         record_json=record_bytes.decode(),
         record_signature=signature,
     )
-    db.add(row)
-    db.flush()
+    db.add(row)  # flushed with the audit entry
     return row
 
 

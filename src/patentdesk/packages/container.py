@@ -188,6 +188,9 @@ class Package:
     source: Path | None
     _zip: zipfile.ZipFile = field(repr=False)
     _fp: BinaryIO | None = field(repr=False, default=None)
+    # Pages of each attachment the rules opened and found readable: the fee sheet counts
+    # them from here instead of parsing every PDF a second time.
+    page_counts: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def package_id(self) -> str:
@@ -245,6 +248,18 @@ class Package:
 
         with self.open(path) as stream:
             return seekable(stream)
+
+    def head(self, path: str, size: int = 512) -> bytes:
+        """The first ``size`` bytes of a file (to tell its type): the content was verified
+        when the package was read, so neither the rest nor the hash is read again."""
+        entry = self.manifest.file(path)
+        if entry is None:
+            raise e.EntryNotFound(name=path, hint="")
+        try:
+            with self._zip.open(path) as raw:
+                return raw.read(size)
+        except READ_ERRORS as exc:
+            raise e.CorruptArchive(entry=path, reason=str(exc)) from exc
 
     def read_bytes(self, path: str) -> bytes:
         with self.open(path) as stream:

@@ -77,16 +77,14 @@ def attachment_type(c: Check) -> Iterator[Hit]:
                     "XML source only beside what was converted from it",
                 )
                 continue
-            with c.package.open(f.path) as stream:
-                head = stream.read(512)
+            head = c.package.head(f.path)
             if not _source_matches(f.media_type, head):
                 yield hit(f.path, path=f.path, reason=f"{f.media_type} ≠ content")
             continue
         if f.media_type not in role.media_types:
             yield hit(f.path, path=f.path, reason=f"{f.media_type} ∉ {role.name}")
             continue
-        with c.package.open(f.path) as stream:
-            head = stream.read(512)
+        head = c.package.head(f.path)
         actual = sniff(head[:16]) or (XML if looks_like_xml(head) else None)
         if actual != f.media_type:
             yield hit(f.path, path=f.path, reason=f"{f.media_type} ≠ {actual or 'unknown'}")
@@ -134,13 +132,14 @@ def attachment_readable(c: Check) -> Iterator[Hit]:
             continue
         if f.media_type in (DOCX, XML):
             continue  # checked when added; sequence_listing.st26 checks listings
+        if sniff(c.package.head(f.path, 16)) != f.media_type:
+            continue  # attachment.type reports it
         with c.package.open_seekable(f.path) as stream:
-            if sniff(stream.read(16)) != f.media_type:
-                continue  # attachment.type reports it
-            stream.seek(0)
             result = check_readable(stream, f.media_type, limit)
         if not result.ok:
             yield hit(f.path, path=f.path, reason=result.reason)
+        elif result.pages is not None:
+            c.package.page_counts[f.path] = result.pages
 
 
 def _structure_readable(data: bytes) -> bool:

@@ -20,6 +20,7 @@ is what the phone does (it sees the package digest, not the package).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 from abc import ABC, abstractmethod
@@ -134,11 +135,13 @@ def _signing_time(value: dt.datetime) -> cms.Time:
     return cms.Time({"utc_time" if value.year < 2050 else "general_time": value})
 
 
-def _build_signed_data(digest: bytes, signer: Signer, signing_time: dt.datetime) -> bytes:
-    cert_der = signer.certificate.public_bytes(serialization.Encoding.DER)
+@functools.lru_cache(maxsize=32)
+def _signer_parts(cert_der: bytes) -> tuple[bytes, bytes]:
+    """DER of what every signature by this certificate repeats: its ESS signing-certificate
+    attribute value and its signer identifier. Built once per certificate: asn1crypto
+    spends most of a signature's time building these nested structures."""
     cert = asn1_x509.Certificate.load(cert_der)
-    sha256 = algos.DigestAlgorithm({"algorithm": "sha256"})
-    ess_value = tsp.SigningCertificateV2(
+    ess = tsp.SigningCertificateV2(
         {
             "certs": [
                 {
@@ -152,9 +155,19 @@ def _build_signed_data(digest: bytes, signer: Signer, signing_time: dt.datetime)
             ]
         }
     )
-    # Re-parsed from its DER: asn1crypto otherwise re-encodes the nested name for every
-    # enclosing structure, which made signing ~10x slower.
-    ess = tsp.SigningCertificateV2.load(ess_value.dump())
+    sid = cms.SignerIdentifier(
+        {"issuer_and_serial_number": {"issuer": cert.issuer, "serial_number": cert.serial_number}}
+    )
+    return ess.dump(), sid.dump()
+
+
+def _build_signed_data(digest: bytes, signer: Signer, signing_time: dt.datetime) -> bytes:
+    cert_der = signer.certificate.public_bytes(serialization.Encoding.DER)
+    ess_der, sid_der = _signer_parts(cert_der)
+    sha256 = algos.DigestAlgorithm({"algorithm": "sha256"})
+    # Loaded from DER: asn1crypto otherwise re-encodes the nested name for every enclosing
+    # structure, which made signing ~10x slower.
+    ess = tsp.SigningCertificateV2.load(ess_der)
     signed_attrs = cms.CMSAttributes(
         [
             cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
@@ -170,14 +183,7 @@ def _build_signed_data(digest: bytes, signer: Signer, signing_time: dt.datetime)
     signer_info = cms.SignerInfo(
         {
             "version": "v1",
-            "sid": cms.SignerIdentifier(
-                {
-                    "issuer_and_serial_number": {
-                        "issuer": cert.issuer,
-                        "serial_number": cert.serial_number,
-                    }
-                }
-            ),
+            "sid": cms.SignerIdentifier.load(sid_der),
             "digest_algorithm": sha256,
             "signed_attrs": cms.CMSAttributes.load(signed_blob),  # exactly what was signed
             "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}),
@@ -189,7 +195,7 @@ def _build_signed_data(digest: bytes, signer: Signer, signing_time: dt.datetime)
             "version": "v1",
             "digest_algorithms": [sha256],
             "encap_content_info": {"content_type": "data"},
-            "certificates": [cert],
+            "certificates": [asn1_x509.Certificate.load(cert_der)],
             "signer_infos": [signer_info],
         }
     )
@@ -269,9 +275,11 @@ def _signer_certificate(certificates: Any, sid: Any) -> x509.Certificate:
             continue
         cert = choice.chosen
         if sid.name == "issuer_and_serial_number":
-            match = (
-                cert.issuer == sid.chosen["issuer"]
-                and cert.serial_number == sid.chosen["serial_number"].native
+            issuer = sid.chosen["issuer"]
+            # Identical encodings first: asn1crypto's name comparison (string preparation
+            # of every attribute) costs more than the rest of the parse.
+            match = cert.serial_number == sid.chosen["serial_number"].native and (
+                cert.issuer.dump() == issuer.dump() or cert.issuer == issuer
             )
         else:
             match = cert.key_identifier == sid.chosen.native
@@ -359,7 +367,7 @@ def parse_signature(signature_der: bytes) -> ParsedSignature:
 
 
 def verify_digest(
-    signature_der: bytes,
+    signature_der: bytes | ParsedSignature,
     digest: bytes,
     *,
     ca_certificate: x509.Certificate,
@@ -369,7 +377,11 @@ def verify_digest(
 ) -> VerifiedSignature:
     """As :func:`verify_detached` for content known only by its SHA-256 ``digest``."""
     when = as_utc(at) if at else now()
-    parsed = parse_signature(signature_der)
+    parsed = (
+        signature_der
+        if isinstance(signature_der, ParsedSignature)
+        else parse_signature(signature_der)
+    )
     cert = parsed.certificate
     # Trust first: a certificate from the trial environment is reported as such (A5),
     # whatever else is wrong with the signature.
@@ -418,7 +430,7 @@ def verify_digest(
 
 
 def verify_detached(
-    signature_der: bytes,
+    signature_der: bytes | ParsedSignature,
     data: bytes,
     *,
     ca_certificate: x509.Certificate,
@@ -434,6 +446,7 @@ def verify_detached(
     ``at`` is when the certificate must be valid (default now); the signing time must
     also fall within the certificate's validity. ``purposes`` restricts the profiles
     accepted (e.g. ``{"signing", "delegated"}`` for filings, ``{"office"}`` for receipts).
+    A signature the caller parsed already (:func:`parse_signature`) is not parsed again.
     """
     return verify_digest(
         signature_der,

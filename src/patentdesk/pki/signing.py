@@ -573,7 +573,7 @@ def verify_package_signature(
         )
     signed_at = record.signed_at
     verified = verify_detached(
-        signature,
+        parsed,
         manifest,
         ca_certificate=ca_certificate,
         revoked_serials=lambda serial: revoked_for(db, serial, signed_at),

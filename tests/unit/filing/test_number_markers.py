@@ -32,7 +32,7 @@ def test_foreign_or_mismatched_objects_are_ignored(tmp_path: Path) -> None:
 def test_a_store_failure_never_fails_the_filing(tmp_path: Path, monkeypatch) -> None:
     store = LocalBlobStore(tmp_path / "blobs")
 
-    def down(name: str, data: bytes) -> None:
+    def down(name: str, data: bytes, *, durable: bool = True) -> None:
         raise BlobStoreUnavailable()
 
     monkeypatch.setattr(store, "put_object", down)
