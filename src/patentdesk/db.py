@@ -16,6 +16,9 @@ tells the caller to run the work again as a writer. Small writes a reader only w
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -98,7 +101,38 @@ RELAXED = "patentdesk_relaxed"  # of a writer whose commit may be lost in a cras
 lock_wait_observer: Callable[[str, float], None] | None = None
 
 
-def _sqlite_begin(conn: Any) -> None:
+#: How long a writer waits for its turn before it fails as SQLite's own busy timeout does.
+WRITER_WAIT_SECONDS = 30.0
+_HOLDS_TURN = "patentdesk_writer_turn"
+
+
+class WriterQueue:
+    """The writers of one process take turns here before SQLite's write lock. SQLite makes a
+    waiting writer poll (sleeping 1 to 100 ms between tries), so under load a writer can
+    miss its turn again and again: logins waited seconds behind submissions. Here the
+    threads of a process queue on a lock that hands over the moment it is released; only
+    one writer per process meets the other processes' at SQLite's lock. The turn is taken
+    at BEGIN and given back when the connection returns to the pool, after its commit or
+    rollback."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def take(self, conn: Any) -> None:
+        info = conn.connection.info
+        if info.get(_HOLDS_TURN):  # a connection's next transaction: still its turn
+            return
+        if not self._lock.acquire(timeout=WRITER_WAIT_SECONDS):
+            orig = sqlite3.OperationalError("database is locked")
+            raise OperationalError("BEGIN IMMEDIATE", None, orig)
+        info[_HOLDS_TURN] = True
+
+    def give_back(self, _dbapi_conn: Any, record: Any) -> None:
+        if record is not None and record.info.pop(_HOLDS_TURN, False):
+            self._lock.release()
+
+
+def _sqlite_begin(conn: Any, queue: WriterQueue | None = None) -> None:
     # A deferred transaction that later writes can fail with SQLITE_BUSY without waiting;
     # BEGIN IMMEDIATE takes the write lock up front so concurrent writers queue instead.
     # Readers begin deferred: in WAL mode they hold no lock and see a consistent snapshot.
@@ -114,6 +148,8 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN")
     else:
         started = time.perf_counter()
+        if queue is not None:
+            queue.take(conn)
         conn.exec_driver_sql("BEGIN IMMEDIATE")
         if lock_wait_observer is not None:  # how long writers queue for the write lock
             lock_wait_observer("sqlite_write", time.perf_counter() - started)
@@ -178,8 +214,10 @@ def make_engine(url: str) -> Engine:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        queue = WriterQueue()
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", functools.partial(_sqlite_begin, queue=queue))
+        event.listen(engine.pool, "checkin", queue.give_back)
         return engine
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     event.listen(engine, "begin", _postgresql_begin)

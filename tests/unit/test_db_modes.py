@@ -4,10 +4,14 @@ a durable writer after a relaxed one on the same connection is durable again."""
 from __future__ import annotations
 
 import sqlite3
+import sys
+import threading
+import traceback
 
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 
-from patentdesk.db import Database, sqlite_path
+from patentdesk.db import Database, is_busy, sqlite_path
 
 
 def _durability(db: Database, s: sa.orm.Session) -> str:
@@ -66,3 +70,104 @@ def test_a_reader_takes_no_lock_a_writer_does(db_url):
         other.close()
         db.dispose()
     assert (while_reading, while_writing) == (True, False)
+
+
+def _sqlite(db_url: str) -> Database | None:
+    return Database(db_url) if db_url.startswith("sqlite") else None
+
+
+def test_writers_of_one_process_take_turns_without_failing(db_url):
+    """A second writer waits for the first one's commit (it does not poll SQLite's lock
+    and does not fail), then writes; a reader meanwhile is not held up."""
+    db = _sqlite(db_url)
+    if db is None:
+        return  # PostgreSQL's writers do not share one lock
+    holding = threading.Event()
+    release = threading.Event()
+    order: list[str] = []
+
+    def first() -> None:
+        with db.unit_of_work() as s:
+            s.execute(sa.text("SELECT count(*) FROM users"))
+            holding.set()
+            release.wait(10)
+            order.append("first commits")
+
+    def second() -> None:
+        with db.unit_of_work() as s:
+            s.execute(sa.text("SELECT count(*) FROM users"))
+            order.append("second writes")
+
+    try:
+        a = threading.Thread(target=first)
+        a.start()
+        assert holding.wait(10)
+        b = threading.Thread(target=second)
+        b.start()
+        b.join(0.3)
+        waiting = b.is_alive()
+        # in the process's queue, not polling SQLite's lock
+        frames = traceback.extract_stack(sys._current_frames()[b.ident])
+        queued = any(f.name == "take" and f.filename.endswith("db.py") for f in frames)
+        with db.unit_of_work(write=False) as s:  # a reader is not in the queue
+            s.execute(sa.text("SELECT count(*) FROM users"))
+        release.set()
+        a.join(10)
+        b.join(10)
+    finally:
+        release.set()
+        db.dispose()
+    assert waiting and queued
+    assert order == ["first commits", "second writes"]
+
+
+def test_a_writer_that_waits_too_long_fails_as_sqlite_would(db_url, monkeypatch):
+    import patentdesk.db as dbmod
+
+    db = _sqlite(db_url)
+    if db is None:
+        return
+    monkeypatch.setattr(dbmod, "WRITER_WAIT_SECONDS", 0.2)
+    holding = threading.Event()
+    release = threading.Event()
+
+    def first() -> None:
+        with db.unit_of_work() as s:
+            s.execute(sa.text("SELECT count(*) FROM users"))
+            holding.set()
+            release.wait(10)
+
+    a = threading.Thread(target=first)
+    a.start()
+    try:
+        assert holding.wait(10)
+        try:
+            with db.unit_of_work() as s:
+                s.execute(sa.text("SELECT count(*) FROM users"))
+            failed = None
+        except OperationalError as exc:
+            failed = exc
+    finally:
+        release.set()
+        a.join(10)
+    # the turn is back once the first writer is done: the next writer goes ahead
+    with db.unit_of_work() as s:
+        s.execute(sa.text("SELECT count(*) FROM users"))
+    db.dispose()
+    assert failed is not None and is_busy(failed)
+
+
+def test_one_connection_writing_twice_keeps_its_turn(db_url):
+    db = _sqlite(db_url)
+    if db is None:
+        return
+    try:
+        with db.engine.connect() as conn:
+            with conn.begin():
+                conn.execute(sa.text("SELECT count(*) FROM users"))
+            with conn.begin():  # would wait for itself were the turn taken again
+                conn.execute(sa.text("SELECT count(*) FROM users"))
+        with db.unit_of_work() as s:  # and gives it back when it goes back to the pool
+            s.execute(sa.text("SELECT count(*) FROM users"))
+    finally:
+        db.dispose()
