@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session as Db
 from patentdesk import audit
 from patentdesk.authz import Actor
 from patentdesk.config import Settings
-from patentdesk.db import rowcount, then_write, unique_or
+from patentdesk.db import new_id, rowcount, then_write, unique_or
 from patentdesk.errors import NotFound
 from patentdesk.identity import idnumbers, throttle
 from patentdesk.identity.errors import (
@@ -700,6 +700,9 @@ def start_session(
     resolved = resolve_role(db, user, role_spec)
     token = secrets.token_urlsafe(32)
     session = Session(
+        # set here rather than at a flush of their own: the audit entry's flushes them all
+        id=new_id(),
+        created_at=now(),
         user_id=user.id,
         token_hash=token_hash(token),
         role=resolved.role,
@@ -714,7 +717,6 @@ def start_session(
         expires_at=now() + dt.timedelta(hours=ctx.settings.session_ttl_hours),
     )
     db.add(session)
-    db.flush()
     when = to_beijing(session.created_at).strftime("%Y-%m-%d %H:%M")
     db.add(
         UserMessage(
