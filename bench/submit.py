@@ -7,7 +7,7 @@ submission — receive the 1 MB body into a file and make it durable, SHA-256, C
 verification, one durable commit — and the ratio floor / median latency (1.0 would be
 a submission costing no more than its floor). PostgreSQL runs with fsync on.
 
-    python bench/submit.py [--n 40] [--clients 1,4] [--workers 1,2] [--db sqlite,postgresql]
+    python bench/submit.py [--n 100] [--clients 1,4] [--workers 1,2] [--db sqlite,postgresql]
                            [--src OTHER_CHECKOUT/src | --compare BEFORE_CHECKOUT/src]
 """
 
@@ -125,7 +125,7 @@ def burst(base: str, token: str, packages: list[Path], clients: int) -> dict[str
 def main() -> None:
     argv = sys.argv[1:]
     srcs = sources(argv)
-    n = int_list(argv, "--n", [40])[0]
+    n = int_list(argv, "--n", [100])[0]
     clients = int_list(argv, "--clients", [1, 4])
     workers = int_list(argv, "--workers", [1, 2])
     kinds = ["sqlite", "postgresql"]
@@ -149,6 +149,9 @@ def main() -> None:
                                 world = World(http, data)
                                 phone = ApiPhone(world, world.person("张三"))
                                 token = phone.desktop_login()
+                                # every worker's first submissions import the parsers
+                                warm = signed_packages(world, phone, token, work, f"{tag}-w", 4 * w)
+                                burst(server.url, token, warm, 2 * w)
                                 for c in clients:
                                     packages = signed_packages(
                                         world, phone, token, work, f"{tag}-{c}", n
