@@ -156,8 +156,16 @@ class LiveServer:
     def __init__(self, app: Any) -> None:
         import uvicorn
 
+        # Idle keep-alive connections stay open longer than a browser step under load takes
+        # (uvicorn's 5 s default): a test's API client reusing its connection just as the
+        # server closes it got «connection reset» on a loaded machine.
         self.config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="off",
+            timeout_keep_alive=120,
         )
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

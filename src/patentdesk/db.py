@@ -103,7 +103,6 @@ lock_wait_observer: Callable[[str, float], None] | None = None
 
 #: How long a writer waits for its turn before it fails as SQLite's own busy timeout does.
 WRITER_WAIT_SECONDS = 30.0
-_HOLDS_TURN = "patentdesk_writer_turn"
 
 
 class WriterQueue:
@@ -112,24 +111,47 @@ class WriterQueue:
     miss its turn again and again: logins waited seconds behind submissions. Here the
     threads of a process queue on a lock that hands over the moment it is released; only
     one writer per process meets the other processes' at SQLite's lock. The turn is taken
-    at BEGIN and given back when the connection returns to the pool, after its commit or
-    rollback."""
+    at BEGIN and given back as soon as the COMMIT or ROLLBACK has run (or, at the latest,
+    when the connection returns to the pool)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._holder: int | None = None  # id() of the DBAPI connection whose turn it is
 
     def take(self, conn: Any) -> None:
-        info = conn.connection.info
-        if info.get(_HOLDS_TURN):  # a connection's next transaction: still its turn
+        key = id(conn.connection.dbapi_connection)
+        if self._holder == key:  # the same connection's next transaction: still its turn
             return
         if not self._lock.acquire(timeout=WRITER_WAIT_SECONDS):
             orig = sqlite3.OperationalError("database is locked")
             raise OperationalError("BEGIN IMMEDIATE", None, orig)
-        info[_HOLDS_TURN] = True
+        self._holder = key
 
-    def give_back(self, _dbapi_conn: Any, record: Any) -> None:
-        if record is not None and record.info.pop(_HOLDS_TURN, False):
+    def give_back(self, dbapi_conn: Any, *_record: Any) -> None:
+        if dbapi_conn is not None and self._holder == id(dbapi_conn):
+            self._holder = None
             self._lock.release()
+
+    def install(self, engine: Engine) -> None:
+        dialect = engine.dialect
+        commit, rollback = dialect.do_commit, dialect.do_rollback
+
+        def do_commit(dbapi_conn: Any) -> None:
+            try:
+                commit(dbapi_conn)
+            finally:
+                self.give_back(dbapi_conn)
+
+        def do_rollback(dbapi_conn: Any) -> None:
+            try:
+                rollback(dbapi_conn)
+            finally:
+                self.give_back(dbapi_conn)
+
+        dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
+        dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
+        event.listen(engine, "begin", functools.partial(_sqlite_begin, queue=self))
+        event.listen(engine.pool, "checkin", self.give_back)
 
 
 def _sqlite_begin(conn: Any, queue: WriterQueue | None = None) -> None:
@@ -214,10 +236,8 @@ def make_engine(url: str) -> Engine:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        queue = WriterQueue()
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", functools.partial(_sqlite_begin, queue=queue))
-        event.listen(engine.pool, "checkin", queue.give_back)
+        WriterQueue().install(engine)
         return engine
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     event.listen(engine, "begin", _postgresql_begin)
