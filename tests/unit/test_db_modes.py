@@ -1,5 +1,6 @@
-"""Units of work: readers take no write lock, relaxed writers do not wait for the disk, and
-a durable writer after a relaxed one on the same connection is durable again."""
+"""Units of work: readers take no write lock, relaxed writers do not wait for the disk, a
+durable writer after a relaxed one on the same connection is durable again, and the SQLite
+writers of one process take turns."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import sqlite3
 import sys
 import threading
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
@@ -76,15 +79,15 @@ def _sqlite(db_url: str) -> Database | None:
     return Database(db_url) if db_url.startswith("sqlite") else None
 
 
-def test_writers_of_one_process_take_turns_without_failing(db_url):
-    """A second writer waits for the first one's commit (it does not poll SQLite's lock
-    and does not fail), then writes; a reader meanwhile is not held up."""
-    db = _sqlite(db_url)
-    if db is None:
-        return  # PostgreSQL's writers do not share one lock
-    holding = threading.Event()
-    release = threading.Event()
-    order: list[str] = []
+def _count_users(db: Database, *, write: bool = True) -> None:
+    with db.unit_of_work(write=write) as s:
+        s.execute(sa.text("SELECT count(*) FROM users"))
+
+
+@contextmanager
+def _a_writer_holding(db: Database, order: list[str]) -> Iterator[None]:
+    """Another thread inside a write transaction for the duration of the block."""
+    holding, release = threading.Event(), threading.Event()
 
     def first() -> None:
         with db.unit_of_work() as s:
@@ -93,29 +96,40 @@ def test_writers_of_one_process_take_turns_without_failing(db_url):
             release.wait(10)
             order.append("first commits")
 
-    def second() -> None:
-        with db.unit_of_work() as s:
-            s.execute(sa.text("SELECT count(*) FROM users"))
-            order.append("second writes")
-
+    holder = threading.Thread(target=first)
+    holder.start()
     try:
-        a = threading.Thread(target=first)
-        a.start()
         assert holding.wait(10)
-        b = threading.Thread(target=second)
-        b.start()
-        b.join(0.3)
-        waiting = b.is_alive()
-        # in the process's queue, not polling SQLite's lock
-        frames = traceback.extract_stack(sys._current_frames()[b.ident])
-        queued = any(f.name == "take" and f.filename.endswith("db.py") for f in frames)
-        with db.unit_of_work(write=False) as s:  # a reader is not in the queue
-            s.execute(sa.text("SELECT count(*) FROM users"))
-        release.set()
-        a.join(10)
-        b.join(10)
+        yield
     finally:
         release.set()
+        holder.join(10)
+
+
+def test_writers_of_one_process_take_turns_without_failing(db_url):
+    """A second writer waits for the first one's commit (it does not poll SQLite's lock
+    and does not fail), then writes; a reader meanwhile is not held up."""
+    db = _sqlite(db_url)
+    if db is None:
+        return  # PostgreSQL's writers do not share one lock
+    order: list[str] = []
+
+    def second() -> None:
+        _count_users(db)
+        order.append("second writes")
+
+    try:
+        with _a_writer_holding(db, order):
+            b = threading.Thread(target=second)
+            b.start()
+            b.join(0.3)
+            waiting = b.is_alive()
+            # in the process's queue, not polling SQLite's lock
+            frames = traceback.extract_stack(sys._current_frames()[b.ident])
+            queued = any(f.name == "take" and f.filename.endswith("db.py") for f in frames)
+            _count_users(db, write=False)  # a reader is not in the queue
+        b.join(10)
+    finally:
         db.dispose()
     assert waiting and queued
     assert order == ["first commits", "second writes"]
@@ -128,32 +142,16 @@ def test_a_writer_that_waits_too_long_fails_as_sqlite_would(db_url, monkeypatch)
     if db is None:
         return
     monkeypatch.setattr(dbmod, "WRITER_WAIT_SECONDS", 0.2)
-    holding = threading.Event()
-    release = threading.Event()
-
-    def first() -> None:
-        with db.unit_of_work() as s:
-            s.execute(sa.text("SELECT count(*) FROM users"))
-            holding.set()
-            release.wait(10)
-
-    a = threading.Thread(target=first)
-    a.start()
+    failed = None
     try:
-        assert holding.wait(10)
-        try:
-            with db.unit_of_work() as s:
-                s.execute(sa.text("SELECT count(*) FROM users"))
-            failed = None
-        except OperationalError as exc:
-            failed = exc
+        with _a_writer_holding(db, []):
+            try:
+                _count_users(db)
+            except OperationalError as exc:
+                failed = exc
+        _count_users(db)  # the turn is back once the first writer is done
     finally:
-        release.set()
-        a.join(10)
-    # the turn is back once the first writer is done: the next writer goes ahead
-    with db.unit_of_work() as s:
-        s.execute(sa.text("SELECT count(*) FROM users"))
-    db.dispose()
+        db.dispose()
     assert failed is not None and is_busy(failed)
 
 
