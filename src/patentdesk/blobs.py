@@ -317,14 +317,6 @@ class LocalBlobStore(BlobStore):
         return sorted(n for n in names if n.startswith(prefix))
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 # ============================================================================ S3-compatible
 
 
