@@ -150,11 +150,11 @@ class WriterQueue:
 
         dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
         dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
-        event.listen(engine, "begin", functools.partial(_sqlite_begin, queue=self))
+        event.listen(engine, "begin", functools.partial(_sqlite_begin, self))
         event.listen(engine.pool, "checkin", self.give_back)
 
 
-def _sqlite_begin(conn: Any, queue: WriterQueue | None = None) -> None:
+def _sqlite_begin(queue: WriterQueue, conn: Any) -> None:
     # A deferred transaction that later writes can fail with SQLITE_BUSY without waiting;
     # BEGIN IMMEDIATE takes the write lock up front so concurrent writers queue instead.
     # Readers begin deferred: in WAL mode they hold no lock and see a consistent snapshot.
@@ -170,8 +170,7 @@ def _sqlite_begin(conn: Any, queue: WriterQueue | None = None) -> None:
         conn.exec_driver_sql("BEGIN")
     else:
         started = time.perf_counter()
-        if queue is not None:
-            queue.take(conn)
+        queue.take(conn)
         conn.exec_driver_sql("BEGIN IMMEDIATE")
         if lock_wait_observer is not None:  # how long writers queue for the write lock
             lock_wait_observer("sqlite_write", time.perf_counter() - started)

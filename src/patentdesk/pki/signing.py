@@ -560,7 +560,7 @@ def verify_package_signature(
     if record is None:
         # The full check first: a trial certificate or altered bytes get their own words.
         verify_detached(
-            signature,
+            parsed,
             manifest,
             ca_certificate=ca_certificate,
             revoked_serials=lambda serial: is_revoked(db, serial),
