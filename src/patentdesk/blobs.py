@@ -109,6 +109,52 @@ def _check_object_name(name: str) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A blob a writer stored: its name, its size, and whether the store had it already."""
+
+    sha256: str
+    size: int
+    existed: bool
+
+
+class BlobWriter(abc.ABC):
+    """One blob on its way in. ``write`` takes the bytes as they come (hashing them once);
+    ``keep`` stores them under their hash and makes them durable; leaving the ``with``
+    block without ``keep`` throws them away. Written by one thread at a time."""
+
+    def __init__(self, max_bytes: int | None) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._digest = hashlib.sha256()
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            raise TooLarge(limit=self.max_bytes)
+        self._digest.update(chunk)
+        self._write(chunk)
+
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    @abc.abstractmethod
+    def _write(self, chunk: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def keep(self) -> Kept: ...
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Removes what ``keep`` did not store (idempotent)."""
+
+    def __enter__(self) -> BlobWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class BlobStore(abc.ABC):
     """The interface every caller uses; never a local path."""
 
@@ -118,8 +164,17 @@ class BlobStore(abc.ABC):
     def exists(self, sha256: str) -> bool: ...
 
     @abc.abstractmethod
+    def writer(self, max_bytes: int | None = None) -> BlobWriter:
+        """A blob to fill as its bytes arrive, hashed on the way (see :class:`BlobWriter`);
+        ``max_bytes`` stops an endless upload."""
+
     def put_chunks(self, chunks: Iterable[bytes], max_bytes: int | None = None) -> tuple[str, int]:
-        """Stores a stream; returns (sha256, size). ``max_bytes`` stops an endless upload."""
+        """Stores a stream; returns (sha256, size)."""
+        with self.writer(max_bytes) as out:
+            for chunk in chunks:
+                out.write(chunk)
+            kept = out.keep()
+        return kept.sha256, kept.size
 
     @abc.abstractmethod
     def open(self, sha256: str) -> BinaryIO:
@@ -198,36 +253,8 @@ class LocalBlobStore(BlobStore):
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).exists()
 
-    def put_chunks(self, chunks: Iterable[bytes], max_bytes: int | None = None) -> tuple[str, int]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:
-                    size += len(chunk)
-                    if max_bytes is not None and size > max_bytes:
-                        raise TooLarge(limit=max_bytes)
-                    digest.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                sha = digest.hexdigest()
-                final = self.path(sha)
-                try:
-                    os.replace(tmp_name, final)
-                except FileNotFoundError:  # the first blob under this prefix
-                    final.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(tmp_name, final)
-                # One fsync, after the rename: a journaling filesystem (ext4, XFS, btrfs)
-                # commits metadata in order, so the file's fsync makes its data, its new
-                # name and any new folder durable together — no separate fsync of the
-                # folder, the third disk wait a submission used to pay.
-                os.fsync(out.fileno())
-            return sha, size
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+    def writer(self, max_bytes: int | None = None) -> BlobWriter:
+        return _LocalWriter(self, max_bytes)
 
     def remove(self, sha256: str) -> bool:
         try:
@@ -388,25 +415,8 @@ class S3BlobStore(BlobStore):
     def exists(self, sha256: str) -> bool:
         return self._head(self._key(sha256)) is not None
 
-    def put_chunks(self, chunks: Iterable[bytes], max_bytes: int | None = None) -> tuple[str, int]:
-        digest = hashlib.sha256()
-        size = 0
-        # Hashed to a scratch file first: the name is the hash, known only at the end.
-        with tempfile.TemporaryFile(prefix="patentdesk-blob-") as tmp:
-            for chunk in chunks:
-                size += len(chunk)
-                if max_bytes is not None and size > max_bytes:
-                    raise TooLarge(limit=max_bytes)
-                digest.update(chunk)
-                tmp.write(chunk)
-            sha = digest.hexdigest()
-            key = self._key(sha)
-            if self._head(key) is None:
-                tmp.seek(0)
-                self._call(
-                    lambda: self.client.upload_fileobj(tmp, self.bucket, key, Config=_transfer())
-                )
-        return sha, size
+    def writer(self, max_bytes: int | None = None) -> BlobWriter:
+        return _S3Writer(self, max_bytes)
 
     def remove(self, sha256: str) -> bool:
         key = self._key(sha256)
@@ -489,6 +499,85 @@ class S3BlobStore(BlobStore):
         except _s3_errors() as exc:
             raise BlobStoreUnavailable(details={"store": self.describe()}) from exc
         return sorted(names)
+
+
+class _LocalWriter(BlobWriter):
+    """Into a temporary file in the store's own folder, so that naming it is one rename."""
+
+    def __init__(self, store: LocalBlobStore, max_bytes: int | None) -> None:
+        super().__init__(max_bytes)
+        self.store = store
+        store.root.mkdir(parents=True, exist_ok=True)
+        fd, self._tmp = tempfile.mkstemp(dir=store.root, prefix=".incoming-")
+        self._out: BinaryIO | None = os.fdopen(fd, "wb")
+
+    def _write(self, chunk: bytes) -> None:
+        assert self._out is not None, "written after keep or close"
+        self._out.write(chunk)
+
+    def keep(self) -> Kept:
+        out = self._out
+        assert out is not None, "kept twice"
+        out.flush()
+        sha = self.sha256()
+        final = self.store.path(sha)
+        if final.exists():  # the same bytes, stored (and made durable) before
+            self.close()
+            return Kept(sha, self.size, True)
+        try:
+            os.replace(self._tmp, final)
+        except FileNotFoundError:  # the first blob under this prefix
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self._tmp, final)
+        # One fsync, after the rename: a journaling filesystem (ext4, XFS, btrfs) commits
+        # metadata in order, so the file's fsync makes its data, its new name and any new
+        # folder durable together — no separate fsync of the folder, the third disk wait a
+        # submission used to pay.
+        os.fsync(out.fileno())
+        out.close()
+        self._out = None
+        return Kept(sha, self.size, False)
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+            Path(self._tmp).unlink(missing_ok=True)
+
+
+class _S3Writer(BlobWriter):
+    """Into a scratch file first: the object's name is the hash, known only at the end."""
+
+    def __init__(self, store: S3BlobStore, max_bytes: int | None) -> None:
+        super().__init__(max_bytes)
+        self.store = store
+        # Closed by keep() or close(), which the with block of the caller guarantees.
+        self._tmp: BinaryIO | None = tempfile.TemporaryFile(prefix="patentdesk-blob-")  # noqa: SIM115
+
+    def _write(self, chunk: bytes) -> None:
+        assert self._tmp is not None, "written after keep or close"
+        self._tmp.write(chunk)
+
+    def keep(self) -> Kept:
+        tmp = self._tmp
+        assert tmp is not None, "kept twice"
+        sha = self.sha256()
+        key = self.store._key(sha)
+        existed = self.store._head(key) is not None
+        if not existed:
+            tmp.seek(0)
+            self.store._call(
+                lambda: self.store.client.upload_fileobj(
+                    tmp, self.store.bucket, key, Config=_transfer()
+                )
+            )
+        self.close()
+        return Kept(sha, self.size, existed)
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.close()
+            self._tmp = None
 
 
 def _transfer_config() -> Any:

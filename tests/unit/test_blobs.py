@@ -64,6 +64,31 @@ def test_too_large_stores_nothing(store: BlobStore) -> None:
     assert list(store.list_blobs()) == []
 
 
+def test_writer_says_whether_the_bytes_were_there(store: BlobStore) -> None:
+    with store.writer() as w:
+        w.write(b"receipt ")
+        w.write(b"bytes")
+        first = w.keep()
+    assert (first.sha256, first.size, first.existed) == (_sha(b"receipt bytes"), 13, False)
+    with store.writer() as w:
+        w.write(b"receipt bytes")
+        again = w.keep()
+    assert again == first.__class__(first.sha256, 13, True)
+    assert store.read(first.sha256) == b"receipt bytes"
+    assert [b.sha256 for b in store.list_blobs()] == [first.sha256]
+
+
+def test_writer_left_without_keep_leaves_nothing(store: BlobStore, tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError), store.writer(max_bytes=10) as w:
+        w.write(b"half")
+        raise RuntimeError("the connection broke")
+    with pytest.raises(TooLarge), store.writer(max_bytes=10) as w:
+        w.write(b"0123456789abc")
+    assert list(store.list_blobs()) == []
+    # nor a scratch file in the local folder
+    assert [p.name for p in (tmp_path / "data").rglob(".incoming-*")] == []
+
+
 def test_remove_and_list(store: BlobStore) -> None:
     a = store.put_bytes(b"a")
     b, _ = store.put_file(io.BytesIO(b"bb"))

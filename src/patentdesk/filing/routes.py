@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import tempfile
 import uuid
 from typing import Annotated, Any
 
@@ -14,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from patentdesk.authz import Actor, Permission, authorize, can_see_domain
-from patentdesk.blobs import BlobStore, TooLarge, blobs_for
+from patentdesk.blobs import BlobStore, BlobWriter, Kept, TooLarge, blobs_for
 from patentdesk.deps import CurrentActor, DbSession, client_ip, session_token
 from patentdesk.errors import NotFound, ValidationFailed
 from patentdesk.filing import service
@@ -26,6 +24,10 @@ from patentdesk.identity.service import Context, authenticate
 from patentdesk.timeutil import iso, now
 
 router = APIRouter(prefix="/api/v1", tags=["filing"])
+
+# A raw body is handed to the thread pool in pieces of this much (the memory one request
+# holds before its bytes reach the store).
+_HOLD_BYTES = 8 * 1024 * 1024
 
 
 def blobs_of(request: Request) -> BlobStore:
@@ -131,24 +133,57 @@ async def upload_chunk(
     return upload.to_dict()
 
 
-def _submit(
+def _file(
     request: Request,
-    actor: Actor | None,
-    sha: str,
-    size: int,
+    actor: Actor,
+    kept: Kept,
     key: str | None,
     received_at: dt.datetime,
 ) -> dict[str, Any]:
-    return service.submit(
-        request.app.state.db,
-        _context(request),
-        actor,
-        blobs=blobs_of(request),
-        package_sha256=sha,
-        package_size=size,
-        idempotency_key=key,
-        received_at=received_at,
-    ).to_dict()
+    """Files a stored package; one that is refused does not stay in the blob store."""
+    try:
+        return service.submit(
+            request.app.state.db,
+            _context(request),
+            actor,
+            blobs=blobs_of(request),
+            package_sha256=kept.sha256,
+            package_size=kept.size,
+            idempotency_key=key,
+            received_at=received_at,
+        ).to_dict()
+    except Exception:
+        if not kept.existed:  # only what this request brought: never another filing's blob
+            discard_unfiled(request.app.state.db, blobs_of(request), kept.sha256)
+        raise
+
+
+def _file_received(
+    request: Request,
+    actor: Actor,
+    incoming: BlobWriter,
+    rest: list[bytes],
+    key: str | None,
+    received_at: dt.datetime,
+) -> dict[str, Any]:
+    """The last part of a body through the hash into the store, then its filing: one trip
+    to the thread pool."""
+    for chunk in rest:
+        incoming.write(chunk)
+    return _file(request, actor, incoming.keep(), key, received_at)
+
+
+def _write_all(incoming: BlobWriter, chunks: list[bytes]) -> None:
+    for chunk in chunks:
+        incoming.write(chunk)
+
+
+def _admit(request: Request, length: int | None) -> tuple[Actor, int]:
+    """Who submits, and (for a body of ``length`` bytes) how much their domain may still
+    bring: one trip to the thread pool."""
+    actor = authorize(_actor(request), Permission.CASE_SUBMIT)
+    room = 0 if length is None else uploads_of(request).check_quota(actor.domain_id, length)
+    return actor, room
 
 
 def _filed_earlier(request: Request, actor: Actor, key: str | None) -> dict[str, Any] | None:
@@ -166,13 +201,10 @@ def _filed_earlier(request: Request, actor: Actor, key: str | None) -> dict[str,
 async def submit(request: Request, response: Response) -> dict[str, Any]:
     """Submits a signed case package: the raw ZIP as the body (``Idempotency-Key`` header),
     or JSON ``{"upload_id", "idempotency_key"}`` naming a finished resumable upload."""
-    actor = await run_in_threadpool(_actor, request)
-    authorize(actor, Permission.CASE_SUBMIT)
-    assert actor is not None
     settings = request.app.state.settings
-    blobs = blobs_of(request)
     key = request.headers.get("idempotency-key")
     if request.headers.get("content-type", "").startswith("application/json"):
+        actor, _ = await run_in_threadpool(_admit, request, None)
         try:
             body = SubmitIn.model_validate_json(await request.body())
         except ValueError as exc:
@@ -180,7 +212,7 @@ async def submit(request: Request, response: Response) -> dict[str, Any]:
         key = body.idempotency_key or key
         try:
             sha, size, existed = await run_in_threadpool(
-                uploads_of(request).finish, actor.user_id, body.upload_id, blobs
+                uploads_of(request).finish, actor.user_id, body.upload_id, blobs_of(request)
             )
         except NotFound:
             earlier = await run_in_threadpool(_filed_earlier, request, actor, key)
@@ -188,36 +220,39 @@ async def submit(request: Request, response: Response) -> dict[str, Any]:
                 raise
             response.status_code = status.HTTP_200_OK
             return earlier
-        received_at = now()  # the bytes were all here before the request; it files them
-    else:
-        uploads = uploads_of(request)
-        length = request.headers.get("content-length", "")
-        room = await run_in_threadpool(
-            uploads.check_quota, actor.domain_id, int(length) if length.isdigit() else 0
+        # The bytes were all here before the request; it files them.
+        result = await run_in_threadpool(
+            _file, request, actor, Kept(sha, size, existed), key, now()
         )
-        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024, dir=settings.data) as tmp:
-            total = 0
-            digest = hashlib.sha256()
+    else:
+        length = request.headers.get("content-length", "")
+        actor, room = await run_in_threadpool(
+            _admit, request, int(length) if length.isdigit() else 0
+        )
+        limit = settings.max_upload_bytes
+        with blobs_of(request).writer(limit) as incoming:
+            # The body's pieces are only collected here (hashing and writing them would
+            # hold up every other request of this worker); the thread pool writes them, a
+            # few MiB at a time, and the last of them with the filing itself.
+            pending: list[bytes] = []
+            held = total = 0
             async for chunk in request.stream():
                 total += len(chunk)
-                if total > settings.max_upload_bytes:
-                    raise TooLarge(limit=settings.max_upload_bytes)
+                if total > limit:
+                    raise TooLarge(limit=limit)
                 if total > room:
-                    await run_in_threadpool(uploads.check_quota, actor.domain_id, total)
-                digest.update(chunk)
-                tmp.write(chunk)
+                    await run_in_threadpool(uploads_of(request).check_quota, actor.domain_id, total)
+                pending.append(chunk)
+                held += len(chunk)
+                if held >= _HOLD_BYTES:
+                    await run_in_threadpool(_write_all, incoming, pending)
+                    pending, held = [], 0
             # Filed when the last byte arrived, not after hashing and verifying a large
             # package: one that arrives at 23:59:59 Beijing time is filed that day.
             received_at = now()
-            existed = await run_in_threadpool(blobs.exists, digest.hexdigest())
-            tmp.seek(0)
-            sha, size = await run_in_threadpool(blobs.put_file, tmp)  # type: ignore[arg-type]
-    try:
-        result = await run_in_threadpool(_submit, request, actor, sha, size, key, received_at)
-    except Exception:
-        if not existed:  # refused: its package does not stay in the blob store
-            await run_in_threadpool(discard_unfiled, request.app.state.db, blobs, sha)
-        raise
+            result = await run_in_threadpool(
+                _file_received, request, actor, incoming, pending, key, received_at
+            )
     if result.get("replay"):
         response.status_code = status.HTTP_200_OK
     return result
