@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from patentdesk.authz import Actor
@@ -18,10 +20,15 @@ from patentdesk.readwrite import RunAgainAsWriter, is_reader_request
 SESSION_COOKIE = "pd_session"
 
 
-def _unit_of_work(request: Request) -> Iterator[Session]:
+async def _unit_of_work(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back when it
     raises, except for errors whose own record must survive (a failed login's count).
-    GET and HEAD requests are readers (see :mod:`patentdesk.readwrite`)."""
+    GET and HEAD requests are readers (see :mod:`patentdesk.readwrite`).
+
+    A coroutine so that FastAPI does not spend a thread-pool trip on opening it: making the
+    session touches no database (it connects at its first statement, in the handler's
+    thread); the commit or rollback, which does, goes to the thread pool, shielded so that a
+    request cancelled meanwhile still ends its transaction."""
     db: Database = request.app.state.db
     reader = is_reader_request(request.scope)
     durable = getattr(request.scope.get("endpoint"), RELAXED_COMMIT, True)
@@ -32,13 +39,17 @@ def _unit_of_work(request: Request) -> Iterator[Session]:
     request.state.db_session = session
     try:
         yield session
-        session.commit()
-    except PatentDeskError as exc:
-        if exc.commit_anyway:
-            session.commit()
-        else:
-            session.rollback()
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_end_failed, db, session, reader, exc)
         raise
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(_end, db, session, reader)
+
+
+def _end(db: Database, session: Session, reader: bool) -> None:
+    try:
+        session.commit()
     except BaseException as exc:
         session.rollback()
         if reader and is_busy(exc):
@@ -47,6 +58,18 @@ def _unit_of_work(request: Request) -> Iterator[Session]:
     finally:
         session.close()
     db.finish_reader(session)
+
+
+def _end_failed(db: Database, session: Session, reader: bool, exc: BaseException) -> None:
+    try:
+        if isinstance(exc, PatentDeskError) and exc.commit_anyway:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+    if reader and is_busy(exc):
+        raise RunAgainAsWriter() from exc
 
 
 DbSession = Annotated[Session, Depends(_unit_of_work, scope="function")]
@@ -66,7 +89,9 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _context(request: Request) -> Context:
+# The dependencies below only read the request: coroutines, so that none costs a trip to
+# the thread pool (FastAPI runs plain-function dependencies there).
+async def _context(request: Request) -> Context:
     return Context(
         settings=request.app.state.settings,
         ip=client_ip(request),
@@ -77,7 +102,7 @@ def _context(request: Request) -> Context:
 Ctx = Annotated[Context, Depends(_context)]
 
 
-def settings_of(request: Request) -> Settings:
+async def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -98,7 +123,7 @@ def _optional_actor(request: Request, db: DbSession) -> Actor | None:
     return actor
 
 
-def _required_actor(actor: Annotated[Actor | None, Depends(_optional_actor)]) -> Actor:
+async def _required_actor(actor: Annotated[Actor | None, Depends(_optional_actor)]) -> Actor:
     if actor is None:
         raise NotAuthenticated()
     return actor
