@@ -168,13 +168,10 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        from patentdesk.blobs import TooLarge
-
         limit = self.limit(scope["method"], scope["path"])
-        too_large = JSONResponse({"error": TooLarge(limit=limit).to_dict()}, status_code=413)
         length = dict(scope["headers"]).get(b"content-length", b"")
         if length.isdigit() and int(length) > limit:
-            await too_large(scope, receive, send)
+            await _too_large(limit)(scope, receive, send)
             return
         seen, exceeded, started = 0, False, False
 
@@ -205,7 +202,13 @@ class BodyLimit:
             if not exceeded:
                 raise
         if exceeded and not started:
-            await too_large(scope, receive, send)
+            await _too_large(limit)(scope, receive, send)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    from patentdesk.blobs import TooLarge
+
+    return JSONResponse({"error": TooLarge(limit=limit).to_dict()}, status_code=413)
 
 
 def _wants_page(request: Request) -> bool:

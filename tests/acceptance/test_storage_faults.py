@@ -17,17 +17,17 @@ from typing import Any
 
 import pytest
 
-from patentdesk.blobs import LocalBlobStore
+from patentdesk import blobs
 from tests.support.factories import auth
 
 
 def _full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_space(self: LocalBlobStore, chunks: Any, max_bytes: int | None = None) -> Any:
-        for _chunk in chunks:
-            break
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.root / ".incoming-x"))
+    """Every write of a blob's bytes fails as on a full disk."""
 
-    monkeypatch.setattr(LocalBlobStore, "put_chunks", no_space)
+    def no_space(self: Any, chunk: bytes) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), self._tmp)
+
+    monkeypatch.setattr(blobs._LocalWriter, "_write", no_space)
 
 
 @contextlib.contextmanager
