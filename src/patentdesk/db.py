@@ -16,7 +16,10 @@ tells the caller to run the work again as a writer. Small writes a reader only w
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import functools
+import logging
+import os
 import sqlite3
 import threading
 import time
@@ -36,6 +39,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from patentdesk.timeutil import UTC
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -106,31 +111,71 @@ WRITER_WAIT_SECONDS = 30.0
 
 
 class WriterQueue:
-    """The writers of one process take turns here before SQLite's write lock. SQLite makes a
-    waiting writer poll (sleeping 1 to 100 ms between tries), so under load a writer can
-    miss its turn again and again: logins waited seconds behind submissions. Here the
-    threads of a process queue on a lock that hands over the moment it is released; only
-    one writer per process meets the other processes' at SQLite's lock. The turn is taken
+    """The writers of a SQLite database take turns here before SQLite's write lock. SQLite
+    makes a waiting writer poll (sleeping 1 to 100 ms between tries), so under load a writer
+    can miss its turn again and again: logins waited seconds behind submissions. Here the
+    threads of a process queue on a lock that hands over the moment it is released, and the
+    processes (the server's workers, an operator's command) on an advisory lock of the file
+    ``turn_file`` beside the database, where the kernel wakes the next one as soon as the
+    holder lets go; SQLite's own lock then rarely finds a second writer. The turn is taken
     at BEGIN and given back as soon as the COMMIT or ROLLBACK has run (or, at the latest,
-    when the connection returns to the pool)."""
+    when the connection returns to the pool).
 
-    def __init__(self) -> None:
+    The file lock only saves waiting: SQLite's lock still decides. A folder where the file
+    cannot be made (read-only) goes without it; a process that dies holding it loses it.
+    """
+
+    def __init__(self, turn_file: Path | None = None) -> None:
         self._lock = threading.Lock()
         self._holder: int | None = None  # id() of the DBAPI connection whose turn it is
+        self._turn_file = turn_file
+        self._fd: int | None = None
+        self._fd_pid = 0
+        self._held: int | None = None  # the descriptor holding the file lock, if any
 
     def take(self, conn: Any) -> None:
         key = id(conn.connection.dbapi_connection)
         if self._holder == key:  # the same connection's next transaction: still its turn
             return
+        started = time.monotonic()
         if not self._lock.acquire(timeout=WRITER_WAIT_SECONDS):
-            orig = sqlite3.OperationalError("database is locked")
-            raise OperationalError("BEGIN IMMEDIATE", None, orig)
+            raise _locked()
+        try:
+            fd = self._file()
+            if fd is not None:
+                assert self._turn_file is not None
+                self._held = _flock_within(self._turn_file, fd, started + WRITER_WAIT_SECONDS)
+        except BaseException:
+            self._lock.release()
+            raise
         self._holder = key
+
+    def _file(self) -> int | None:
+        """This process's descriptor of the turn file (a worker forked from a parent that
+        had one opens its own: a lock held through the parent's would be shared)."""
+        if self._turn_file is None:
+            return None
+        if self._fd is None or self._fd_pid != os.getpid():
+            try:
+                self._fd = os.open(self._turn_file, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                log.warning("no writer turn file %s; SQLite's lock alone", self._turn_file)
+                self._turn_file = None
+                return None
+            self._fd_pid = os.getpid()
+        return self._fd
 
     def give_back(self, dbapi_conn: Any, *_record: Any) -> None:
         if dbapi_conn is not None and self._holder == id(dbapi_conn):
             self._holder = None
-            self._lock.release()
+            held, self._held = self._held, None
+            try:
+                if held is not None and self._fd_pid == os.getpid():
+                    fcntl.flock(held, fcntl.LOCK_UN)
+                    if held != self._fd:  # a helper's descriptor (see _flock_within)
+                        os.close(held)
+            finally:
+                self._lock.release()
 
     def install(self, engine: Engine) -> None:
         dialect = engine.dialect
@@ -152,6 +197,50 @@ class WriterQueue:
         dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
         event.listen(engine, "begin", functools.partial(_sqlite_begin, self))
         event.listen(engine.pool, "checkin", self.give_back)
+
+
+def _locked() -> OperationalError:
+    """What SQLite itself raises when its busy timeout runs out."""
+    return OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+
+
+def _flock_within(path: Path, fd: int, deadline: float) -> int:
+    """The file lock by 'deadline'; answers the descriptor that holds it. Uncontended it is
+    one call. Contended, a helper thread waits in a blocking flock, which the kernel ends
+    the moment the holder lets go (polling would add up to its own pause to every hand-over,
+    and SQLite's polling up to 100 ms); the caller waits for the helper until 'deadline'. The
+    helper locks through a descriptor of its own, so that one it gives up on can let go of
+    its late lock without touching a turn this process holds meanwhile."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd
+    except BlockingIOError:
+        pass
+    own = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    got = threading.Event()
+    state = threading.Lock()
+    abandoned = False
+
+    def wait() -> None:
+        try:
+            fcntl.flock(own, fcntl.LOCK_EX)
+        except OSError:  # the caller times out
+            os.close(own)
+            return
+        with state:
+            if not abandoned:
+                got.set()
+                return
+        os.close(own)  # closing the descriptor lets go of the lock
+
+    threading.Thread(target=wait, name="sqlite-writer-turn", daemon=True).start()
+    if got.wait(max(0.0, deadline - time.monotonic())):
+        return own
+    with state:
+        if got.is_set():
+            return own
+        abandoned = True
+    raise _locked()
 
 
 def _sqlite_begin(queue: WriterQueue, conn: Any) -> None:
@@ -236,7 +325,7 @@ def make_engine(url: str) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        WriterQueue().install(engine)
+        WriterQueue(path.with_name(path.name + "-writers") if path else None).install(engine)
         return engine
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     event.listen(engine, "begin", _postgresql_begin)

@@ -169,3 +169,48 @@ def test_one_connection_writing_twice_keeps_its_turn(db_url):
             s.execute(sa.text("SELECT count(*) FROM users"))
     finally:
         db.dispose()
+
+
+def test_writers_of_two_workers_take_turns_at_the_file_lock(db_url, monkeypatch):
+    """Two Database objects on one file stand for two worker processes (each has its own
+    descriptor of the turn file, and flock locks belong to descriptors). The second one's
+    writer waits at the file lock — not in SQLite's polling — and writes as soon as the
+    first commits; one that waits too long fails as SQLite would, and its late lock does
+    not outlive it."""
+    import patentdesk.db as dbmod
+
+    first_worker = _sqlite(db_url)
+    if first_worker is None:
+        return  # PostgreSQL's writers do not share one lock
+    second_worker = Database(db_url)
+    order: list[str] = []
+
+    def second() -> None:
+        _count_users(second_worker)
+        order.append("second writes")
+
+    try:
+        with _a_writer_holding(first_worker, order):
+            b = threading.Thread(target=second)
+            b.start()
+            b.join(0.3)
+            waiting = b.is_alive()
+            frames = traceback.extract_stack(sys._current_frames()[b.ident])
+            at_file_lock = any(f.name == "_flock_within" for f in frames)
+        b.join(10)
+        assert waiting and at_file_lock
+        assert order == ["first commits", "second writes"]
+
+        monkeypatch.setattr(dbmod, "WRITER_WAIT_SECONDS", 0.2)
+        failed = None
+        with _a_writer_holding(first_worker, []):
+            try:
+                _count_users(second_worker)
+            except OperationalError as exc:
+                failed = exc
+        assert failed is not None and is_busy(failed)
+        _count_users(second_worker)  # the abandoned wait let go of the lock it got late
+        _count_users(first_worker)
+    finally:
+        first_worker.dispose()
+        second_worker.dispose()
