@@ -37,7 +37,7 @@ from typing import Any
 
 from patentdesk import __version__
 from patentdesk.config import Settings
-from patentdesk.db import sqlite_path
+from patentdesk.db import SQLITE_SIDE_SUFFIXES, sqlite_path
 from patentdesk.errors import Conflict, ValidationFailed
 from patentdesk.timeutil import iso, now
 
@@ -140,7 +140,8 @@ def create_backup(
     db_file = sqlite_path(settings.sqlalchemy_url)
     skip: set[Path] = set()
     if db_file is not None:
-        skip |= {db_file.resolve(), *(Path(f"{db_file.resolve()}{s}") for s in ("-wal", "-shm"))}
+        db_at = db_file.resolve()
+        skip |= {db_at, *(Path(f"{db_at}{suffix}") for suffix in SQLITE_SIDE_SUFFIXES)}
     inside = db_file is not None and db_file.resolve().is_relative_to(data)
     files: dict[str, Any] = {}
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -108,6 +108,10 @@ lock_wait_observer: Callable[[str, float], None] | None = None
 
 #: How long a writer waits for its turn before it fails as SQLite's own busy timeout does.
 WRITER_WAIT_SECONDS = 30.0
+# The files SQLite and the writers' turn (WriterQueue) keep beside a database file: none is
+# part of a backup (the database is copied through SQLite's backup API).
+WRITER_TURN_SUFFIX = "-writers"
+SQLITE_SIDE_SUFFIXES = ("-wal", "-shm", "-journal", WRITER_TURN_SUFFIX)
 
 
 class WriterQueue:
@@ -325,7 +329,7 @@ def make_engine(url: str) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        WriterQueue(path.with_name(path.name + "-writers") if path else None).install(engine)
+        WriterQueue(Path(f"{path}{WRITER_TURN_SUFFIX}") if path else None).install(engine)
         return engine
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     event.listen(engine, "begin", _postgresql_begin)

@@ -53,6 +53,10 @@ def test_restored_server_has_the_filings_receipts_and_keys(client, world, settin
     assert made.returncode == 0, made.stderr
     assert made.json["database"] == "sqlite" and made.json["files"] > 5
     assert archive.stat().st_mode & 0o077 == 0  # it holds private keys
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+    # the database once, through SQLite's backup API; none of the files kept beside it
+    assert [n for n in names if ".db" in n] == ["data/patentdesk.db"]
 
     # Another machine: an empty data folder, the archive, then the server.
     elsewhere = tmp_path / "elsewhere" / "data"
