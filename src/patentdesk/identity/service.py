@@ -762,16 +762,19 @@ def authenticate(db: Db, token: str | None) -> Actor | None:
     """The actor behind a session token, or None when it is unknown, ended or expired."""
     if not token:
         return None
-    session = db.scalar(select(Session).where(Session.token_hash == token_hash(token)))
-    if session is None or session.revoked_at is not None or session.expires_at <= now():
+    from patentdesk.orgs.service import actor_for_session, session_by_token_hash
+
+    found = session_by_token_hash(db, token_hash(token))
+    if found is None:
         return None
-    user = db.get(User, session.user_id)
-    if user is None or user.status != "active":
+    session, user = found.session, found.user
+    if session.revoked_at is not None or session.expires_at <= now():
+        return None
+    if user.status != "active":
         return None
     if user.kind == UserKind.NATURAL and session.login_method == "password":
         # Opened by a password alone before the SMS second factor applied to the app.
         return None
-    from patentdesk.orgs.service import actor_for_session
 
     actor = actor_for_session(db, user, session)
     if actor is None:
