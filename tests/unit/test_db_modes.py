@@ -106,6 +106,21 @@ def _a_writer_holding(db: Database, order: list[str]) -> Iterator[None]:
         holder.join(10)
 
 
+def _second_writer(db: Database, order: list[str]) -> tuple[threading.Thread, list[str]]:
+    """Starts another writer on ``db``; answers its thread and, after 0.3 s, the functions
+    it is in (empty if it finished)."""
+
+    def second() -> None:
+        _count_users(db)
+        order.append("second writes")
+
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(0.3)
+    frame = sys._current_frames().get(b.ident or 0) if b.is_alive() else None
+    return b, [] if frame is None else [f.name for f in traceback.extract_stack(frame)]
+
+
 def test_writers_of_one_process_take_turns_without_failing(db_url):
     """A second writer waits for the first one's commit (it does not poll SQLite's lock
     and does not fail), then writes; a reader meanwhile is not held up."""
@@ -113,25 +128,15 @@ def test_writers_of_one_process_take_turns_without_failing(db_url):
     if db is None:
         return  # PostgreSQL's writers do not share one lock
     order: list[str] = []
-
-    def second() -> None:
-        _count_users(db)
-        order.append("second writes")
-
     try:
         with _a_writer_holding(db, order):
-            b = threading.Thread(target=second)
-            b.start()
-            b.join(0.3)
-            waiting = b.is_alive()
-            # in the process's queue, not polling SQLite's lock
-            frames = traceback.extract_stack(sys._current_frames()[b.ident])
-            queued = any(f.name == "take" and f.filename.endswith("db.py") for f in frames)
+            b, waiting_in = _second_writer(db, order)
             _count_users(db, write=False)  # a reader is not in the queue
         b.join(10)
     finally:
         db.dispose()
-    assert waiting and queued
+    # in the process's queue, not polling SQLite's lock
+    assert "take" in waiting_in and "_flock_within" not in waiting_in
     assert order == ["first commits", "second writes"]
 
 
@@ -184,21 +189,11 @@ def test_writers_of_two_workers_take_turns_at_the_file_lock(db_url, monkeypatch)
         return  # PostgreSQL's writers do not share one lock
     second_worker = Database(db_url)
     order: list[str] = []
-
-    def second() -> None:
-        _count_users(second_worker)
-        order.append("second writes")
-
     try:
         with _a_writer_holding(first_worker, order):
-            b = threading.Thread(target=second)
-            b.start()
-            b.join(0.3)
-            waiting = b.is_alive()
-            frames = traceback.extract_stack(sys._current_frames()[b.ident])
-            at_file_lock = any(f.name == "_flock_within" for f in frames)
+            b, waiting_in = _second_writer(second_worker, order)
         b.join(10)
-        assert waiting and at_file_lock
+        assert "_flock_within" in waiting_in
         assert order == ["first commits", "second writes"]
 
         monkeypatch.setattr(dbmod, "WRITER_WAIT_SECONDS", 0.2)
