@@ -141,16 +141,14 @@ def _record_decision(db: Db, ctx: Context, actor: Actor, request: QrRequest) -> 
     )
 
 
-def poll_login(
-    db: Db, ctx: Context, request_id: str, secret: str
-) -> tuple[str, QrRequest, Session | None, str | None]:
-    """(status, request, session, token): the session only for the creator, only once."""
+def login_status(db: Db, request_id: str, secret: str) -> tuple[str, QrRequest]:
+    """``pending`` or ``approved`` (ready to collect), read only; refusals raise."""
     request = qr.get(db, request_id, "login")
     qr.check_secret(request, secret)
     if request.status == "pending":
         if request.expires_at <= now():
             raise qr.QrExpired()
-        return "pending", request, None, None
+        return "pending", request
     if request.status == "denied":
         raise qr.QrDenied()
     if request.status == "role_refused":
@@ -161,6 +159,16 @@ def poll_login(
         # Approved but not collected in time: the code's life bounds the whole exchange, so
         # a secret that leaks later (logs, a stolen disk) gives no session.
         raise qr.QrExpired()
+    return "approved", request
+
+
+def poll_login(
+    db: Db, ctx: Context, request_id: str, secret: str
+) -> tuple[str, QrRequest, Session | None, str | None]:
+    """(status, request, session, token): the session only for the creator, only once."""
+    state, request = login_status(db, request_id, secret)
+    if state == "pending":
+        return "pending", request, None, None
     qr.consume(db, request)
     user = db.get(User, request.user_id)
     assert user is not None

@@ -258,10 +258,17 @@ class PollIn(BaseModel):
 
 
 async def _long_poll(
-    request: Request, wait: float, step: Callable[[Context, Any], T], done: Callable[[T], bool]
+    request: Request,
+    wait: float,
+    step: Callable[[Context, Any], T],
+    done: Callable[[T], bool],
+    collect: Callable[[Context, Any], T] | None = None,
 ) -> T:
     """Polls in short transactions: holding one open while waiting would block the phone's
-    approval (SQLite has one writer)."""
+    approval (SQLite has one writer). With ``collect``, ``step`` only reads, and once it is
+    ``done`` the collecting ``collect`` runs as a writer from the start: a reader that
+    writes goes past the writers' queue (and, finding SQLite's lock taken, fails and runs
+    again)."""
     db = request.app.state.db
     ctx = Context(
         settings=request.app.state.settings,
@@ -274,7 +281,14 @@ async def _long_poll(
     def once() -> T:
         # A pending request is only read (no write lock); the collecting step writes, in a
         # commit a power cut may lose (the user scans again).
-        return db.read_then_write(lambda s: step(ctx, s), durable=False)
+        if collect is None:
+            return db.read_then_write(lambda s: step(ctx, s), durable=False)
+        with db.unit_of_work(write=False) as s:
+            seen = step(ctx, s)
+        if not done(seen):
+            return seen
+        with db.unit_of_work(durable=False) as s:
+            return collect(ctx, s)
 
     while True:
         result = await run_in_threadpool(once)
@@ -289,7 +303,10 @@ async def _long_poll(
 async def qr_login_poll(request_id: str, body: PollIn, request: Request) -> dict[str, Any]:
     """The creating client collects its session (once). ``status: pending`` until then."""
 
-    def step(ctx: Context, s: Any) -> dict[str, Any]:
+    def status(_ctx: Context, s: Any) -> dict[str, Any]:
+        return {"status": qrlogin.login_status(s, request_id, body.secret)[0]}
+
+    def collect(ctx: Context, s: Any) -> dict[str, Any]:
         state, _req, session, token = qrlogin.poll_login(s, ctx, request_id, body.secret)
         if session is None:
             return {"status": state}
@@ -304,7 +321,9 @@ async def qr_login_poll(request_id: str, body: PollIn, request: Request) -> dict
         out = actor_out(actor, ctx, token=token, expires_at=iso(session.expires_at))
         return {"status": "approved", **out.model_dump(mode="json")}
 
-    return await _long_poll(request, body.wait, step, lambda r: r["status"] != "pending")
+    return await _long_poll(
+        request, body.wait, status, lambda r: r["status"] != "pending", collect=collect
+    )
 
 
 class ClientKeyIn(BaseModel):
