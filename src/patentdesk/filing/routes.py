@@ -168,8 +168,7 @@ def _file_received(
 ) -> dict[str, Any]:
     """The last part of a body through the hash into the store, then its filing: one trip
     to the thread pool."""
-    for chunk in rest:
-        incoming.write(chunk)
+    _write_all(incoming, rest)
     return _file(request, actor, incoming.keep(), key, received_at)
 
 
